@@ -1,0 +1,106 @@
+package dev.e8q.hadamard;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Applies the K×K base matrix across the K contiguous rows of length p = n/K of a float segment:
+ * row a of the output is scale·Σ_b h[a][b]·row b of the input. This is the "hadK ⊗ I_p" half of
+ * (hadK ⊗ H_p), done after the per-row FWHT.
+ *
+ * <p>The input is copied in column tiles of width {@link #TILE} to a small per-thread scratch so the
+ * result can overwrite x in place, and each tile (K·TILE floats) stays in L1/L2 while every output
+ * row reads it.
+ */
+final class FloatBaseMultiply {
+    private FloatBaseMultiply() {}
+
+    private static final VectorSpecies<Float> S = FloatFwht.S;
+    private static final int L = FloatFwht.L;
+    /** Four independent accumulators per output row hide the fused multiply-add latency. */
+    static final int TILE = 4 * L;
+
+    private static final ThreadLocal<float[]> SCRATCH =
+            ThreadLocal.withInitial(() -> new float[BaseMatrices.MAX_SIZE * Math.max(TILE, 1)]);
+
+    static void apply(float[] x, int off, int k, int p, float[] h, float scale) {
+        float[] s = SCRATCH.get();
+        if (p % TILE == 0) {
+            tiles4(x, off, k, p, h, scale, s);
+        } else if (p % L == 0) {
+            tiles1(x, off, k, p, h, scale, s);
+        } else {
+            columns(x, off, k, p, h, scale, s);
+        }
+    }
+
+    private static void tiles4(float[] x, int off, int k, int p, float[] h, float scale, float[] s) {
+        for (int j0 = 0; j0 < p; j0 += TILE) {
+            for (int b = 0; b < k; b++) {
+                System.arraycopy(x, off + b * p + j0, s, b * TILE, TILE);
+            }
+            for (int a = 0; a < k; a++) {
+                FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+                int row = a * k;
+                for (int b = 0; b < k; b++) {
+                    FloatVector w = FloatVector.broadcast(S, h[row + b]);
+                    int t = b * TILE;
+                    c0 = FloatVector.fromArray(S, s, t).fma(w, c0);
+                    c1 = FloatVector.fromArray(S, s, t + L).fma(w, c1);
+                    c2 = FloatVector.fromArray(S, s, t + 2 * L).fma(w, c2);
+                    c3 = FloatVector.fromArray(S, s, t + 3 * L).fma(w, c3);
+                }
+                int o = off + a * p + j0;
+                c0.mul(scale).intoArray(x, o);
+                c1.mul(scale).intoArray(x, o + L);
+                c2.mul(scale).intoArray(x, o + 2 * L);
+                c3.mul(scale).intoArray(x, o + 3 * L);
+            }
+        }
+    }
+
+    /** Rows of one or two vectors (p = L or 2L): the whole K×p block is the tile. */
+    private static void tiles1(float[] x, int off, int k, int p, float[] h, float scale, float[] s) {
+        System.arraycopy(x, off, s, 0, k * p);
+        for (int a = 0; a < k; a++) {
+            int row = a * k;
+            for (int j = 0; j < p; j += L) {
+                FloatVector c = FloatVector.zero(S);
+                for (int b = 0; b < k; b++) {
+                    c = FloatVector.fromArray(S, s, b * p + j).fma(FloatVector.broadcast(S, h[row + b]), c);
+                }
+                c.mul(scale).intoArray(x, off + a * p + j);
+            }
+        }
+    }
+
+    /**
+     * Rows shorter than a vector: vectorize along the base-matrix row instead, one column of the
+     * K×p block at a time (dot products of length K).
+     */
+    private static void columns(float[] x, int off, int k, int p, float[] h, float scale, float[] s) {
+        int bound = S.loopBound(k);
+        for (int j = 0; j < p; j++) {
+            for (int b = 0; b < k; b++) {
+                s[b] = x[off + b * p + j];
+            }
+            for (int a = 0; a < k; a++) {
+                int row = a * k;
+                float sum = 0f;
+                int b = 0;
+                if (bound > 0) {
+                    FloatVector c = FloatVector.zero(S);
+                    for (; b < bound; b += L) {
+                        c = FloatVector.fromArray(S, h, row + b).fma(FloatVector.fromArray(S, s, b), c);
+                    }
+                    sum = c.reduceLanes(VectorOperators.ADD);
+                }
+                for (; b < k; b++) {
+                    sum += h[row + b] * s[b];
+                }
+                x[off + a * p + j] = sum * scale;
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.e8q.hadamard;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * In-place, unnormalized Walsh–Hadamard transform (Sylvester order) of a contiguous float segment
+ * whose length is a power of two, with an optional scale applied on the way out of the last pass.
+ *
+ * <p>Strides below the vector length are done inside registers (lane swap + fused multiply-add),
+ * so the whole group of small strides costs one load and one store per vector. Larger strides pair
+ * two butterfly stages per pass (radix 4) to halve the trips through memory.
+ */
+final class FloatFwht {
+    private FloatFwht() {}
+
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    private static final int LOG_L = Integer.numberOfTrailingZeros(L);
+
+    // For in-register stage s (stride 2^s): SWAP[s] maps lane i to lane i^2^s, and SIGN[s] is +1 on
+    // lanes whose stride bit is clear and −1 where it is set, so that v·sign + swapped(v) gives
+    // (a+b) in the low lane and (a−b) in the high lane of every pair.
+    private static final VectorShuffle<Float>[] SWAP = swaps();
+    private static final FloatVector[] SIGN = signs();
+
+    static void transform(float[] x, int off, int n, float scale) {
+        if (n < L) {
+            scalar(x, off, n, scale);
+            return;
+        }
+        inRegister(x, off, n, LOG_L == Integer.numberOfTrailingZeros(n) ? scale : 1f);
+        int h = L;
+        while (h < n) {
+            if (4 * h <= n) {
+                boolean last = 4 * h == n;
+                radix4(x, off, n, h, last ? scale : 1f);
+                h *= 4;
+            } else {
+                radix2(x, off, n, h, scale); // only the last stage can be left over
+                h *= 2;
+            }
+        }
+    }
+
+    private static void inRegister(float[] x, int off, int n, float scale) {
+        FloatVector sv = FloatVector.broadcast(S, scale);
+        for (int i = 0; i < n; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i);
+            for (int s = 0; s < LOG_L; s++) {
+                v = v.fma(SIGN[s], v.rearrange(SWAP[s]));
+            }
+            if (scale != 1f) {
+                v = v.mul(sv);
+            }
+            v.intoArray(x, off + i);
+        }
+    }
+
+    private static void radix4(float[] x, int off, int n, int h, float scale) {
+        boolean scaled = scale != 1f;
+        for (int base = off; base < off + n; base += 4 * h) {
+            for (int j = base; j < base + h; j += L) {
+                FloatVector a = FloatVector.fromArray(S, x, j);
+                FloatVector b = FloatVector.fromArray(S, x, j + h);
+                FloatVector c = FloatVector.fromArray(S, x, j + 2 * h);
+                FloatVector d = FloatVector.fromArray(S, x, j + 3 * h);
+                FloatVector s1 = a.add(b), d1 = a.sub(b), s2 = c.add(d), d2 = c.sub(d);
+                FloatVector o0 = s1.add(s2), o1 = d1.add(d2), o2 = s1.sub(s2), o3 = d1.sub(d2);
+                if (scaled) {
+                    o0 = o0.mul(scale);
+                    o1 = o1.mul(scale);
+                    o2 = o2.mul(scale);
+                    o3 = o3.mul(scale);
+                }
+                o0.intoArray(x, j);
+                o1.intoArray(x, j + h);
+                o2.intoArray(x, j + 2 * h);
+                o3.intoArray(x, j + 3 * h);
+            }
+        }
+    }
+
+    private static void radix2(float[] x, int off, int n, int h, float scale) {
+        boolean scaled = scale != 1f;
+        for (int base = off; base < off + n; base += 2 * h) {
+            for (int j = base; j < base + h; j += L) {
+                FloatVector a = FloatVector.fromArray(S, x, j);
+                FloatVector b = FloatVector.fromArray(S, x, j + h);
+                FloatVector o0 = a.add(b), o1 = a.sub(b);
+                if (scaled) {
+                    o0 = o0.mul(scale);
+                    o1 = o1.mul(scale);
+                }
+                o0.intoArray(x, j);
+                o1.intoArray(x, j + h);
+            }
+        }
+    }
+
+    /** Plain butterflies for segments shorter than one vector. */
+    static void scalar(float[] x, int off, int n, float scale) {
+        for (int h = 1; h < n; h *= 2) {
+            for (int base = off; base < off + n; base += 2 * h) {
+                for (int j = base; j < base + h; j++) {
+                    float a = x[j], b = x[j + h];
+                    x[j] = a + b;
+                    x[j + h] = a - b;
+                }
+            }
+        }
+        if (scale != 1f) {
+            for (int i = off; i < off + n; i++) {
+                x[i] *= scale;
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] swaps() {
+        VectorShuffle<Float>[] out = new VectorShuffle[LOG_L];
+        for (int s = 0; s < LOG_L; s++) {
+            int bit = 1 << s;
+            out[s] = VectorShuffle.fromOp(S, i -> i ^ bit);
+        }
+        return out;
+    }
+
+    private static FloatVector[] signs() {
+        FloatVector[] out = new FloatVector[LOG_L];
+        for (int s = 0; s < LOG_L; s++) {
+            float[] lanes = new float[L];
+            for (int i = 0; i < L; i++) {
+                lanes[i] = (i & (1 << s)) == 0 ? 1f : -1f;
+            }
+            out[s] = FloatVector.fromArray(S, lanes, 0);
+        }
+        return out;
+    }
+}
