@@ -1,0 +1,343 @@
+package dev.e8q.finetune;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One Llama decoder block with fine-tunable parameters, and its double-precision forward and backward
+ * pass (the pure numerical core of the fine-tuning stages):
+ * <pre>
+ *   h   = x + o(attention(rope(q), rope(k), v)),   [q; k; v] = qkv(rmsnorm(x) ⊙ attnNorm)
+ *   out = h + down(silu(gate) ⊙ up),               [up; gate] = upGate(rmsnorm(h) ⊙ ffnNorm)
+ * </pre>
+ * Attention is causal softmax attention scaled by 1/sqrt(headDim), with grouped-query attention (KV
+ * head g serves query heads g·r … g·r+r−1, r = nHeads/nKvHeads). RoPE positions are 0 … T−1.
+ * The q/k/v projection is a list of linears whose outputs, concatenated, are [q; k; v] (three separate
+ * linears, one fused [q;k;v] linear, or any split); likewise [up; gate] for the MLP input.
+ */
+public final class Block {
+    private final BlockShape shape;
+    private final Param attnNorm, ffnNorm;
+    private final List<LinearParam> qkv, upGate;
+    private final LinearParam o, down;
+
+    public Block(BlockShape shape, double[] attnNorm, double[] ffnNorm, List<? extends LinearParam> qkv,
+                 LinearParam o, List<? extends LinearParam> upGate, LinearParam down) {
+        this(shape, new Param("input_layernorm.weight", attnNorm, Param.Group.NORM),
+                new Param("post_attention_layernorm.weight", ffnNorm, Param.Group.NORM), qkv, o, upGate, down);
+    }
+
+    private Block(BlockShape shape, Param attnNorm, Param ffnNorm, List<? extends LinearParam> qkv,
+                  LinearParam o, List<? extends LinearParam> upGate, LinearParam down) {
+        this.shape = shape;
+        int d = shape.dim();
+        if (attnNorm.size() != d || ffnNorm.size() != d) throw new IllegalArgumentException("norm weights must have length " + d);
+        this.attnNorm = attnNorm;
+        this.ffnNorm = ffnNorm;
+        this.qkv = List.copyOf(qkv);
+        this.upGate = List.copyOf(upGate);
+        this.o = o;
+        this.down = down;
+        check(this.qkv, shape.qkvDim(), d, "q/k/v");
+        check(List.of(o), d, shape.qDim(), "o");
+        check(this.upGate, 2 * shape.hiddenDim(), d, "up/gate");
+        check(List.of(down), d, shape.hiddenDim(), "down");
+    }
+
+    private static void check(List<LinearParam> ls, int rows, int cols, String what) {
+        int r = 0;
+        for (LinearParam l : ls) {
+            if (l.cols() != cols) throw new IllegalArgumentException(what + ": linear " + l.name() + " has " + l.cols() + " inputs, want " + cols);
+            r += l.rows();
+        }
+        if (r != rows) throw new IllegalArgumentException(what + ": linears give " + r + " outputs, want " + rows);
+    }
+
+    public BlockShape shape() { return shape; }
+
+    public Param attnNorm() { return attnNorm; }
+
+    public Param ffnNorm() { return ffnNorm; }
+
+    public List<LinearParam> qkv() { return qkv; }
+
+    public LinearParam o() { return o; }
+
+    public List<LinearParam> upGate() { return upGate; }
+
+    public LinearParam down() { return down; }
+
+    /** All linears in execution order. */
+    public List<LinearParam> linears() {
+        List<LinearParam> l = new ArrayList<>(qkv);
+        l.add(o);
+        l.addAll(upGate);
+        l.add(down);
+        return l;
+    }
+
+    /** All parameters (norms first, then the linears' in execution order). */
+    public List<Param> params() {
+        List<Param> p = new ArrayList<>();
+        p.add(attnNorm);
+        p.add(ffnNorm);
+        for (LinearParam l : linears()) p.addAll(l.params());
+        return p;
+    }
+
+    /** A deep copy (parameters are fresh arrays; fixed quantized matrices are shared). */
+    public Block copy() {
+        Block b = new Block(shape, attnNorm.value().clone(), ffnNorm.value().clone(),
+                qkv.stream().map(LinearParam::copy).toList(), o.copy(),
+                upGate.stream().map(LinearParam::copy).toList(), down.copy());
+        b.attnNorm.trainable(attnNorm.trainable());
+        b.ffnNorm.trainable(ffnNorm.trainable());
+        return b;
+    }
+
+    /** Activations one forward pass keeps for the backward pass. */
+    public static final class Cache {
+        int T;
+        double[] x, xn1, r1, qkvOut, att, h, xn2, r2, ug, act;
+        Object[] qkvC, ugC;
+        Object oC, downC;
+    }
+
+    /** Doubles a {@link Cache} holds for a sequence of T tokens (the input x is not counted). */
+    public long cacheDoubles(int T) {
+        long n = (long) T * (4L * shape.dim() + 2 + shape.qkvDim() + shape.qDim() + 3L * shape.hiddenDim());
+        for (LinearParam l : linears()) n += l.cacheDoubles(T);
+        return n;
+    }
+
+    /** Forward over one sequence x (T × dim). Fills {@code cache} when it is non-null (then x must stay unchanged). */
+    public double[] forward(double[] x, int T, Cache cache) {
+        int d = shape.dim(), hd = shape.hiddenDim(), S = shape.qkvDim(), qd = shape.qDim();
+        double[] r1 = new double[T], xn1 = new double[T * d];
+        rmsNorm(x, T, d, attnNorm.value(), shape.normEps(), xn1, r1);
+        double[] qkvOut = new double[T * S];
+        Object[] qkvC = new Object[qkv.size()];
+        int off = 0;
+        for (int i = 0; i < qkv.size(); i++) {
+            qkvC[i] = qkv.get(i).forward(xn1, T, qkvOut, S, off);
+            off += qkv.get(i).rows();
+        }
+        double[][] cs = ropeTable(T);
+        rope(qkvOut, T, cs, false);
+        double[] att = new double[T * qd];
+        attention(qkvOut, T, att);
+        double[] h = new double[T * d];
+        Object oC = o.forward(att, T, h, d, 0);
+        for (int i = 0; i < h.length; i++) h[i] += x[i];
+        double[] r2 = new double[T], xn2 = new double[T * d];
+        rmsNorm(h, T, d, ffnNorm.value(), shape.normEps(), xn2, r2);
+        double[] ug = new double[T * 2 * hd];
+        Object[] ugC = new Object[upGate.size()];
+        off = 0;
+        for (int i = 0; i < upGate.size(); i++) {
+            ugC[i] = upGate.get(i).forward(xn2, T, ug, 2 * hd, off);
+            off += upGate.get(i).rows();
+        }
+        double[] act = new double[T * hd];
+        for (int t = 0; t < T; t++) {
+            int u = t * 2 * hd, g = u + hd;
+            for (int j = 0; j < hd; j++) act[t * hd + j] = silu(ug[g + j]) * ug[u + j];
+        }
+        double[] out = new double[T * d];
+        Object downC = down.forward(act, T, out, d, 0);
+        for (int i = 0; i < out.length; i++) out[i] += h[i];
+        if (cache != null) {
+            cache.T = T;
+            cache.x = x;
+            cache.xn1 = xn1;
+            cache.r1 = r1;
+            cache.qkvOut = qkvOut;
+            cache.qkvC = qkvC;
+            cache.att = att;
+            cache.oC = oC;
+            cache.h = h;
+            cache.xn2 = xn2;
+            cache.r2 = r2;
+            cache.ug = ug;
+            cache.ugC = ugC;
+            cache.act = act;
+            cache.downC = downC;
+        }
+        return out;
+    }
+
+    /**
+     * Backward through the block whose forward filled {@code c}: accumulates parameter gradients into
+     * {@code grads} (indexed by {@link Param} index in the active {@link ParamSet}) and returns dL/dx
+     * (or null when {@code needDx} is false).
+     */
+    public double[] backward(Cache c, double[] dOut, double[][] grads, boolean needDx) {
+        int T = c.T, d = shape.dim(), hd = shape.hiddenDim(), S = shape.qkvDim(), qd = shape.qDim();
+        double[] dh = dOut.clone();
+        // MLP
+        double[] dact = new double[T * hd];
+        down.backward(c.act, T, dOut, d, 0, c.downC, dact, grads);
+        double[] dug = new double[T * 2 * hd];
+        for (int t = 0; t < T; t++) {
+            int u = t * 2 * hd, g = u + hd, a = t * hd;
+            for (int j = 0; j < hd; j++) {
+                double gv = c.ug[g + j], uv = c.ug[u + j], da = dact[a + j];
+                double sig = 1 / (1 + Math.exp(-gv));
+                dug[u + j] = da * gv * sig;
+                dug[g + j] = da * uv * sig * (1 + gv * (1 - sig));
+            }
+        }
+        double[] dxn2 = new double[T * d];
+        int off = 0;
+        for (int i = 0; i < upGate.size(); i++) {
+            upGate.get(i).backward(c.xn2, T, dug, 2 * hd, off, c.ugC[i], dxn2, grads);
+            off += upGate.get(i).rows();
+        }
+        rmsNormBackward(c.h, T, d, ffnNorm, c.r2, dxn2, dh, grads);
+        // attention
+        double[] datt = new double[T * qd];
+        o.backward(c.att, T, dh, d, 0, c.oC, datt, grads);
+        double[] dqkv = new double[T * S];
+        attentionBackward(c.qkvOut, T, datt, dqkv);
+        rope(dqkv, T, ropeTable(T), true);
+        double[] dxn1 = new double[T * d];
+        off = 0;
+        boolean needXn1 = needDx || attnNorm.trainable();
+        for (int i = 0; i < qkv.size(); i++) {
+            qkv.get(i).backward(c.xn1, T, dqkv, S, off, c.qkvC[i], needXn1 ? dxn1 : null, grads);
+            off += qkv.get(i).rows();
+        }
+        if (!needDx) {
+            if (attnNorm.trainable()) rmsNormBackward(c.x, T, d, attnNorm, c.r1, dxn1, null, grads);
+            return null;
+        }
+        rmsNormBackward(c.x, T, d, attnNorm, c.r1, dxn1, dh, grads);
+        return dh; // dx = dh (residual) + norm path
+    }
+
+    static double silu(double g) {
+        return g / (1 + Math.exp(-g));
+    }
+
+    static void rmsNorm(double[] x, int T, int d, double[] w, double eps, double[] out, double[] r) {
+        for (int t = 0; t < T; t++) {
+            int o = t * d;
+            double ss = LinearParam.dot(x, o, x, o, d);
+            double ri = 1 / Math.sqrt(ss / d + eps);
+            r[t] = ri;
+            for (int i = 0; i < d; i++) out[o + i] = x[o + i] * ri * w[i];
+        }
+    }
+
+    /** dx += backward of rmsNorm; dw accumulated when the weight is trainable. dx may be null. */
+    static void rmsNormBackward(double[] x, int T, int d, Param w, double[] r, double[] dy, double[] dx, double[][] grads) {
+        double[] wv = w.value();
+        double[] gw = w.trainable() ? grads[w.index] : null;
+        for (int t = 0; t < T; t++) {
+            int o = t * d;
+            double ri = r[t];
+            if (gw != null) for (int i = 0; i < d; i++) gw[i] += dy[o + i] * x[o + i] * ri;
+            if (dx == null) continue;
+            double s = 0;
+            for (int i = 0; i < d; i++) s += dy[o + i] * wv[i] * x[o + i];
+            double k = ri * ri * ri * s / d;
+            for (int i = 0; i < d; i++) dx[o + i] += ri * wv[i] * dy[o + i] - k * x[o + i];
+        }
+    }
+
+    double[][] ropeTable(int T) {
+        int half = shape.headDim() / 2;
+        double[] cos = new double[T * half], sin = new double[T * half];
+        double[] f = shape.invFreq();
+        for (int t = 0; t < T; t++) {
+            for (int i = 0; i < half; i++) {
+                double a = t * f[i];
+                cos[t * half + i] = Math.cos(a);
+                sin[t * half + i] = Math.sin(a);
+            }
+        }
+        return new double[][] {cos, sin};
+    }
+
+    /** Rotates the q and k parts of the fused [q;k;v] rows in place; {@code inverse} applies the transpose. */
+    void rope(double[] qkvOut, int T, double[][] cs, boolean inverse) {
+        int hdim = shape.headDim(), half = hdim / 2, S = shape.qkvDim();
+        int heads = shape.nHeads() + shape.nKvHeads(); // q heads then k heads are contiguous
+        boolean inter = shape.ropeInterleaved();
+        double sign = inverse ? -1 : 1;
+        for (int t = 0; t < T; t++) {
+            for (int h = 0; h < heads; h++) {
+                int base = t * S + h * hdim;
+                for (int i = 0; i < half; i++) {
+                    double c = cs[0][t * half + i], s = sign * cs[1][t * half + i];
+                    int ia = inter ? base + 2 * i : base + i;
+                    int ib = inter ? ia + 1 : ia + half;
+                    double a = qkvOut[ia], b = qkvOut[ib];
+                    qkvOut[ia] = a * c - b * s;
+                    qkvOut[ib] = a * s + b * c;
+                }
+            }
+        }
+    }
+
+    void attention(double[] qkvOut, int T, double[] att) {
+        int hdim = shape.headDim(), S = shape.qkvDim(), qd = shape.qDim(), kvd = shape.kvDim();
+        int group = shape.nHeads() / shape.nKvHeads();
+        double scale = 1 / Math.sqrt(hdim);
+        double[] p = new double[T];
+        for (int t = 0; t < T; t++) {
+            for (int h = 0; h < shape.nHeads(); h++) {
+                int qo = t * S + h * hdim, kh = h / group;
+                int ko = qd + kh * hdim, vo = qd + kvd + kh * hdim;
+                softmaxRow(qkvOut, qo, ko, S, t, hdim, scale, p);
+                int ao = t * qd + h * hdim;
+                for (int j = 0; j <= t; j++) LinearParam.axpy(p[j], qkvOut, j * S + vo, att, ao, hdim);
+            }
+        }
+    }
+
+    private static void softmaxRow(double[] qkvOut, int qo, int ko, int S, int t, int hdim, double scale, double[] p) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j <= t; j++) {
+            double s = LinearParam.dot(qkvOut, qo, qkvOut, j * S + ko, hdim) * scale;
+            p[j] = s;
+            if (s > max) max = s;
+        }
+        double sum = 0;
+        for (int j = 0; j <= t; j++) {
+            double e = Math.exp(p[j] - max);
+            p[j] = e;
+            sum += e;
+        }
+        double inv = 1 / sum;
+        for (int j = 0; j <= t; j++) p[j] *= inv;
+    }
+
+    /** dqkv (post-RoPE q, k and v gradients) from datt; recomputes the attention probabilities. */
+    void attentionBackward(double[] qkvOut, int T, double[] datt, double[] dqkv) {
+        int hdim = shape.headDim(), S = shape.qkvDim(), qd = shape.qDim(), kvd = shape.kvDim();
+        int group = shape.nHeads() / shape.nKvHeads();
+        double scale = 1 / Math.sqrt(hdim);
+        double[] p = new double[T], dp = new double[T];
+        for (int t = 0; t < T; t++) {
+            for (int h = 0; h < shape.nHeads(); h++) {
+                int qo = t * S + h * hdim, kh = h / group;
+                int ko = qd + kh * hdim, vo = qd + kvd + kh * hdim;
+                int ao = t * qd + h * hdim;
+                softmaxRow(qkvOut, qo, ko, S, t, hdim, scale, p);
+                double sum = 0;
+                for (int j = 0; j <= t; j++) {
+                    dp[j] = LinearParam.dot(datt, ao, qkvOut, j * S + vo, hdim);
+                    sum += p[j] * dp[j];
+                }
+                for (int j = 0; j <= t; j++) {
+                    double ds = p[j] * (dp[j] - sum) * scale;
+                    int kj = j * S + ko;
+                    LinearParam.axpy(ds, qkvOut, kj, dqkv, qo, hdim);
+                    LinearParam.axpy(ds, qkvOut, qo, dqkv, kj, hdim);
+                    LinearParam.axpy(p[j], datt, ao, dqkv, j * S + vo, hdim);
+                }
+            }
+        }
+    }
+}

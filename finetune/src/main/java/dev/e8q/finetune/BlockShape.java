@@ -1,0 +1,59 @@
+package dev.e8q.finetune;
+
+import dev.e8q.llama.LlamaConfig;
+
+/**
+ * The shape and fixed hyper-parameters of one decoder block. RoPE frequencies follow the Llama
+ * convention θ^(−2i/headDim) (with Llama 3 frequency scaling when the config has it); the pairs are
+ * (2i, 2i+1) when {@code ropeInterleaved} (llama2.c) and (i, i + headDim/2) otherwise (Hugging Face).
+ */
+public record BlockShape(int dim, int hiddenDim, int nHeads, int nKvHeads, int headDim, double normEps,
+                         boolean ropeInterleaved, double[] invFreq) {
+
+    public BlockShape {
+        if (dim <= 0 || hiddenDim <= 0 || nHeads <= 0 || nKvHeads <= 0 || headDim <= 0 || headDim % 2 != 0) {
+            throw new IllegalArgumentException("bad block shape dim=" + dim + " hidden=" + hiddenDim + " heads="
+                    + nHeads + " kvHeads=" + nKvHeads + " headDim=" + headDim);
+        }
+        if (nHeads % nKvHeads != 0) throw new IllegalArgumentException("nHeads " + nHeads + " not a multiple of nKvHeads " + nKvHeads);
+        if (invFreq.length != headDim / 2) throw new IllegalArgumentException("invFreq length " + invFreq.length + " != headDim/2");
+    }
+
+    public static BlockShape of(int dim, int hiddenDim, int nHeads, int nKvHeads, int headDim, double normEps,
+                                double ropeTheta, boolean ropeInterleaved) {
+        return new BlockShape(dim, hiddenDim, nHeads, nKvHeads, headDim, normEps, ropeInterleaved,
+                frequencies(headDim, ropeTheta, null));
+    }
+
+    public static BlockShape of(LlamaConfig c) {
+        if (c.attentionBias()) throw new UnsupportedOperationException("attention biases are not supported by fine-tuning");
+        return new BlockShape(c.dim(), c.hiddenDim(), c.nHeads(), c.nKvHeads(), c.headDim(), c.normEps(),
+                c.ropeInterleaved(), frequencies(c.headDim(), c.ropeTheta(), c.ropeScaling()));
+    }
+
+    static double[] frequencies(int headDim, double theta, LlamaConfig.RopeScaling sc) {
+        double[] f = new double[headDim / 2];
+        for (int i = 0; i < f.length; i++) {
+            // float arithmetic as in the reference forward passes
+            f[i] = 1.0f / (float) Math.pow(theta, (2 * i) / (double) headDim);
+            if (sc != null) {
+                double lowWave = sc.originalMaxPositions() / sc.lowFreqFactor();
+                double highWave = sc.originalMaxPositions() / sc.highFreqFactor();
+                double wave = 2 * Math.PI / f[i];
+                if (wave > lowWave) f[i] = f[i] / sc.factor();
+                else if (wave >= highWave) {
+                    double smooth = (sc.originalMaxPositions() / wave - sc.lowFreqFactor())
+                            / (sc.highFreqFactor() - sc.lowFreqFactor());
+                    f[i] = (1 - smooth) * f[i] / sc.factor() + smooth * f[i];
+                }
+            }
+        }
+        return f;
+    }
+
+    public int qDim() { return nHeads * headDim; }
+
+    public int kvDim() { return nKvHeads * headDim; }
+
+    public int qkvDim() { return qDim() + 2 * kvDim(); }
+}

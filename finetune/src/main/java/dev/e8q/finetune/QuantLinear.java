@@ -1,0 +1,132 @@
+package dev.e8q.finetune;
+
+import java.util.List;
+
+/**
+ * A quantized linear layer in the QuIP# form of SPEC §4.1:
+ * {@code y = crop(os ⊙ sv ⊙ M_m · Wr · M_nᵀ · (su ⊙ pad(x)))}, where Wr (paddedRows × paddedCols, the
+ * decoded rotated matrix) is fixed and the sign vectors su (length paddedCols) and sv (length
+ * paddedRows) are trainable real vectors. {@code os} is an optional fixed per-output-row scale
+ * (the fused layers' fuse_scales expanded to rows); null means 1.
+ */
+public final class QuantLinear extends LinearParam {
+    private final int pr, pc;
+    private final double[] wr;
+    private final Rotation mRows, mCols;
+    private final Param su, sv;
+    private final double[] outScale;
+
+    public QuantLinear(String name, int rows, int cols, double[] wr, Rotation mRows, Rotation mCols,
+                       double[] su, double[] sv, double[] outScale) {
+        super(name, rows, cols);
+        this.pr = mRows.size();
+        this.pc = mCols.size();
+        if (pr < rows || pc < cols) {
+            throw new IllegalArgumentException(name + ": padded size " + pr + "×" + pc + " smaller than " + rows + "×" + cols);
+        }
+        if (wr.length != (long) pr * pc) throw new IllegalArgumentException(name + ": Wr has " + wr.length + " entries, want " + pr + "×" + pc);
+        if (su.length != pc) throw new IllegalArgumentException(name + ": su has length " + su.length + ", want " + pc);
+        if (sv.length != pr) throw new IllegalArgumentException(name + ": sv has length " + sv.length + ", want " + pr);
+        if (outScale != null && outScale.length != rows) {
+            throw new IllegalArgumentException(name + ": outScale has length " + outScale.length + ", want " + rows);
+        }
+        this.wr = wr;
+        this.mRows = mRows;
+        this.mCols = mCols;
+        this.su = new Param(name + ".SU", su, Param.Group.SIGN);
+        this.sv = new Param(name + ".SV", sv, Param.Group.SIGN);
+        this.outScale = outScale;
+    }
+
+    public int paddedRows() { return pr; }
+
+    public int paddedCols() { return pc; }
+
+    public Param su() { return su; }
+
+    public Param sv() { return sv; }
+
+    /** The fixed decoded rotated matrix (shared, do not modify). */
+    public double[] wr() { return wr; }
+
+    public double[] outScale() { return outScale; }
+
+    public Rotation rowRotation() { return mRows; }
+
+    public Rotation colRotation() { return mCols; }
+
+    @Override
+    public List<Param> params() { return List.of(su, sv); }
+
+    @Override
+    Object forward(double[] x, int T, double[] y, int ys, int yo) {
+        double[] s = su.value(), v = sv.value();
+        double[] buf = new double[pc];
+        double[] w = new double[T * pr];
+        for (int t = 0; t < T; t++) {
+            int xo = t * cols;
+            for (int j = 0; j < cols; j++) buf[j] = x[xo + j] * s[j];
+            java.util.Arrays.fill(buf, cols, pc, 0);
+            mCols.applyTransposed(buf, 0);
+            int wo = t * pr;
+            for (int i = 0; i < pr; i++) w[wo + i] = dot(wr, i * pc, buf, 0, pc);
+            mRows.apply(w, wo);
+            int o = t * ys + yo;
+            if (outScale == null) for (int i = 0; i < rows; i++) y[o + i] = v[i] * w[wo + i];
+            else for (int i = 0; i < rows; i++) y[o + i] = outScale[i] * v[i] * w[wo + i];
+        }
+        return w;
+    }
+
+    @Override
+    void backward(double[] x, int T, double[] dy, int ys, int yo, Object cache, double[] dx, double[][] grads) {
+        double[] w = (double[]) cache;
+        double[] s = su.value(), v = sv.value();
+        double[] gsu = su.trainable() ? grads[su.index] : null;
+        double[] gsv = sv.trainable() ? grads[sv.index] : null;
+        if (gsu == null && dx == null && gsv == null) return;
+        double[] g = new double[pr], du = new double[pc];
+        for (int t = 0; t < T; t++) {
+            int o = t * ys + yo, wo = t * pr;
+            for (int i = 0; i < rows; i++) g[i] = outScale == null ? dy[o + i] : dy[o + i] * outScale[i];
+            java.util.Arrays.fill(g, rows, pr, 0);
+            if (gsv != null) for (int i = 0; i < rows; i++) gsv[i] += g[i] * w[wo + i];
+            if (gsu == null && dx == null) continue;
+            for (int i = 0; i < rows; i++) g[i] *= v[i];
+            mRows.applyTransposed(g, 0);
+            java.util.Arrays.fill(du, 0);
+            for (int i = 0; i < pr; i++) if (g[i] != 0) axpy(g[i], wr, i * pc, du, 0, pc);
+            mCols.apply(du, 0);
+            int xo = t * cols;
+            if (gsu != null) for (int j = 0; j < cols; j++) gsu[j] += du[j] * x[xo + j];
+            if (dx != null) for (int j = 0; j < cols; j++) dx[xo + j] += du[j] * s[j];
+        }
+    }
+
+    @Override
+    long cacheDoubles(int T) { return (long) T * pr; }
+
+    @Override
+    public double[] effectiveWeight() {
+        // column j of W = forward of the unit vector e_j
+        double[] e = new double[cols];
+        double[] col = new double[rows];
+        double[] out = new double[rows * cols];
+        for (int j = 0; j < cols; j++) {
+            java.util.Arrays.fill(e, 0);
+            e[j] = 1;
+            forward(e, 1, col, rows, 0);
+            for (int i = 0; i < rows; i++) out[i * cols + j] = col[i];
+        }
+        return out;
+    }
+
+    @Override
+    public QuantLinear copy() {
+        QuantLinear c = new QuantLinear(name, rows, cols, wr, mRows, mCols, su.value().clone(), sv.value().clone(),
+                outScale == null ? null : outScale.clone());
+        c.su.trainable(su.trainable());
+        c.sv.trainable(sv.trainable());
+        return c;
+    }
+}
