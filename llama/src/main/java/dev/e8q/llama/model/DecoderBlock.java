@@ -1,0 +1,258 @@
+package dev.e8q.llama.model;
+
+import dev.e8q.codec.Parallel;
+import dev.e8q.llama.Linear;
+import dev.e8q.llama.LlamaConfig;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One pre-norm decoder block: x += o(attention(rope(q xn), rope(k xn), v xn)) with xn = rmsnorm(x), then
+ * x += down(silu(gate xn') ⊙ up xn') with xn' = rmsnorm(x). The seven linears are replaceable
+ * ({@link #setLinear}); q/k/v biases (Qwen2) live here, not in the linears, so replacing a linear keeps them.
+ */
+public final class DecoderBlock {
+    private final int layer;
+    private final LlamaConfig c;
+    private final Rope rope;
+    private final float[] attnNorm, ffnNorm;
+    private final float[] qBias, kBias, vBias;
+    private final EnumMap<LinearKind, Linear> linears;
+
+    /**
+     * @param linears all seven kinds
+     * @param qBias   nullable, as kBias and vBias
+     */
+    public DecoderBlock(int layer, LlamaConfig c, Rope rope, float[] attnNorm, float[] ffnNorm,
+            Map<LinearKind, Linear> linears, float[] qBias, float[] kBias, float[] vBias) {
+        this.layer = layer;
+        this.c = Objects.requireNonNull(c, "config");
+        this.rope = Objects.requireNonNull(rope, "rope");
+        this.attnNorm = checkLen("attention norm", attnNorm, c.dim());
+        this.ffnNorm = checkLen("ffn norm", ffnNorm, c.dim());
+        this.qBias = qBias == null ? null : checkLen("q bias", qBias, c.qDim());
+        this.kBias = kBias == null ? null : checkLen("k bias", kBias, c.kvDim());
+        this.vBias = vBias == null ? null : checkLen("v bias", vBias, c.kvDim());
+        this.linears = new EnumMap<>(LinearKind.class);
+        for (LinearKind k : LinearKind.values()) {
+            Linear l = linears.get(k);
+            if (l == null) throw new IllegalArgumentException("layer " + layer + ": missing linear " + k);
+            setLinear(k, l);
+        }
+    }
+
+    private float[] checkLen(String what, float[] a, int n) {
+        Objects.requireNonNull(a, what);
+        if (a.length != n) throw new IllegalArgumentException("layer " + layer + ": " + what + " has length " + a.length + ", want " + n);
+        return a;
+    }
+
+    public int layer() {
+        return layer;
+    }
+
+    public LlamaConfig config() {
+        return c;
+    }
+
+    public Rope rope() {
+        return rope;
+    }
+
+    /** Expected (out, in) of a linear of this block. */
+    public int[] shape(LinearKind k) {
+        return switch (k) {
+            case Q -> new int[] {c.qDim(), c.dim()};
+            case K, V -> new int[] {c.kvDim(), c.dim()};
+            case O -> new int[] {c.dim(), c.qDim()};
+            case GATE, UP -> new int[] {c.hiddenDim(), c.dim()};
+            case DOWN -> new int[] {c.dim(), c.hiddenDim()};
+        };
+    }
+
+    public Linear linear(LinearKind k) {
+        return linears.get(k);
+    }
+
+    /** Swaps in another implementation (e.g. a quantized linear) of the same shape. */
+    public void setLinear(LinearKind k, Linear l) {
+        Objects.requireNonNull(l, "linear");
+        int[] s = shape(k);
+        if (l.outFeatures() != s[0] || l.inFeatures() != s[1]) {
+            throw new IllegalArgumentException("layer " + layer + " " + k + ": linear is " + l.outFeatures() + "x"
+                    + l.inFeatures() + ", want " + s[0] + "x" + s[1]);
+        }
+        linears.put(k, l);
+    }
+
+    /** RMSNorm weight before attention (live array: changes take effect). */
+    public float[] attnNorm() {
+        return attnNorm;
+    }
+
+    /** RMSNorm weight before the MLP (live array). */
+    public float[] ffnNorm() {
+        return ffnNorm;
+    }
+
+    /** Bias of q, k or v, or null (live array). */
+    public float[] bias(LinearKind k) {
+        return switch (k) {
+            case Q -> qBias;
+            case K -> kBias;
+            case V -> vBias;
+            default -> null;
+        };
+    }
+
+    public long weightBytes() {
+        long b = 8L * c.dim();
+        for (Linear l : linears.values()) b += l.weightBytes();
+        for (float[] a : new float[][] {qBias, kBias, vBias}) if (a != null) b += 4L * a.length;
+        return b;
+    }
+
+    // ---------------------------------------------------------------- token at a time
+
+    /** One token at position pos; x (length dim) is updated in place; keys/values go into the state's cache. */
+    void forwardToken(float[] x, int pos, ModelState s) {
+        int dim = c.dim(), hd = c.headDim(), nh = c.nHeads(), kvDim = c.kvDim();
+        Ops.rmsnorm(s.xb, 0, x, 0, attnNorm, dim, c.normEps());
+        linears.get(LinearKind.Q).forward(s.xb, 0, s.q, 0);
+        linears.get(LinearKind.K).forward(s.xb, 0, s.k, 0);
+        linears.get(LinearKind.V).forward(s.xb, 0, s.v, 0);
+        addBias(s.q, 0, qBias);
+        addBias(s.k, 0, kBias);
+        addBias(s.v, 0, vBias);
+        rope.apply(s.q, 0, nh, s.cos, s.sin, 0);
+        rope.apply(s.k, 0, c.nKvHeads(), s.cos, s.sin, 0);
+        float[] kc = s.cache.keys(layer), vc = s.cache.values(layer);
+        System.arraycopy(s.k, 0, kc, pos * kvDim, kvDim);
+        System.arraycopy(s.v, 0, vc, pos * kvDim, kvDim);
+
+        int group = nh / c.nKvHeads();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int cap = s.cache.capacity();
+        int n = pos + 1;
+        Parallel.forRange(nh, Math.max(1, (1 << 14) / (n * hd)), (h0, h1) -> {
+            for (int h = h0; h < h1; h++) {
+                attendOne(s.q, h * hd, kc, vc, (h / group) * hd, n, s.scores, h * cap, s.att, h * hd, scale);
+            }
+        });
+        linears.get(LinearKind.O).forward(s.att, 0, s.xb, 0);
+        Ops.addInPlace(x, s.xb, dim);
+
+        Ops.rmsnorm(s.xb, 0, x, 0, ffnNorm, dim, c.normEps());
+        linears.get(LinearKind.GATE).forward(s.xb, 0, s.hb, 0);
+        linears.get(LinearKind.UP).forward(s.xb, 0, s.hb2, 0);
+        Ops.swiglu(s.hb, s.hb2, c.hiddenDim());
+        linears.get(LinearKind.DOWN).forward(s.hb, 0, s.xb, 0);
+        Ops.addInPlace(x, s.xb, dim);
+    }
+
+    /**
+     * Softmax attention of one query head (q[qOff..+hd)) over positions [0, n) of keys/values stored
+     * [pos][kvDim] with this head's kv slice at kvOff; writes out[oOff..+hd). sc is scratch of length ≥ n.
+     */
+    private void attendOne(float[] q, int qOff, float[] keys, float[] values, int kvOff, int n, float[] sc, int scOff,
+            float[] out, int oOff, float scale) {
+        int hd = c.headDim(), kvDim = c.kvDim();
+        for (int t = 0; t < n; t++) sc[scOff + t] = DenseLinear.dotF32(q, qOff, keys, t * kvDim + kvOff, hd) * scale;
+        Ops.softmax(sc, scOff, n);
+        java.util.Arrays.fill(out, oOff, oOff + hd, 0f);
+        for (int t = 0; t < n; t++) {
+            float a = sc[scOff + t];
+            int vo = t * kvDim + kvOff;
+            for (int i = 0; i < hd; i++) out[oOff + i] += a * values[vo + i];
+        }
+    }
+
+    private static void addBias(float[] y, int off, float[] b) {
+        if (b == null) return;
+        for (int i = 0; i < b.length; i++) y[off + i] += b[i];
+    }
+
+    // ---------------------------------------------------------------- whole sequence
+
+    /**
+     * Runs T positions 0..T-1 (causal, no cache) through the block with the batched linears. x is the T × dim
+     * residual stream, updated in place. The observer (nullable) sees each linear group's input batch.
+     */
+    public void forwardSequence(float[] x, int T, LinearInputObserver obs) {
+        forwardSequence(x, T, 0, null, obs);
+    }
+
+    /**
+     * Runs positions pos0..pos0+T-1. With a cache, the new keys/values are stored there and the queries also
+     * attend to the cached positions [0, pos0); without one, pos0 must be 0.
+     */
+    public void forwardSequence(float[] x, int T, int pos0, KvCache cache, LinearInputObserver obs) {
+        int dim = c.dim(), qDim = c.qDim(), kvDim = c.kvDim(), hidden = c.hiddenDim(), hd = c.headDim();
+        if ((long) T * dim > x.length) throw new IllegalArgumentException("x holds " + x.length + " < T*dim = " + T + "*" + dim);
+        if (cache == null && pos0 != 0) throw new IllegalArgumentException("pos0 " + pos0 + " without a KV cache");
+        if (cache != null) cache.checkPosition(pos0, T);
+        if (T == 0) return;
+
+        float[] xn = new float[T * dim];
+        Ops.rmsnormRows(xn, x, attnNorm, T, dim, c.normEps());
+        if (obs != null) obs.observe(layer, LinearGroup.QKV, xn, T, dim);
+        float[] q = new float[T * qDim];
+        float[] keys, values;
+        int kOff;
+        linears.get(LinearKind.Q).forwardBatch(xn, q, T);
+        if (cache == null) {
+            keys = new float[T * kvDim];
+            values = new float[T * kvDim];
+            kOff = 0;
+            linears.get(LinearKind.K).forwardBatch(xn, keys, T);
+            linears.get(LinearKind.V).forwardBatch(xn, values, T);
+        } else {
+            float[] k = new float[T * kvDim], v = new float[T * kvDim];
+            linears.get(LinearKind.K).forwardBatch(xn, k, T);
+            linears.get(LinearKind.V).forwardBatch(xn, v, T);
+            keys = cache.keys(layer);
+            values = cache.values(layer);
+            kOff = pos0 * kvDim;
+            System.arraycopy(k, 0, keys, kOff, T * kvDim);
+            System.arraycopy(v, 0, values, kOff, T * kvDim);
+        }
+        int half = hd / 2;
+        float[] cos = new float[T * half], sin = new float[T * half];
+        for (int t = 0; t < T; t++) rope.table(pos0 + t, cos, sin, t * half);
+        for (int t = 0; t < T; t++) {
+            addBias(q, t * qDim, qBias);
+            addBias(keys, kOff + t * kvDim, kBias);
+            addBias(values, kOff + t * kvDim, vBias);
+            rope.apply(q, t * qDim, c.nHeads(), cos, sin, t * half);
+            rope.apply(keys, kOff + t * kvDim, c.nKvHeads(), cos, sin, t * half);
+        }
+
+        float[] att = new float[T * qDim];
+        int nh = c.nHeads(), group = nh / c.nKvHeads();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        int basePos = cache == null ? 0 : pos0;
+        long avgWork = (long) (basePos + T / 2 + 1) * hd * 2;
+        Parallel.forRange(T * nh, (int) Math.max(1, (1 << 15) / avgWork), (i0, i1) -> {
+            float[] sc = new float[basePos + T];
+            for (int i = i0; i < i1; i++) {
+                int t = i / nh, h = i % nh;
+                attendOne(q, t * qDim + h * hd, keys, values, (h / group) * hd, basePos + t + 1, sc, 0, att,
+                        t * qDim + h * hd, scale);
+            }
+        });
+        if (obs != null) obs.observe(layer, LinearGroup.O, att, T, qDim);
+        linears.get(LinearKind.O).forwardBatch(att, xn, T);
+        Ops.addInPlace(x, xn, T * dim);
+
+        Ops.rmsnormRows(xn, x, ffnNorm, T, dim, c.normEps());
+        if (obs != null) obs.observe(layer, LinearGroup.UPGATE, xn, T, dim);
+        float[] g = new float[T * hidden], u = new float[T * hidden];
+        linears.get(LinearKind.GATE).forwardBatch(xn, g, T);
+        linears.get(LinearKind.UP).forwardBatch(xn, u, T);
+        Ops.swiglu(g, u, T * hidden);
+        if (obs != null) obs.observe(layer, LinearGroup.DOWN, g, T, hidden);
+        linears.get(LinearKind.DOWN).forwardBatch(g, xn, T);
+        Ops.addInPlace(x, xn, T * dim);
+    }
+}

@@ -1,0 +1,279 @@
+package dev.e8q.llama.model;
+
+import dev.e8q.codec.Parallel;
+import dev.e8q.llama.Linear;
+import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A dense linear layer y = W x (+ b), W stored row-major as out × in in {@link DType#F32}, {@link DType#BF16}
+ * or {@link DType#F16}. 16-bit weights stay 16-bit in memory and are widened to float inside the kernels.
+ * Rows are split over {@link Parallel}; the batched product reuses each weight row for four inputs at a time.
+ */
+public final class DenseLinear implements Linear {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(F.vectorBitSize()));
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final int L = F.length();
+    /** Multiply-adds per parallel chunk, roughly: below this a task costs more than it saves. */
+    private static final int WORK_GRAIN = 1 << 15;
+
+    private final int in, out;
+    private final DType dtype;
+    private final float[] wf;
+    private final short[] wh;
+    private final float[] bias;
+
+    private DenseLinear(int out, int in, DType dtype, float[] wf, short[] wh, float[] bias) {
+        this.out = out;
+        this.in = in;
+        this.dtype = dtype;
+        this.wf = wf;
+        this.wh = wh;
+        this.bias = bias;
+    }
+
+    /** W (out × in, row-major) stored as {@code storage}; W is copied only when narrowed to 16 bits. */
+    public static DenseLinear of(float[] w, int out, int in, DType storage) {
+        return of(w, out, in, storage, null);
+    }
+
+    /** As {@link #of(float[], int, int, DType)} with an optional bias of length out (kept in float). */
+    public static DenseLinear of(float[] w, int out, int in, DType storage, float[] bias) {
+        Objects.requireNonNull(w, "w");
+        Objects.requireNonNull(storage, "storage");
+        if (out <= 0 || in <= 0) throw new IllegalArgumentException("bad shape " + out + "x" + in);
+        if ((long) out * in != w.length) {
+            throw new IllegalArgumentException("weight length " + w.length + " != " + out + "x" + in);
+        }
+        if (bias != null && bias.length != out) {
+            throw new IllegalArgumentException("bias length " + bias.length + " != out " + out);
+        }
+        return switch (storage) {
+            case F32 -> new DenseLinear(out, in, storage, w, null, bias);
+            case BF16 -> {
+                short[] h = new short[w.length];
+                for (int i = 0; i < w.length; i++) h[i] = DType.toBf16(w[i]);
+                yield new DenseLinear(out, in, storage, null, h, bias);
+            }
+            case F16 -> {
+                short[] h = new short[w.length];
+                for (int i = 0; i < w.length; i++) {
+                    if (!Float.isFinite(w[i]) || Math.abs(w[i]) >= 65520f) {
+                        throw new IllegalArgumentException("weight " + w[i] + " at row " + (i / in) + " col "
+                                + (i % in) + " does not fit float16 storage; use bf16 or f32");
+                    }
+                    h[i] = DType.toF16(w[i]);
+                }
+                yield new DenseLinear(out, in, storage, null, h, bias);
+            }
+        };
+    }
+
+    /** Wraps 16-bit patterns (bf16 or f16) without copying. */
+    public static DenseLinear ofBits(short[] bits, int out, int in, DType storage, float[] bias) {
+        if (storage == DType.F32) throw new IllegalArgumentException("ofBits needs BF16 or F16");
+        if ((long) out * in != bits.length) {
+            throw new IllegalArgumentException("weight length " + bits.length + " != " + out + "x" + in);
+        }
+        if (bias != null && bias.length != out) throw new IllegalArgumentException("bias length " + bias.length + " != out " + out);
+        return new DenseLinear(out, in, storage, null, bits, bias);
+    }
+
+    @Override
+    public int inFeatures() {
+        return in;
+    }
+
+    @Override
+    public int outFeatures() {
+        return out;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** The bias, or null. Not a copy. */
+    public float[] bias() {
+        return bias;
+    }
+
+    /** The weights widened to float (a copy for 16-bit storage, the backing array for F32). */
+    public float[] weights() {
+        if (wf != null) return wf;
+        float[] w = new float[wh.length];
+        for (int i = 0; i < w.length; i++) w[i] = dtype == DType.BF16 ? DType.fromBf16(wh[i]) : DType.fromF16(wh[i]);
+        return w;
+    }
+
+    @Override
+    public long weightBytes() {
+        return (long) in * out * dtype.bytes() + (bias == null ? 0 : 4L * out);
+    }
+
+    @Override
+    public void forward(float[] x, int xOff, float[] y, int yOff) {
+        if (xOff < 0 || xOff + in > x.length) throw new IndexOutOfBoundsException("x[" + xOff + "+" + in + "] of " + x.length);
+        if (yOff < 0 || yOff + out > y.length) throw new IndexOutOfBoundsException("y[" + yOff + "+" + out + "] of " + y.length);
+        Parallel.forRange(out, Math.max(1, WORK_GRAIN / in), (from, to) -> {
+            for (int r = from; r < to; r++) {
+                long wo = (long) r * in;
+                float s = switch (dtype) {
+                    case F32 -> dotF32(wf, (int) wo, x, xOff, in);
+                    case BF16 -> dotBf16(wh, (int) wo, x, xOff, in);
+                    case F16 -> dotF16(wh, (int) wo, x, xOff, in);
+                };
+                y[yOff + r] = bias == null ? s : s + bias[r];
+            }
+        });
+    }
+
+    @Override
+    public void forwardBatch(float[] x, float[] y, int batch) {
+        if (batch < 0 || (long) batch * in > x.length) throw new IndexOutOfBoundsException("x holds " + x.length + " < " + batch + "x" + in);
+        if ((long) batch * out > y.length) throw new IndexOutOfBoundsException("y holds " + y.length + " < " + batch + "x" + out);
+        if (batch == 0) return;
+        if (batch == 1) {
+            forward(x, 0, y, 0);
+            return;
+        }
+        // Rows in blocks small enough to stay in L2 while four input rows at a time stream past them.
+        int rowBlock = Math.clamp(16384 / in, 1, 16);
+        long workPerRow = (long) in * batch;
+        int grain = (int) Math.max(rowBlock, WORK_GRAIN / workPerRow);
+        Parallel.forRange(out, grain, (from, to) -> {
+            float[] buf = wf != null ? null : new float[rowBlock * in];
+            for (int r0 = from; r0 < to; r0 += rowBlock) {
+                int r1 = Math.min(to, r0 + rowBlock);
+                float[] w;
+                int base;
+                if (wf != null) {
+                    w = wf;
+                    base = r0 * in;
+                } else {
+                    for (int r = r0; r < r1; r++) widen(wh, r * in, buf, (r - r0) * in, in, dtype);
+                    w = buf;
+                    base = 0;
+                }
+                int b = 0;
+                for (; b + 4 <= batch; b += 4) {
+                    for (int r = r0; r < r1; r++) {
+                        dot4(w, base + (r - r0) * in, x, b * in, in, y, b * out + r, out);
+                    }
+                }
+                for (; b < batch; b++) {
+                    for (int r = r0; r < r1; r++) y[b * out + r] = dotF32(w, base + (r - r0) * in, x, b * in, in);
+                }
+                if (bias != null) {
+                    for (int bb = 0; bb < batch; bb++) for (int r = r0; r < r1; r++) y[bb * out + r] += bias[r];
+                }
+            }
+        });
+    }
+
+    // ---- kernels ----
+
+    static float dotF32(float[] w, int wo, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = FloatVector.fromArray(F, w, wo + i + L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = FloatVector.fromArray(F, w, wo + i + 2 * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = FloatVector.fromArray(F, w, wo + i + 3 * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+        }
+        for (; i + L <= n; i += L) {
+            a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        }
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += w[wo + i] * x[xo + i];
+        return s;
+    }
+
+    static FloatVector bf16(short[] w, int off) {
+        return ((IntVector) ShortVector.fromArray(S, w, off).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** IEEE half to float for finite values: exponent/mantissa moved into place, rescaled by 2^112, sign restored. */
+    static FloatVector f16(short[] w, int off) {
+        IntVector h = (IntVector) ShortVector.fromArray(S, w, off).convertShape(VectorOperators.S2I, I, 0);
+        FloatVector mag = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        return mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    static float dotBf16(short[] w, int wo, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            a0 = bf16(w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = bf16(w, wo + i + L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = bf16(w, wo + i + 2 * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = bf16(w, wo + i + 3 * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+        }
+        for (; i + L <= n; i += L) a0 = bf16(w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += DType.fromBf16(w[wo + i]) * x[xo + i];
+        return s;
+    }
+
+    static float dotF16(short[] w, int wo, float[] x, int xo, int n) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            a0 = f16(w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = f16(w, wo + i + L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = f16(w, wo + i + 2 * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = f16(w, wo + i + 3 * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+        }
+        for (; i + L <= n; i += L) a0 = f16(w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += DType.fromF16(w[wo + i]) * x[xo + i];
+        return s;
+    }
+
+    /** Widens n 16-bit weights to float. */
+    static void widen(short[] w, int wo, float[] dst, int dOff, int n, DType t) {
+        int i = 0;
+        if (t == DType.BF16) {
+            for (; i + L <= n; i += L) bf16(w, wo + i).intoArray(dst, dOff + i);
+            for (; i < n; i++) dst[dOff + i] = DType.fromBf16(w[wo + i]);
+        } else {
+            for (; i + L <= n; i += L) f16(w, wo + i).intoArray(dst, dOff + i);
+            for (; i < n; i++) dst[dOff + i] = DType.fromF16(w[wo + i]);
+        }
+    }
+
+    /** Four dot products of one weight row with four consecutive input rows; results at y[yo + k*yStride]. */
+    static void dot4(float[] w, int wo, float[] x, int xo, int n, float[] y, int yo, int yStride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int x1 = xo + n, x2 = x1 + n, x3 = x2 + n;
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector wv = FloatVector.fromArray(F, w, wo + i);
+            a0 = wv.fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+            a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+            a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float wi = w[wo + i];
+            s0 += wi * x[xo + i];
+            s1 += wi * x[x1 + i];
+            s2 += wi * x[x2 + i];
+            s3 += wi * x[x3 + i];
+        }
+        y[yo] = s0;
+        y[yo + yStride] = s1;
+        y[yo + 2 * yStride] = s2;
+        y[yo + 3 * yStride] = s3;
+    }
+}

@@ -1,0 +1,70 @@
+package dev.e8q.llama.model;
+
+/** Small row-wise operations of the forward pass. */
+public final class Ops {
+    private Ops() {}
+
+    /** out[oOff..+n) = x[xOff..+n) / rms(x) * w, with rms = sqrt(mean(x²) + eps) (sum of squares in double). */
+    public static void rmsnorm(float[] out, int oOff, float[] x, int xOff, float[] w, int n, float eps) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) {
+            float v = x[xOff + i];
+            ss += (double) v * v;
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) out[oOff + i] = w[i] * (x[xOff + i] * inv);
+    }
+
+    /** Row-wise RMSNorm of T rows of width n. */
+    public static void rmsnormRows(float[] out, float[] x, float[] w, int rows, int n, float eps) {
+        for (int t = 0; t < rows; t++) rmsnorm(out, t * n, x, t * n, w, n, eps);
+    }
+
+    /** In-place softmax of a[off..off+n) (max subtracted, sum in double). */
+    public static void softmax(float[] a, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, a[off + i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(a[off + i] - max);
+            a[off + i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < n; i++) a[off + i] *= inv;
+    }
+
+    /** g[i] = silu(g[i]) * u[i] for i in [0, n). */
+    public static void swiglu(float[] g, float[] u, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = g[i];
+            g[i] = v / (1f + (float) Math.exp(-v)) * u[i];
+        }
+    }
+
+    /** x[i] += d[i]. */
+    public static void addInPlace(float[] x, float[] d, int n) {
+        for (int i = 0; i < n; i++) x[i] += d[i];
+    }
+
+    /** log Σ exp(a) over a[off..off+n) in double. */
+    public static double logSumExp(float[] a, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, a[off + i]);
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp((double) a[off + i] - max);
+        return max + Math.log(sum);
+    }
+
+    public static int argmax(float[] a, int off, int n) {
+        int best = 0;
+        float bv = a[off];
+        for (int i = 1; i < n; i++) {
+            if (a[off + i] > bv) {
+                bv = a[off + i];
+                best = i;
+            }
+        }
+        return best;
+    }
+}
