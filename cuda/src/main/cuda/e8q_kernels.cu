@@ -1,0 +1,265 @@
+// e8q CUDA kernels: fused E8P / RVQ decode-and-multiply on the QuIP# Qidxs packing, and the
+// randomized Hadamard transform of SPEC §4. Written from /work/shared/SPEC.md (clean room).
+//
+// Compiled to PTX by cuda/gen-ptx.sh (nvcc -ptx -arch=compute_80); the PTX is committed as
+// cuda/src/main/resources/dev/e8q/cuda/e8q_kernels.ptx and loaded with cuModuleLoadData.
+// Every entry point is extern "C" so its PTX name is the plain C name.
+//
+// Layout facts used below (SPEC §1.5, §3):
+//  - m = padded out features (multiple of 16), n = padded in features (multiple of 64).
+//  - An E8P "flat stream" of int64 words: the 2x2 group of codes (rows 2p,2p+1) x (blocks 2q,2q+1)
+//    sits in one word at flat = ((P*(n/64) + Q)*8 + r')*4 + c, P = p/8, r' = p%8, Q = q/4, c = q%4.
+//    So the 32 words of a 16-row x 64-column tile (P, Q) are contiguous: word (r', c) = tile*32 + 4r' + c.
+//  - Slot i of a word = (row 2p + (i&1), block 2q + (i>>1)); abs byte i = bits 8i..8i+7;
+//    sign bit j of slot i = bit 32 + 4j + i.
+//  - The Qidxs tensor has W = n/32 E8P words per tensor row and `stride` words per row in all:
+//    2-bit stride W; 3-bit stride 3W/2 (words [W, 3W/2) of row r are row r's E81B bytes, block 8j+k in
+//    byte k of word W+j); 4-bit stride 2W (words [W, 2W) of every row form the stage-2 flat stream).
+//    Flat word f of a stage s stream lives at (f / W) * stride + s*W + f % W.
+
+#include <cuda_fp16.h>
+
+#define E8Q_WARPS 8          // warps per matvec block (blockDim.x must be 32 * E8Q_WARPS)
+#define E8Q_FWHT_TILE 4096   // floats of shared memory per FWHT pass block
+
+// ---------------------------------------------------------------------------------------------
+// E8P decode with the 256-entry packed-abs table (SPEC §1.4).
+// tab[idx]: nibble k = 2*P[k] + 8 with P = (A0,A2,A4,A6,A1,A3,A5,A7) and P[7] negated when odd(idx).
+// Nibble k is coordinate pos(k) = {0,2,4,6,1,3,5,7}[k] and takes its sign from bit k of the sign
+// byte (that is sigma = [0,4,1,5,2,6,3,7] of §1.2 read backwards), i.e. from bit 32 + 4k + slot of
+// the word. XOR with 0xE maps an odd nibble t to 16 - t (negation). p = parity of the sign byte:
+// p = 1 flips sign bit 0 and shifts by -1/4, p = 0 shifts by +1/4. Value = (t - 8)/2 +- 1/4.
+// o[] receives the 8 values in coordinate order.
+__device__ __forceinline__ void e8q_decode(unsigned long long word, int slot,
+                                           const unsigned int* __restrict__ tab, float* o) {
+    unsigned int abs32 = (unsigned int) word;
+    unsigned int sign32 = (unsigned int) (word >> 32);
+    unsigned int packed = tab[(abs32 >> (8 * slot)) & 0xFFu];
+    unsigned int sb = (sign32 >> slot) & 0x11111111u;   // bit 4k = sign bit k of this slot
+    unsigned int p = __popc(sb) & 1u;
+    sb ^= p;                                            // s = signByte XOR p (bit 0 only)
+    packed ^= sb * 0xEu;                                // negate the nibbles whose sign bit is set
+    float bias = p ? -4.25f : -3.75f;                   // -8/2 -+ 1/4
+    o[0] = fmaf(0.5f, (float) (packed & 15u), bias);
+    o[2] = fmaf(0.5f, (float) ((packed >> 4) & 15u), bias);
+    o[4] = fmaf(0.5f, (float) ((packed >> 8) & 15u), bias);
+    o[6] = fmaf(0.5f, (float) ((packed >> 12) & 15u), bias);
+    o[1] = fmaf(0.5f, (float) ((packed >> 16) & 15u), bias);
+    o[3] = fmaf(0.5f, (float) ((packed >> 20) & 15u), bias);
+    o[5] = fmaf(0.5f, (float) ((packed >> 24) & 15u), bias);
+    o[7] = fmaf(0.5f, (float) (packed >> 28), bias);
+}
+
+__device__ __forceinline__ float e8q_dot8(const float* w, float4 a, float4 b) {
+    float s = w[0] * a.x;
+    s = fmaf(w[1], a.y, s);
+    s = fmaf(w[2], a.z, s);
+    s = fmaf(w[3], a.w, s);
+    s = fmaf(w[4], b.x, s);
+    s = fmaf(w[5], b.y, s);
+    s = fmaf(w[6], b.z, s);
+    s = fmaf(w[7], b.w, s);
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// z[v][row] = sum_col What[row][col] * u[v][col] for v in [0, batch), What decoded from q.
+// Grid: x = m/16 (one 16-row group per block), y = ceil(batch / NB). Block: 32 * E8Q_WARPS threads.
+// Warp w walks a contiguous range of the n/64 column tiles; lane (r' = lane/4, c = lane%4) loads
+// word 4r'+c of each tile (one coalesced 256-byte load per warp), decodes its 4 codes (rows 2r', 2r'+1
+// of the group, blocks 2c, 2c+1 of the tile = columns 16c..16c+15) and multiplies them with NB input
+// vectors. Partial sums are reduced over the 4 lanes of a row pair with shuffles, then over the warps
+// in shared memory.
+// BITS 2: E8P. BITS 3: E8P + E81B/residScale. BITS 4: E8P + E8P/residScale.
+// grid2: the E81B table as 256 x 8 int8 of 2g (only read for BITS 3).
+template <int BITS, int NB>
+__device__ __forceinline__ void e8q_matvec_body(const unsigned long long* __restrict__ q,
+                                                const unsigned int* __restrict__ packedAbs,
+                                                const signed char* __restrict__ grid2,
+                                                float residScale,
+                                                const float* __restrict__ u,
+                                                float* __restrict__ z,
+                                                int m, int n, int batch) {
+    __shared__ unsigned int sAbs[256];
+    __shared__ unsigned int sGrid[BITS == 3 ? 512 : 1];
+    __shared__ float sRed[E8Q_WARPS][16][NB];
+
+    const int tid = threadIdx.x;
+    for (int k = tid; k < 256; k += blockDim.x) sAbs[k] = packedAbs[k];
+    if (BITS == 3) {
+        const unsigned int* g32 = (const unsigned int*) grid2;
+        for (int k = tid; k < 512; k += blockDim.x) sGrid[k] = g32[k];
+    }
+    __syncthreads();
+
+    const int warp = tid >> 5, lane = tid & 31;
+    const int rp = lane >> 2, c = lane & 3;
+    const int P = blockIdx.x;
+    const int v0 = blockIdx.y * NB;
+    const int nv = min(NB, batch - v0);
+    const int T = n >> 6;                 // 64-column tiles per row group
+    const int W = n >> 5;                 // E8P words per Qidxs tensor row
+    const int stride = BITS == 2 ? W : (BITS == 3 ? W + (W >> 1) : 2 * W);
+    const int chunk = (T + E8Q_WARPS - 1) / E8Q_WARPS;
+    const int q0 = warp * chunk;
+    const int q1 = min(T, q0 + chunk);
+    const int R0 = P * 16 + 2 * rp;
+    const float inv = 1.0f / residScale;
+    const float gscale = 0.5f * inv;      // grid2 holds 2g
+
+    float acc[2][NB];
+#pragma unroll
+    for (int v = 0; v < NB; ++v) { acc[0][v] = 0.f; acc[1][v] = 0.f; }
+
+    for (int Q = q0; Q < q1; ++Q) {
+        const int f = (P * T + Q) * 32 + lane;            // flat word of this lane
+        const size_t base = (size_t) (f / W) * stride + (f % W);
+        const unsigned long long w1 = __ldg(q + base);
+        unsigned long long w2 = 0ull, e0 = 0ull, e1 = 0ull;
+        if (BITS == 4) w2 = __ldg(q + base + W);
+        if (BITS == 3) {
+            e0 = __ldg(q + (size_t) R0 * stride + W + Q);
+            e1 = __ldg(q + (size_t) (R0 + 1) * stride + W + Q);
+        }
+        float wv[4][8];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            e8q_decode(w1, i, sAbs, wv[i]);
+            if (BITS == 4) {
+                float t[8];
+                e8q_decode(w2, i, sAbs, t);
+#pragma unroll
+                for (int k = 0; k < 8; ++k) wv[i][k] = fmaf(t[k], inv, wv[i][k]);
+            }
+            if (BITS == 3) {
+                const unsigned long long e = (i & 1) ? e1 : e0;
+                const unsigned int idx = (unsigned int) (e >> (8 * (2 * c + (i >> 1)))) & 0xFFu;
+                const unsigned int lo = sGrid[2 * idx], hi = sGrid[2 * idx + 1];
+#pragma unroll
+                for (int k = 0; k < 4; ++k) {
+                    wv[i][k] = fmaf((float) (signed char) (lo >> (8 * k)), gscale, wv[i][k]);
+                    wv[i][k + 4] = fmaf((float) (signed char) (hi >> (8 * k)), gscale, wv[i][k + 4]);
+                }
+            }
+        }
+#pragma unroll
+        for (int v = 0; v < NB; ++v) {
+            if (v < nv) {
+                const float4* ub = (const float4*) (u + (size_t) (v0 + v) * n + Q * 64 + c * 16);
+                const float4 a0 = __ldg(ub), a1 = __ldg(ub + 1), a2 = __ldg(ub + 2), a3 = __ldg(ub + 3);
+                acc[0][v] += e8q_dot8(wv[0], a0, a1) + e8q_dot8(wv[2], a2, a3);
+                acc[1][v] += e8q_dot8(wv[1], a0, a1) + e8q_dot8(wv[3], a2, a3);
+            }
+        }
+    }
+
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+#pragma unroll
+        for (int v = 0; v < NB; ++v) {
+            float s = acc[r][v];
+            s += __shfl_xor_sync(0xffffffffu, s, 1);
+            s += __shfl_xor_sync(0xffffffffu, s, 2);
+            if (c == 0) sRed[warp][2 * rp + r][v] = s;
+        }
+    }
+    __syncthreads();
+    for (int t = tid; t < 16 * NB; t += blockDim.x) {
+        const int v = t >> 4, row = t & 15;
+        if (v < nv) {
+            float s = 0.f;
+#pragma unroll
+            for (int w = 0; w < E8Q_WARPS; ++w) s += sRed[w][row][v];
+            z[(size_t) (v0 + v) * m + P * 16 + row] = s;
+        }
+    }
+}
+
+#define E8Q_MATVEC_ENTRY(NAME, BITS, NB)                                                          \
+    extern "C" __global__ void __launch_bounds__(32 * E8Q_WARPS)                                  \
+    NAME(const unsigned long long* __restrict__ q, const unsigned int* __restrict__ packedAbs,     \
+         const signed char* __restrict__ grid2, float residScale, const float* __restrict__ u,     \
+         float* __restrict__ z, int m, int n, int batch) {                                         \
+        e8q_matvec_body<BITS, NB>(q, packedAbs, grid2, residScale, u, z, m, n, batch);            \
+    }
+
+E8Q_MATVEC_ENTRY(e8q_matvec2, 2, 1)
+E8Q_MATVEC_ENTRY(e8q_matvec3, 3, 1)
+E8Q_MATVEC_ENTRY(e8q_matvec4, 4, 1)
+E8Q_MATVEC_ENTRY(e8q_matmul2_b8, 2, 8)
+E8Q_MATVEC_ENTRY(e8q_matmul3_b8, 3, 8)
+E8Q_MATVEC_ENTRY(e8q_matmul4_b8, 4, 8)
+
+// ---------------------------------------------------------------------------------------------
+// One pass of the natural-order (Sylvester) Walsh-Hadamard transform along the middle axis of
+// data viewed as [A][len][B] (element g = (a*len + i)*B + b), len a power of two, len*tb <= TILE.
+// Block: one a and tb consecutive b (tb divides B); grid.x = A * (B / tb).
+// out[g] = alpha * post[g % n] * sum_i' H_len[i][i'] * pre[g' % n] * in[g'] (pre/post may be null).
+// in == out is allowed (each block reads and writes only its own tile).
+extern "C" __global__ void e8q_fwht_pass(const float* in, float* out, const float* __restrict__ pre,
+                                         const float* __restrict__ post, float alpha, int n,
+                                         int len, int B, int tb) {
+    __shared__ float s[E8Q_FWHT_TILE];
+    const int tilesPerA = B / tb;
+    const int a = blockIdx.x / tilesPerA;
+    const int b0 = (blockIdx.x % tilesPerA) * tb;
+    const int count = len * tb;
+    for (int e = threadIdx.x; e < count; e += blockDim.x) {
+        const int i = e / tb, bb = e % tb;
+        const size_t g = ((size_t) a * len + i) * B + b0 + bb;
+        float x = in[g];
+        if (pre) x *= pre[g % n];
+        s[e] = x;
+    }
+    for (int h = 1; h < len; h <<= 1) {
+        __syncthreads();
+        for (int t = threadIdx.x; t < (count >> 1); t += blockDim.x) {
+            const int bb = t % tb, pi = t / tb;
+            const int i1 = (pi / h) * 2 * h + (pi % h);
+            const float x = s[i1 * tb + bb], y = s[(i1 + h) * tb + bb];
+            s[i1 * tb + bb] = x + y;
+            s[(i1 + h) * tb + bb] = x - y;
+        }
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < count; e += blockDim.x) {
+        const int i = e / tb, bb = e % tb;
+        const size_t g = ((size_t) a * len + i) * B + b0 + bb;
+        float x = s[e] * alpha;
+        if (post) x *= post[g % n];
+        out[g] = x;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The K x K base factor of M_n = (hadK (x) H_L)/sqrt(n), n = K*L, applied to `total` = batch*n values:
+// out[vec][a*L + j] = alpha * post[a*L+j] * sum_a' H[a][a'] * pre[a'*L+j] * in[vec][a'*L + j], where
+// H = hk (K x K, row-major, +-1 as float) or its transpose when trans != 0. in != out.
+extern "C" __global__ void e8q_hadk(const float* __restrict__ in, float* __restrict__ out,
+                                    const float* __restrict__ hk, int K, int L, int trans,
+                                    const float* __restrict__ pre, const float* __restrict__ post,
+                                    float alpha, int n, int total) {
+    const int g = blockIdx.x * blockDim.x + threadIdx.x;
+    if (g >= total) return;
+    const int pos = g % n;
+    const int vecBase = g - pos;
+    const int a = pos / L, j = pos % L;
+    float s = 0.f;
+    for (int a2 = 0; a2 < K; ++a2) {
+        const float h = trans ? hk[a2 * K + a] : hk[a * K + a2];
+        float x = in[vecBase + a2 * L + j];
+        if (pre) x *= pre[a2 * L + j];
+        s = fmaf(h, x, s);
+    }
+    s *= alpha;
+    if (post) s *= post[pos];
+    out[g] = s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// fp32 -> fp16 (round to nearest even), for the cuBLAS FP16 baseline.
+extern "C" __global__ void e8q_f32_to_f16(const float* __restrict__ in, unsigned short* __restrict__ out,
+                                          int count) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < count) out[i] = __half_as_ushort(__float2half_rn(in[i]));
+}
