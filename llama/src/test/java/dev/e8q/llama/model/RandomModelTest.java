@@ -1,0 +1,166 @@
+package dev.e8q.llama.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.e8q.llama.Linear;
+import dev.e8q.llama.LlamaConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.DoubleUnaryOperator;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+/** Tiny random models of several architectures against an independent double-precision forward. */
+class RandomModelTest {
+    static LlamaConfig llama3() {
+        return new LlamaConfig("llama", 48, 80, 2, 6, 2, 8, 61, 40, 1e-5f, 500000f,
+                new LlamaConfig.RopeScaling(8f, 1f, 4f, 16), false, false, false, 1, 2);
+    }
+
+    static LlamaConfig mistral() { // q dim 48 != model dim 40, 4 query heads per KV head, tied
+        return new LlamaConfig("mistral", 40, 72, 2, 4, 1, 12, 53, 40, 1e-6f, 1e6f, null, false, true, false, 1, 2);
+    }
+
+    static LlamaConfig qwen2() {
+        return new LlamaConfig("qwen2", 32, 64, 3, 4, 2, 8, 70, 40, 1e-6f, 10000f, null, false, false, true, 1, 2);
+    }
+
+    static LlamaConfig llama2c() {
+        return new LlamaConfig("llama2c", 32, 50, 2, 4, 4, 8, 40, 40, 1e-5f, 10000f, null, true, true, false, 1, 2);
+    }
+
+    static List<Arguments> cases() {
+        List<Arguments> a = new ArrayList<>();
+        for (LlamaConfig c : List.of(llama3(), mistral(), qwen2(), llama2c())) {
+            for (DType d : DType.values()) a.add(Arguments.of(c.architecture() + "/" + d, c, d));
+        }
+        return a;
+    }
+
+    static DoubleUnaryOperator rounding(DType d) {
+        return switch (d) {
+            case F32 -> v -> v;
+            case BF16 -> v -> DType.fromBf16(DType.toBf16((float) v));
+            case F16 -> v -> DType.fromF16(DType.toF16((float) v));
+        };
+    }
+
+    static int[] randomTokens(int n, int vocab, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) t[i] = r.nextInt(vocab);
+        return t;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void logitsMatchDoubleReference(String name, LlamaConfig c, DType storage) throws Exception {
+        MapWeightSource ws = new MapWeightSource(c, name.hashCode());
+        LlamaModel m = LlamaModel.load(ws, storage);
+        int[] tokens = randomTokens(23, c.vocabSize(), 7);
+        double[][] ref = ReferenceForward.logits(c, ws.tensors, tokens, rounding(storage));
+        int V = c.vocabSize();
+        float[] seq = m.forwardSequence(tokens);
+        ModelState s = m.newState(tokens.length);
+        double maxDiff = 0;
+        for (int t = 0; t < tokens.length; t++) {
+            float[] l = s.forward(tokens[t], t);
+            for (int i = 0; i < V; i++) {
+                maxDiff = Math.max(maxDiff, Math.abs(l[i] - ref[t][i]));
+                maxDiff = Math.max(maxDiff, Math.abs(seq[t * V + i] - ref[t][i]));
+            }
+        }
+        assertTrue(maxDiff < 2e-4, name + ": max |logit - reference| = " + maxDiff);
+    }
+
+    @Test
+    void observerSeesEachGroupInputAsTheLinearsDo() throws Exception {
+        LlamaConfig c = qwen2();
+        LlamaModel m = LlamaModel.load(new MapWeightSource(c, 3), DType.F32);
+        float[] before = m.forwardSequence(randomTokens(9, c.vocabSize(), 1));
+        // wrap every linear in a recorder: it must see exactly what the observer saw
+        List<float[]> linearInputs = new ArrayList<>();
+        for (DecoderBlock b : m.blocks()) {
+            for (LinearKind k : LinearKind.values()) {
+                Linear inner = b.linear(k);
+                b.setLinear(k, new Linear() {
+                    public int inFeatures() { return inner.inFeatures(); }
+                    public int outFeatures() { return inner.outFeatures(); }
+                    public void forward(float[] x, int xo, float[] y, int yo) { inner.forward(x, xo, y, yo); }
+                    public void forwardBatch(float[] x, float[] y, int batch) {
+                        if (k == LinearKind.Q || k == LinearKind.O || k == LinearKind.GATE || k == LinearKind.DOWN) {
+                            linearInputs.add(java.util.Arrays.copyOf(x, batch * inner.inFeatures()));
+                        }
+                        inner.forwardBatch(x, y, batch);
+                    }
+                    public long weightBytes() { return inner.weightBytes(); }
+                });
+            }
+        }
+        int[] tokens = randomTokens(9, c.vocabSize(), 1);
+        List<float[]> observed = new ArrayList<>();
+        List<String> calls = new ArrayList<>();
+        float[] x = m.embed(tokens);
+        for (DecoderBlock b : m.blocks()) {
+            b.forwardSequence(x, tokens.length, (layer, group, in, rows, cols) -> {
+                calls.add(layer + ":" + group + ":" + rows + "x" + cols);
+                observed.add(java.util.Arrays.copyOf(in, rows * cols));
+            });
+        }
+        List<String> want = new ArrayList<>();
+        for (int l = 0; l < c.nLayers(); l++) {
+            want.add(l + ":QKV:9x32");
+            want.add(l + ":O:9x32");
+            want.add(l + ":UPGATE:9x32");
+            want.add(l + ":DOWN:9x64");
+        }
+        assertEquals(want, calls);
+        assertEquals(observed.size(), linearInputs.size());
+        for (int i = 0; i < observed.size(); i++) assertArrayEquals(linearInputs.get(i), observed.get(i), "call " + calls.get(i));
+        // block-level API + logitsFromHidden give the same logits as forwardSequence
+        int V = c.vocabSize();
+        float[] logits = new float[tokens.length * V];
+        m.logitsFromHidden(x, 0, tokens.length, logits);
+        assertArrayEquals(before, logits, 1e-6f);
+    }
+
+    @Test
+    void replacingALinearChangesTheOutputAndShapesAreChecked() throws Exception {
+        LlamaConfig c = llama3();
+        LlamaModel m = LlamaModel.load(new MapWeightSource(c, 5), DType.F32);
+        int[] tokens = randomTokens(5, c.vocabSize(), 2);
+        float[] a = m.forwardSequence(tokens);
+        DecoderBlock b = m.block(1);
+        Linear down = b.linear(LinearKind.DOWN);
+        assertThrows(IllegalArgumentException.class, () -> b.setLinear(LinearKind.DOWN, b.linear(LinearKind.UP)));
+        b.setLinear(LinearKind.DOWN, DenseLinear.of(new float[c.dim() * c.hiddenDim()], c.dim(), c.hiddenDim(), DType.F32));
+        float[] zeroed = m.forwardSequence(tokens);
+        assertTrue(maxAbsDiff(a, zeroed) > 1e-3);
+        b.setLinear(LinearKind.DOWN, down);
+        assertSame(down, b.linear(LinearKind.DOWN));
+        assertArrayEquals(a, m.forwardSequence(tokens), 0f);
+        assertThrows(IllegalArgumentException.class, () -> m.setLmHead(b.linear(LinearKind.Q)));
+    }
+
+    @Test
+    void positionsBeyondTheCacheAreRejected() throws Exception {
+        LlamaModel m = LlamaModel.load(new MapWeightSource(llama2c(), 1), DType.F32);
+        ModelState s = m.newState(4);
+        assertEquals(4, s.capacity());
+        assertThrows(IllegalArgumentException.class, () -> s.forward(1, 4));
+        assertThrows(IllegalArgumentException.class, () -> s.forward(999, 0));
+    }
+
+    static double maxAbsDiff(float[] a, float[] b) {
+        double d = 0;
+        for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+        return d;
+    }
+}
