@@ -105,7 +105,7 @@ final class E8PSearch {
     }
 
     /** Writes the 256 scores of one coset to scores[dst..dst+256) and returns their maximum. */
-    private static float cosetScores(float[] x, int off, float shift, float offset, float[] scores, int dst) {
+    static float cosetScores(float[] x, int off, float shift, float offset, float[] scores, int dst) {
         float y0 = x[off] - shift, y1 = x[off + 1] - shift, y2 = x[off + 2] - shift, y3 = x[off + 3] - shift;
         float y4 = x[off + 4] - shift, y5 = x[off + 5] - shift, y6 = x[off + 6] - shift, y7 = x[off + 7] - shift;
         int negatives = (y0 < 0 ? 1 : 0) + (y1 < 0 ? 1 : 0) + (y2 < 0 ? 1 : 0) + (y3 < 0 ? 1 : 0)
