@@ -1,0 +1,141 @@
+package dev.e8q.codec;
+
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * BlockLDLQ with greedy refinement (SPEC §5), on the rotated weights in codebook units. Every row is
+ * independent of every other row (feedback only runs along a row), so the work is split into tiles of rows
+ * that each run the whole algorithm; a tile reuses each streamed row of L and Hr across its rows.
+ *
+ * <p>Without a Hessian (h == null) this is plain nearest rounding of every 8-block (LDLQ with H = I).
+ */
+final class BlockLdlq {
+    static final int TILE = 16;
+
+    /** Float operands derived from the rotated Hessian: Lᵀ, Hr and the inverses of Hr's 8×8 diagonal blocks. */
+    record Operands(int n, float[] lT, float[] hr, float[] hkkInv) {}
+
+    /** Combined codes (rows × n/8) and the reconstruction Ŵr in codebook units (rows × n). */
+    record Result(long[] codes, float[] xhat) {}
+
+    private BlockLdlq() {}
+
+    static Operands operands(double[] hr, BlockLdl.Factors f) {
+        int n = f.n();
+        float[] lT = new float[n * n];
+        float[] h = new float[n * n];
+        double[] l = f.l();
+        Parallel.forRange(n, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++)
+                for (int c = 0; c < n; c++) {
+                    lT[c * n + r] = (float) l[r * n + c];
+                    h[r * n + c] = (float) hr[r * n + c];
+                }
+        });
+        int nb = n / 8;
+        float[] inv = new float[nb * 64];
+        org.ejml.data.DMatrixRMaj blk = new org.ejml.data.DMatrixRMaj(8, 8);
+        for (int k = 0; k < nb; k++) {
+            for (int i = 0; i < 8; i++)
+                for (int j = 0; j < 8; j++) blk.set(i, j, hr[(8 * k + i) * n + 8 * k + j]);
+            if (!org.ejml.dense.row.CommonOps_DDRM.invert(blk))
+                throw new IllegalStateException("diagonal block " + k + " of a positive definite Hr is singular");
+            for (int i = 0; i < 64; i++) inv[k * 64 + i] = (float) blk.data[i];
+        }
+        return new Operands(n, lT, h, inv);
+    }
+
+    /**
+     * Quantizes x (rows × n, row-major, codebook units). ops == null: plain rounding. passes: greedy
+     * refinement passes after LDLQ (ignored without a Hessian).
+     */
+    static Result run(float[] x, int rows, int n, BlockCodebook cb, Operands ops, int passes, ProgressListener pl) {
+        if (ops != null && ops.n() != n) throw new IllegalArgumentException("Hessian is " + ops.n() + " wide, W is " + n);
+        int nb = n / 8;
+        long[] codes = new long[rows * nb];
+        float[] xhat = new float[rows * n];
+        AtomicLong done = new AtomicLong();
+        String task = ops == null ? "round" : "BlockLDLQ";
+        Parallel.forRange(rows, TILE, (r0, r1) -> {
+            for (int t0 = r0; t0 < r1; t0 += TILE) {
+                int t1 = Math.min(r1, t0 + TILE);
+                float[] e = ldlq(x, n, t0, t1, cb, ops, codes, xhat);
+                if (ops != null && passes > 0) refine(n, t0, t1, cb, ops, passes, e, codes, xhat);
+                pl.update(task, done.addAndGet(t1 - t0), rows);
+            }
+        });
+        return new Result(codes, xhat);
+    }
+
+    /** LDLQ for rows [t0, t1), last block first; returns the final error Wr − Ŵ of those rows. */
+    private static float[] ldlq(float[] x, int n, int t0, int t1, BlockCodebook cb, Operands ops, long[] codes, float[] xhat) {
+        int nb = n / 8, tRows = t1 - t0;
+        float[] e = new float[tRows * n];
+        float[] tgt = new float[8];
+        for (int k = nb - 1; k >= 0; k--) {
+            int b = 8 * k, tail = b + 8, len = n - tail;
+            for (int i = 0; i < tRows; i++) {
+                int r = t0 + i, xo = r * n + b;
+                for (int j = 0; j < 8; j++) {
+                    // Feedback of the already quantized (later) blocks through column b+j of L.
+                    float fb = ops == null || len == 0 ? 0 : VecOps.dot(e, i * n + tail, ops.lT(), (b + j) * n + tail, len);
+                    tgt[j] = x[xo + j] + fb;
+                }
+                codes[r * nb + k] = cb.quantize(tgt, 0, xhat, xo);
+                for (int j = 0; j < 8; j++) e[i * n + b + j] = x[xo + j] - xhat[xo + j];
+            }
+        }
+        return e;
+    }
+
+    /**
+     * Greedy passes: block k moves to Q(Ŵ_k + (ΔHr)_k·Hkk⁻¹), the minimizer of the proxy loss over block k
+     * alone, rounded. P = ΔHr is kept up to date incrementally (8 axpys per changed block), and a block is
+     * re-evaluated only when some block of its row changed since its last evaluation: otherwise its target,
+     * hence its code, would be the same. This gives exactly the result of running every pass in full.
+     */
+    private static void refine(int n, int t0, int t1, BlockCodebook cb, Operands ops, int passes, float[] e,
+                               long[] codes, float[] xhat) {
+        int nb = n / 8, tRows = t1 - t0;
+        float[] hr = ops.hr(), inv = ops.hkkInv();
+        float[] p = new float[tRows * n];
+        for (int c = 0; c < n; c++)
+            for (int i = 0; i < tRows; i++) {
+                float v = e[i * n + c];
+                if (v != 0) VecOps.axpy(v, hr, c * n, p, i * n, n);
+            }
+        int[] stamp = new int[tRows * nb];
+        Arrays.fill(stamp, -1);
+        int[] changes = new int[tRows];
+        float[] tgt = new float[8], q = new float[8];
+        for (int pass = 0; pass < passes; pass++) {
+            boolean any = false;
+            for (int k = nb - 1; k >= 0; k--) {
+                int b = 8 * k;
+                for (int i = 0; i < tRows; i++) {
+                    if (stamp[i * nb + k] == changes[i]) continue;
+                    int r = t0 + i, xo = r * n + b, po = i * n + b;
+                    for (int j = 0; j < 8; j++) {
+                        float s = xhat[xo + j];
+                        for (int l = 0; l < 8; l++) s += p[po + l] * inv[k * 64 + l * 8 + j];
+                        tgt[j] = s;
+                    }
+                    long code = cb.quantize(tgt, 0, q, 0);
+                    if (code != codes[r * nb + k]) {
+                        codes[r * nb + k] = code;
+                        for (int j = 0; j < 8; j++) {
+                            float d = q[j] - xhat[xo + j];
+                            xhat[xo + j] = q[j];
+                            if (d != 0) VecOps.axpy(-d, hr, (b + j) * n, p, i * n, n); // Δ_k changed by −d
+                        }
+                        changes[i]++;
+                        any = true;
+                    }
+                    stamp[i * nb + k] = changes[i];
+                }
+            }
+            if (!any) break;
+        }
+    }
+}

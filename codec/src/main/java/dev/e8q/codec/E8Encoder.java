@@ -1,0 +1,196 @@
+package dev.e8q.codec;
+
+import dev.e8q.hadamard.Hadamard;
+import dev.e8q.lattice.Rvq;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.data.FMatrixRMaj;
+
+/**
+ * Options for encoding one matrix, and the encode pipeline: RMS-normalize → RHT (random signs from the seed)
+ * → scale to RMS ρ → BlockLDLQ with greedy refinement (with a Hessian) or nearest rounding (without) → codes.
+ * Each option method returns a new encoder, so an encoder can be shared between threads.
+ *
+ * <p><b>Shapes the Hadamard transform cannot take</b> (rows not a multiple of 16, cols not a multiple of 64,
+ * or no Hadamard matrix of that size, e.g. 10920) are zero-padded to {@code Hadamard.paddedSize(rows, 16)} ×
+ * {@code Hadamard.paddedSize(cols, 64)}. The Hessian is padded with zeros; the damping σ on its diagonal
+ * keeps it positive definite. Padded rows are cropped on decode and padded input columns always see x = 0,
+ * so padding costs only storage.
+ */
+public final class E8Encoder {
+    /** Damping σ of SPEC §5. */
+    public static final double DEFAULT_DAMPING = 0.01;
+    /** σ is multiplied by 10 until Cholesky succeeds, at most this many times. */
+    public static final int MAX_DAMPING_RETRIES = 4;
+
+    private int bits = 2;
+    private long seed = 0;
+    private double rho = Double.NaN, residScale = Double.NaN, damping = DEFAULT_DAMPING;
+    private DMatrixRMaj hessian;
+    private int refinePasses = 10;
+    private ProgressListener progress = ProgressListener.NONE;
+    private boolean noE8;
+
+    E8Encoder() {}
+
+    private E8Encoder copy() {
+        E8Encoder e = new E8Encoder();
+        e.bits = bits;
+        e.seed = seed;
+        e.rho = rho;
+        e.residScale = residScale;
+        e.damping = damping;
+        e.hessian = hessian;
+        e.refinePasses = refinePasses;
+        e.progress = progress;
+        e.noE8 = noE8;
+        return e;
+    }
+
+    public E8Encoder bits(int b) {
+        if (b < 2 || b > 4) throw new IllegalArgumentException("bits must be 2, 3 or 4, got " + b);
+        E8Encoder e = copy();
+        e.bits = b;
+        return e;
+    }
+
+    public E8Encoder seed(long s) {
+        E8Encoder e = copy();
+        e.seed = s;
+        return e;
+    }
+
+    /** Overrides ρ, the RMS the codebook sees (default: SPEC §2's opt_scale for the bit width). */
+    public E8Encoder rho(double r) {
+        if (!(r > 0) || Double.isInfinite(r)) throw new IllegalArgumentException("rho must be finite and > 0, got " + r);
+        E8Encoder e = copy();
+        e.rho = r;
+        return e;
+    }
+
+    /** Overrides the residual scale of 3/4 bits (default 2.04 / 3.45). */
+    public E8Encoder residualScale(double s) {
+        if (!(s > 0) || Double.isInfinite(s)) throw new IllegalArgumentException("residual scale must be finite and > 0, got " + s);
+        E8Encoder e = copy();
+        e.residScale = s;
+        return e;
+    }
+
+    /** Initial damping σ added to the normalized Hessian's diagonal (default 0.01). */
+    public E8Encoder damping(double sigma) {
+        if (!(sigma >= 0) || Double.isInfinite(sigma)) throw new IllegalArgumentException("damping must be finite and >= 0, got " + sigma);
+        E8Encoder e = copy();
+        e.damping = sigma;
+        return e;
+    }
+
+    /** cols × cols in the original basis (e.g. E[xxᵀ] of the layer inputs); null = no Hessian. */
+    public E8Encoder hessian(DMatrixRMaj h) {
+        E8Encoder e = copy();
+        e.hessian = h;
+        return e;
+    }
+
+    public E8Encoder refinePasses(int passes) {
+        if (passes < 0) throw new IllegalArgumentException("refine passes must be >= 0, got " + passes);
+        E8Encoder e = copy();
+        e.refinePasses = passes;
+        return e;
+    }
+
+    public E8Encoder progress(ProgressListener p) {
+        E8Encoder e = copy();
+        e.progress = p == null ? ProgressListener.NONE : p;
+        return e;
+    }
+
+    /** The "no E8" ablation: same pipeline, but a scalar half-integer grid instead of the E8P codebook. */
+    public E8Encoder noE8(boolean on) {
+        E8Encoder e = copy();
+        e.noE8 = on;
+        return e;
+    }
+
+    public E8Matrix encode(float[] rowMajor, int rows, int cols) {
+        return encodeWithReport(rowMajor, rows, cols).matrix();
+    }
+
+    public E8Matrix encode(FMatrixRMaj w) {
+        if (w == null) throw new IllegalArgumentException("matrix is null");
+        return encode(w.data.length == w.numRows * w.numCols ? w.data : java.util.Arrays.copyOf(w.data, w.numRows * w.numCols),
+                w.numRows, w.numCols);
+    }
+
+    public EncodeResult encodeWithReport(float[] w, int rows, int cols) {
+        long t0 = System.nanoTime();
+        checkWeights(w, rows, cols);
+        int m = Hadamard.paddedSize(rows, 16), n = Hadamard.paddedSize(cols, 64);
+        double rs = noE8 || bits == 2 ? 0 : Double.isNaN(residScale) ? Rvq.defaultResidualScale(bits) : residScale;
+        BlockCodebook cb = noE8 ? new HalfIntegerGrid(bits) : new E8pCodebook(bits, rs);
+        double r = Double.isNaN(rho) ? cb.defaultRho() : rho;
+
+        // Hessian first: its errors are the user's, and should come before any long computation.
+        double[] hNorm = hessian == null ? null : HessianRegularizer.normalized(hessian, cols);
+
+        float[][] signs = SignVectors.draw(seed, n, m);
+        float[] su = signs[0], svSign = signs[1];
+        double sumSq = 0;
+        for (float v : w) sumSq += (double) v * v;
+        double s = Math.sqrt(sumSq / w.length);
+        // An all-zero W has no scale; SV = 0 then decodes it exactly.
+        float[] wr = Rotation.rotate(w, rows, cols, su, svSign, s == 0 ? 1f : (float) (1 / s));
+        double rotSq = 0;
+        for (float v : wr) rotSq += (double) v * v;
+        double wscale = Math.sqrt(rotSq / wr.length) / r;
+        if (wscale > 0) {
+            float inv = (float) (1 / wscale);
+            for (int i = 0; i < wr.length; i++) wr[i] *= inv;
+        }
+
+        BlockLdlq.Operands ops = null;
+        double sigma = Double.NaN;
+        boolean increased = false;
+        double[] hReg = null;
+        if (hNorm != null) {
+            sigma = damping;
+            for (int attempt = 0; ; attempt++) {
+                double[] hp = HessianRegularizer.dampedPadded(hNorm, cols, n, sigma);
+                double[] hr = Rotation.rotateHessian(hp, su);
+                BlockLdl.Factors f = BlockLdl.factor(hr, n);
+                if (f != null) {
+                    ops = BlockLdlq.operands(hr, f);
+                    hReg = HessianRegularizer.dampedPadded(hNorm, cols, cols, sigma);
+                    break;
+                }
+                if (attempt == MAX_DAMPING_RETRIES)
+                    throw new IllegalArgumentException("Hessian is not positive definite even with damping σ=" + sigma
+                            + " (after normalizing to mean diagonal 1); is it a covariance matrix?");
+                sigma = sigma == 0 ? DEFAULT_DAMPING : sigma * 10;
+                increased = true;
+            }
+        }
+
+        BlockLdlq.Result q = BlockLdlq.run(wr, m, n, cb, ops, refinePasses, progress);
+        int[][] codes = new int[cb.stages()][m * (n / 8)];
+        for (int i = 0; i < q.codes().length; i++)
+            for (int st = 0; st < codes.length; st++) codes[st][i] = cb.stageCode(q.codes()[i], st);
+        float scale = (float) (wscale * s);
+        float[] sv = new float[m];
+        for (int i = 0; i < m; i++) sv[i] = svSign[i] * scale;
+        E8Matrix out = new E8Matrix(rows, cols, bits, !noE8, rs, su, sv, codes);
+
+        float[] what = Rotation.unrotate(q.xhat(), su, sv, rows, cols);
+        double rel = ProxyLoss.relativeError(w, what);
+        double proxy = hReg == null ? Double.NaN : ProxyLoss.proxyLoss(w, what, rows, cols, hReg);
+        return new EncodeResult(out, proxy, rel, sigma, increased, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void checkWeights(float[] w, int rows, int cols) {
+        if (w == null) throw new IllegalArgumentException("weights are null");
+        if (rows <= 0 || cols <= 0) throw new IllegalArgumentException("shape must be positive, got " + rows + "x" + cols);
+        if ((long) rows * cols != w.length)
+            throw new IllegalArgumentException("shape " + rows + "x" + cols + " needs " + (long) rows * cols + " weights, got " + w.length);
+        for (int i = 0; i < w.length; i++)
+            if (!Float.isFinite(w[i]))
+                throw new IllegalArgumentException("weight (" + i / cols + ", " + i % cols + ") is " + w[i]);
+    }
+}
