@@ -11,6 +11,20 @@ public interface Rotation {
 
     void applyTransposed(double[] x, int off);
 
+    /** M_n of SPEC §4 (the QuIP# Hadamard transform); n must satisfy {@code Hadamard.supports(n)}. */
+    static Rotation hadamard(int n) {
+        if (!dev.e8q.hadamard.Hadamard.supports(n)) {
+            throw new IllegalArgumentException("no Hadamard transform of size " + n);
+        }
+        return new Rotation() {
+            public int size() { return n; }
+
+            public void apply(double[] x, int off) { dev.e8q.hadamard.Hadamard.transform(x, off, n); }
+
+            public void applyTransposed(double[] x, int off) { dev.e8q.hadamard.Hadamard.transformTransposed(x, off, n); }
+        };
+    }
+
     /** An explicit orthogonal matrix (row-major); for tests and odd sizes. Not checked for orthogonality. */
     static Rotation dense(int n, double[] m) {
         if (m.length != n * n) throw new IllegalArgumentException("matrix has " + m.length + " entries, want " + n + "²");
