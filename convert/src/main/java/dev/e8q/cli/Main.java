@@ -19,6 +19,8 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         // Subcommands register here, one line each.
+        cl.addSubcommand("generate", new GenerateCommand());
+        cl.addSubcommand("eval", new EvalCommand());
         return cl;
     }
 
