@@ -43,6 +43,6 @@ public final class Checkpoints {
 
     private static boolean isTokenizerName(Path p) {
         String n = p.getFileName().toString();
-        return n.startsWith("tok") ;
+        return n.startsWith("tok");
     }
 }

@@ -1,0 +1,110 @@
+package dev.e8q.llama.io;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.e8q.llama.LlamaConfig;
+import dev.e8q.llama.WeightSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Converts a checkpoint with interleaved RoPE (llama2.c) into a Hugging Face Llama directory:
+ * {@code config.json} and an F32 {@code model.safetensors}, with the q/k rows permuted to the rotate_half
+ * layout ({@link RopePermutation}) so the exported model computes the same logits under HF conventions.
+ * Tied embeddings are written once, as {@code model.embed_tokens.weight}, as transformers does.
+ */
+public final class ExportHf {
+    private ExportHf() {}
+
+    /** Exports {@code llama2cBin} to {@code outDir} (created if needed) and returns {@code outDir}. */
+    public static Path export(Path llama2cBin, Path outDir) throws IOException {
+        try (WeightSource src = Checkpoints.open(llama2cBin)) {
+            export(src, outDir);
+        }
+        return outDir;
+    }
+
+    public static void export(WeightSource src, Path outDir) throws IOException {
+        LlamaConfig c = src.config();
+        Files.createDirectories(outDir);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        for (String name : src.names()) {
+            if (c.tiedEmbeddings() && name.equals("lm_head.weight")) continue;
+            long[] shape = src.shape(name);
+            // Read lazily at write time: only one tensor is in memory at once.
+            w.add(name, DType.F32, shape, sink -> {
+                float[] v = transform(src, c, name);
+                for (float x : v) sink.putFloat(x);
+            });
+        }
+        w.write(outDir.resolve(SafetensorsShards.SINGLE));
+        writeAtomically(outDir.resolve("config.json"), configJson(c));
+    }
+
+    private static float[] transform(WeightSource src, LlamaConfig c, String name) throws IOException {
+        float[] v = src.read(name);
+        if (!c.ropeInterleaved()) return v;
+        boolean q = name.endsWith("self_attn.q_proj.weight") || name.endsWith("self_attn.q_proj.bias");
+        boolean k = name.endsWith("self_attn.k_proj.weight") || name.endsWith("self_attn.k_proj.bias");
+        if (!q && !k) return v;
+        int heads = q ? c.nHeads() : c.nKvHeads();
+        int cols = v.length / (heads * c.headDim());
+        return RopePermutation.interleavedToHalf(v, heads, c.headDim(), cols);
+    }
+
+    static byte[] configJson(LlamaConfig c) throws IOException {
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode o = json.createObjectNode();
+        o.putArray("architectures").add("LlamaForCausalLM");
+        o.put("model_type", "llama");
+        o.put("hidden_size", c.dim());
+        o.put("intermediate_size", c.hiddenDim());
+        o.put("num_hidden_layers", c.nLayers());
+        o.put("num_attention_heads", c.nHeads());
+        o.put("num_key_value_heads", c.nKvHeads());
+        o.put("head_dim", c.headDim());
+        o.put("vocab_size", c.vocabSize());
+        o.put("max_position_embeddings", c.maxSeqLen());
+        o.put("rms_norm_eps", c.normEps());
+        o.put("rope_theta", c.ropeTheta());
+        if (c.ropeScaling() != null) {
+            ObjectNode s = o.putObject("rope_scaling");
+            s.put("rope_type", "llama3");
+            s.put("factor", c.ropeScaling().factor());
+            s.put("low_freq_factor", c.ropeScaling().lowFreqFactor());
+            s.put("high_freq_factor", c.ropeScaling().highFreqFactor());
+            s.put("original_max_position_embeddings", c.ropeScaling().originalMaxPositions());
+        } else {
+            o.putNull("rope_scaling");
+        }
+        o.put("tie_word_embeddings", c.tiedEmbeddings());
+        o.put("attention_bias", c.attentionBias());
+        o.put("hidden_act", "silu");
+        o.put("bos_token_id", c.bosId());
+        o.put("eos_token_id", c.eosId());
+        o.put("torch_dtype", "float32");
+        return json.writeValueAsBytes(o);
+    }
+
+    /** Copies a tokenizer file into {@code outDir} under {@code targetName}, atomically. */
+    public static void copyTokenizer(Path tokenizer, Path outDir, String targetName) throws IOException {
+        writeAtomically(outDir.resolve(targetName), Files.readAllBytes(tokenizer));
+    }
+
+    static void writeAtomically(Path target, byte[] bytes) throws IOException {
+        Path tmp = target.resolveSibling("." + target.getFileName() + "." + System.nanoTime() + ".tmp");
+        try {
+            Files.write(tmp, bytes);
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package dev.e8q.llama.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.e8q.llama.LlamaConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Hugging Face {@code config.json} → {@link LlamaConfig} for the decoder families whose forward pass
+ * matches ours: LlamaForCausalLM (Llama 1/2/3, with Llama 3 "llama3" RoPE scaling), MistralForCausalLM
+ * (the sliding window is ignored: it only matters beyond its 4096-token span) and Qwen2ForCausalLM
+ * (q/k/v biases). Anything else is rejected by name rather than run wrong.
+ */
+public final class HfConfig {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, String> ARCHITECTURES = Map.of(
+            "LlamaForCausalLM", "llama",
+            "MistralForCausalLM", "mistral",
+            "Qwen2ForCausalLM", "qwen2");
+
+    private HfConfig() {}
+
+    public static LlamaConfig read(Path configJson) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readAllBytes(configJson));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new CheckpointFormatException(configJson, "malformed JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) throw new CheckpointFormatException(configJson, "not a JSON object");
+        return parse(configJson, root);
+    }
+
+    static LlamaConfig parse(Path file, JsonNode c) throws CheckpointFormatException {
+        String arch = architecture(file, c);
+        int dim = intField(file, c, "hidden_size");
+        int heads = intField(file, c, "num_attention_heads");
+        int kvHeads = c.hasNonNull("num_key_value_heads") ? intField(file, c, "num_key_value_heads") : heads;
+        int headDim = c.hasNonNull("head_dim") ? intField(file, c, "head_dim") : dim / Math.max(heads, 1);
+        String act = c.path("hidden_act").asText("silu");
+        if (!act.equals("silu")) throw new CheckpointFormatException(file, "hidden_act '" + act + "' is not supported (only silu)");
+        if (c.path("mlp_bias").asBoolean(false)) throw new CheckpointFormatException(file, "mlp_bias=true is not supported");
+        boolean bias = arch.equals("qwen2") || c.path("attention_bias").asBoolean(false);
+        try {
+            return new LlamaConfig(arch, dim, intField(file, c, "intermediate_size"), intField(file, c, "num_hidden_layers"),
+                    heads, kvHeads, headDim, intField(file, c, "vocab_size"),
+                    c.hasNonNull("max_position_embeddings") ? intField(file, c, "max_position_embeddings") : 2048,
+                    (float) c.path("rms_norm_eps").asDouble(1e-6), (float) c.path("rope_theta").asDouble(10000.0),
+                    ropeScaling(file, c.get("rope_scaling")), false, c.path("tie_word_embeddings").asBoolean(false),
+                    bias, tokenId(c.get("bos_token_id")), tokenId(c.get("eos_token_id")));
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointFormatException(file, e.getMessage());
+        }
+    }
+
+    private static String architecture(Path file, JsonNode c) throws CheckpointFormatException {
+        JsonNode archs = c.get("architectures");
+        if (archs != null && archs.isArray() && !archs.isEmpty()) {
+            String a = archs.get(0).asText();
+            String ours = ARCHITECTURES.get(a);
+            if (ours == null) {
+                throw new CheckpointFormatException(file, "unsupported architecture '" + a + "' (supported: "
+                        + String.join(", ", new java.util.TreeSet<>(ARCHITECTURES.keySet())) + ")");
+            }
+            return ours;
+        }
+        String type = c.path("model_type").asText("");
+        if (ARCHITECTURES.containsValue(type)) return type;
+        throw new CheckpointFormatException(file, "neither 'architectures' nor a supported 'model_type' (got '" + type + "')");
+    }
+
+    private static int intField(Path file, JsonNode c, String key) throws CheckpointFormatException {
+        JsonNode n = c.get(key);
+        if (n == null || n.isNull()) throw new CheckpointFormatException(file, "missing '" + key + "'");
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() <= 0) {
+            throw new CheckpointFormatException(file, "'" + key + "' must be a positive integer, got " + n);
+        }
+        return n.intValue();
+    }
+
+    /** Llama 3.1 lists several EOS ids; the first is the canonical one. Absent → -1. */
+    private static int tokenId(JsonNode n) {
+        if (n == null || n.isNull()) return -1;
+        if (n.isArray()) return n.isEmpty() ? -1 : n.get(0).asInt(-1);
+        return n.asInt(-1);
+    }
+
+    private static LlamaConfig.RopeScaling ropeScaling(Path file, JsonNode s) throws CheckpointFormatException {
+        if (s == null || s.isNull()) return null;
+        String type = s.hasNonNull("rope_type") ? s.get("rope_type").asText() : s.path("type").asText("");
+        if (type.equals("default")) return null;
+        if (!type.equals("llama3")) {
+            throw new CheckpointFormatException(file, "rope_scaling type '" + type + "' is not supported (only llama3)");
+        }
+        for (String k : new String[] {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
+            if (!s.hasNonNull(k)) throw new CheckpointFormatException(file, "rope_scaling of type llama3 lacks '" + k + "'");
+        }
+        return new LlamaConfig.RopeScaling((float) s.get("factor").asDouble(), (float) s.get("low_freq_factor").asDouble(),
+                (float) s.get("high_freq_factor").asDouble(), s.get("original_max_position_embeddings").asInt());
+    }
+}
