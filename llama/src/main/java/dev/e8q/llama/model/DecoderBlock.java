@@ -6,6 +6,10 @@ import dev.e8q.llama.LlamaConfig;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * One pre-norm decoder block: x += o(attention(rope(q xn), rope(k xn), v xn)) with xn = rmsnorm(x), then
@@ -13,6 +17,8 @@ import java.util.Objects;
  * ({@link #setLinear}); q/k/v biases (Qwen2) live here, not in the linears, so replacing a linear keeps them.
  */
 public final class DecoderBlock {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
     private final int layer;
     private final LlamaConfig c;
     private final Rope rope;
@@ -158,13 +164,23 @@ public final class DecoderBlock {
     private void attendOne(float[] q, int qOff, float[] keys, float[] values, int kvOff, int n, float[] sc, int scOff,
             float[] out, int oOff, float scale) {
         int hd = c.headDim(), kvDim = c.kvDim();
-        for (int t = 0; t < n; t++) sc[scOff + t] = DenseLinear.dotF32(q, qOff, keys, t * kvDim + kvOff, hd) * scale;
+        if (hd > L) {
+            for (int t = 0; t < n; t++) sc[scOff + t] = DenseLinear.dotF32(q, qOff, keys, t * kvDim + kvOff, hd) * scale;
+        } else { // the whole head in one (masked) vector
+            VectorMask<Float> m = F.indexInRange(0, hd);
+            FloatVector qv = FloatVector.fromArray(F, q, qOff, m).mul(scale);
+            for (int t = 0; t < n; t++) {
+                sc[scOff + t] = qv.mul(FloatVector.fromArray(F, keys, t * kvDim + kvOff, m)).reduceLanes(VectorOperators.ADD);
+            }
+        }
         Ops.softmax(sc, scOff, n);
-        java.util.Arrays.fill(out, oOff, oOff + hd, 0f);
-        for (int t = 0; t < n; t++) {
-            float a = sc[scOff + t];
-            int vo = t * kvDim + kvOff;
-            for (int i = 0; i < hd; i++) out[oOff + i] += a * values[vo + i];
+        for (int i = 0; i < hd; i += L) { // one register accumulator per L-wide slice of the head
+            VectorMask<Float> m = F.indexInRange(i, hd);
+            FloatVector acc = FloatVector.zero(F);
+            for (int t = 0; t < n; t++) {
+                acc = FloatVector.fromArray(F, values, t * kvDim + kvOff + i, m).fma(FloatVector.broadcast(F, sc[scOff + t]), acc);
+            }
+            acc.intoArray(out, oOff + i, m);
         }
     }
 

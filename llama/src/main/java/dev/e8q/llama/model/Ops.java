@@ -1,7 +1,14 @@
 package dev.e8q.llama.model;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /** Small row-wise operations of the forward pass. */
 public final class Ops {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+
     private Ops() {}
 
     /** out[oOff..+n) = x[xOff..+n) / rms(x) * w, with rms = sqrt(mean(x²) + eps) (sum of squares in double). */
@@ -20,23 +27,41 @@ public final class Ops {
         for (int t = 0; t < rows; t++) rmsnorm(out, t * n, x, t * n, w, n, eps);
     }
 
-    /** In-place softmax of a[off..off+n) (max subtracted, sum in double). */
+    /** In-place softmax of a[off..off+n) (max subtracted; Vector API exp, float sums). */
     public static void softmax(float[] a, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, a[off + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i + L <= n; i += L) vmax = vmax.max(FloatVector.fromArray(F, a, off + i));
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, a[off + i]);
+        FloatVector vsum = FloatVector.zero(F);
+        i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector e = FloatVector.fromArray(F, a, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(a, off + i);
+            vsum = vsum.add(e);
+        }
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
             float e = (float) Math.exp(a[off + i] - max);
             a[off + i] = e;
             sum += e;
         }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < n; i++) a[off + i] *= inv;
+        float inv = 1f / sum;
+        i = 0;
+        for (; i + L <= n; i += L) FloatVector.fromArray(F, a, off + i).mul(inv).intoArray(a, off + i);
+        for (; i < n; i++) a[off + i] *= inv;
     }
 
     /** g[i] = silu(g[i]) * u[i] for i in [0, n). */
     public static void swiglu(float[] g, float[] u, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector v = FloatVector.fromArray(F, g, i);
+            FloatVector e = v.neg().lanewise(VectorOperators.EXP).add(1f);
+            v.div(e).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
+        }
+        for (; i < n; i++) {
             float v = g[i];
             g[i] = v / (1f + (float) Math.exp(-v)) * u[i];
         }
