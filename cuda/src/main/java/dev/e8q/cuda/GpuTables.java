@@ -1,5 +1,6 @@
 package dev.e8q.cuda;
 
+import dev.e8q.hadamard.Hadamard;
 import dev.e8q.lattice.E81B;
 import dev.e8q.lattice.E8P;
 
@@ -51,5 +52,13 @@ public final class GpuTables {
         packed ^= sb * 0xE;
         float bias = p != 0 ? -4.25f : -3.75f;
         for (int k = 0; k < 8; k++) out[off + NIBBLE_POS[k]] = Math.fma(0.5f, (float) ((packed >>> (4 * k)) & 15), bias);
+    }
+
+    /** hadK (SPEC §4.3) as K×K float, row-major, as the {@code e8q_hadk} kernel reads it. */
+    public static float[] hadamardBase(int k) {
+        byte[] h = Hadamard.baseMatrix(k);
+        float[] f = new float[h.length];
+        for (int i = 0; i < h.length; i++) f[i] = h[i];
+        return f;
     }
 }

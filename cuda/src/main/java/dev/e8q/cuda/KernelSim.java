@@ -158,20 +158,12 @@ public final class KernelSim {
         float[] a = new float[batch * width], b = new float[batch * width];
         for (int v = 0; v < batch; v++) System.arraycopy(x, v * wts.inFeatures(), a, v * n, wts.inFeatures());
         HadamardPlan in = HadamardPlan.input(n), out = HadamardPlan.output(m);
-        float[] u = run(in, batch, baseAsFloat(in.baseK()), wts.su(), a, b);
+        float[] u = run(in, batch, GpuTables.hadamardBase(in.baseK()), wts.su(), a, b);
         float[] z = u == a ? b : a;
         matvec(lay, wts.qidxs(), GpuTables.packedAbs(), GpuTables.e81bGrid2(), wts.residScale(), u, z, batch);
-        float[] y = run(out, batch, baseAsFloat(out.baseK()), wts.sv(), z, u);
+        float[] y = run(out, batch, GpuTables.hadamardBase(out.baseK()), wts.sv(), z, u);
         float[] result = new float[batch * wts.outFeatures()];
         for (int v = 0; v < batch; v++) System.arraycopy(y, v * m, result, v * wts.outFeatures(), wts.outFeatures());
         return result;
-    }
-
-    /** hadK as float, row-major, as uploaded to the device. */
-    static float[] baseAsFloat(int k) {
-        byte[] h = dev.e8q.hadamard.Hadamard.baseMatrix(k);
-        float[] f = new float[h.length];
-        for (int i = 0; i < h.length; i++) f[i] = h[i];
-        return f;
     }
 }

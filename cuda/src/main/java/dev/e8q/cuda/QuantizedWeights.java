@@ -1,5 +1,7 @@
 package dev.e8q.cuda;
 
+import dev.e8q.codec.E8Matrix;
+
 /**
  * What the GPU needs of one quantized linear: the logical shape, the padded {@link QidxsLayout}, the residual
  * scale (3/4-bit), the packed codes and the sign-scale vectors. The layer computes
@@ -28,5 +30,13 @@ public record QuantizedWeights(int outFeatures, int inFeatures, QidxsLayout layo
     /** Bytes on the device: codes, SU, SV. */
     public long deviceBytes() {
         return 8L * qidxs.length + 4L * su.length + 4L * sv.length;
+    }
+
+    /** The GPU view of a codec matrix (E8P / RVQ codebooks only; the scalar-grid ablation has no Qidxs). */
+    public static QuantizedWeights of(E8Matrix w) {
+        if (!w.isE8())
+            throw new IllegalArgumentException("the CUDA kernels decode E8P codebooks only, not " + w.codebook());
+        return new QuantizedWeights(w.rows(), w.cols(), new QidxsLayout(w.paddedRows(), w.paddedCols(), w.bits()),
+                w.bits() == 2 ? 1f : (float) w.residualScale(), w.qidxs(), w.su(), w.sv());
     }
 }

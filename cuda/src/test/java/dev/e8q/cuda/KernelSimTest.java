@@ -3,6 +3,7 @@ package dev.e8q.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.e8q.codec.E8Matrix;
 import dev.e8q.codec.QidxsPacking;
 import dev.e8q.hadamard.Hadamard;
 import dev.e8q.lattice.E81B;
@@ -31,7 +32,7 @@ class KernelSimTest {
                     if (!transposed) for (int i = 0; i < n; i++) want[v * n + i] *= scale[i];
                 }
                 HadamardPlan plan = transposed ? HadamardPlan.input(n) : HadamardPlan.output(n);
-                float[] got = KernelSim.run(plan, batch, KernelSim.baseAsFloat(plan.baseK()), scale, x.clone(),
+                float[] got = KernelSim.run(plan, batch, GpuTables.hadamardBase(plan.baseK()), scale, x.clone(),
                         new float[batch * n]);
                 assertClose(want, got, 1e-5, "n=" + n + (transposed ? " Mᵀ" : " M") + " " + plan.ops());
             }
@@ -46,8 +47,8 @@ class KernelSimTest {
         float[] ones = new float[n];
         java.util.Arrays.fill(ones, 1f);
         HadamardPlan fwd = HadamardPlan.build(n, false, false, false), back = HadamardPlan.build(n, true, false, false);
-        float[] m = KernelSim.run(fwd, 1, KernelSim.baseAsFloat(12), ones, x.clone(), new float[n]);
-        float[] mt = KernelSim.run(back, 1, KernelSim.baseAsFloat(12), ones, x.clone(), new float[n]);
+        float[] m = KernelSim.run(fwd, 1, GpuTables.hadamardBase(12), ones, x.clone(), new float[n]);
+        float[] mt = KernelSim.run(back, 1, GpuTables.hadamardBase(12), ones, x.clone(), new float[n]);
         float[] wantM = {-60.012499f, 2.041241f, 11.022704f, -0.408248f}, wantMt = {61.237244f, -2.449490f, -8.164966f, 0f};
         for (int i = 0; i < 4; i++) {
             assertEquals(wantM[i], m[i], 1e-4, "Mx[" + i + "]");
@@ -90,6 +91,23 @@ class KernelSimTest {
                         want[v * m + r] = acc;
                     }
                 assertClose(toFloat(want), z, 1e-5, bits + "-bit " + m + "x" + n);
+            }
+        }
+    }
+
+    /** The whole layer (padding, SU, Mᵀ, matvec, M, SV, crop), replayed, against the codec's CPU multiply. */
+    @Test
+    void simulatedLayerEqualsE8MatrixMultiply() {
+        Random rnd = new Random(5);
+        int[][] shapes = {{64, 64, 64, 64}, {100, 200, 112, 256}, {48, 192, 48, 192}, {300, 172, 320, 192}};
+        for (int bits = 2; bits <= 4; bits++) {
+            for (int[] s : shapes) {
+                E8Matrix m = CudaGpuTest.randomMatrix(s, bits, rnd);
+                int batch = 2;
+                float[] x = CudaGpuTest.gaussian(batch * s[1], rnd), want = new float[batch * s[0]];
+                for (int v = 0; v < batch; v++) m.multiply(x, v * s[1], want, v * s[0]);
+                float[] got = KernelSim.forward(QuantizedWeights.of(m), x, batch);
+                assertClose(want, got, 1e-5, bits + "-bit " + s[0] + "x" + s[1]);
             }
         }
     }

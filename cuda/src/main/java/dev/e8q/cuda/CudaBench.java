@@ -1,0 +1,167 @@
+package dev.e8q.cuda;
+
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+
+/**
+ * Matrix-vector benchmark on the GPU: µs per matvec of the fused E8P/RVQ decode-multiply kernel at 2/3/4 bits
+ * beside FP16 cuBLAS ({@code cublasGemmEx}, n = 1), and the fraction of peak DRAM bandwidth each reaches.
+ * Columns:
+ * <ul>
+ *   <li>{@code kernel µs}: the matvec kernel alone (input already rotated on the device); CUDA events, mean of
+ *       {@code --iters} back-to-back launches.</li>
+ *   <li>{@code layer µs}: the whole quantized layer on the device: SU, M_nᵀ, matvec, M_m, SV (several launches).</li>
+ *   <li>{@code call µs}: {@link CudaE8Linear#forward} from Java, host-to-device and back included (wall clock).</li>
+ *   <li>{@code GB/s}, {@code % peak}: bytes the kernel must read (codes + input) and write, over the kernel time.</li>
+ * </ul>
+ * Weights are random codes (every 64-bit word is a valid code group), which cost exactly what trained ones cost.
+ *
+ * <p>Usage: {@code CudaBench [--shapes 4096x4096,11008x4096,16384x16384] [--bits 2,3,4] [--iters 200]
+ * [--batch 1] [--peak-gbps G]}. Needs a CUDA GPU; without one it prints why and exits with status 2.
+ */
+public final class CudaBench {
+    private CudaBench() {}
+
+    record Row(String what, String shape, double kernelUs, double layerUs, double callUs, double bytes) {}
+
+    public static void main(String[] args) {
+        List<int[]> shapes = new ArrayList<>(List.of(new int[] {4096, 4096}, new int[] {11008, 4096},
+                new int[] {16384, 16384}));
+        int[] bitsList = {2, 3, 4};
+        int iters = 200, batch = 1;
+        double peakOverride = 0;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            String v = i + 1 < args.length ? args[i + 1] : null;
+            switch (a) {
+                case "--shapes" -> {
+                    shapes.clear();
+                    for (String s : need(a, v).split(",")) {
+                        String[] p = s.toLowerCase(Locale.ROOT).split("x");
+                        shapes.add(new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1])});
+                    }
+                    i++;
+                }
+                case "--bits" -> {
+                    bitsList = java.util.Arrays.stream(need(a, v).split(",")).mapToInt(Integer::parseInt).toArray();
+                    i++;
+                }
+                case "--iters" -> { iters = Integer.parseInt(need(a, v)); i++; }
+                case "--batch" -> { batch = Integer.parseInt(need(a, v)); i++; }
+                case "--peak-gbps" -> { peakOverride = Double.parseDouble(need(a, v)) * 1e9; i++; }
+                case "-h", "--help" -> {
+                    System.out.println("usage: CudaBench [--shapes MxN,...] [--bits 2,3,4] [--iters N] [--batch B] [--peak-gbps G]");
+                    return;
+                }
+                default -> {
+                    System.err.println("CudaBench: unknown option " + a + " (try --help)");
+                    System.exit(64);
+                }
+            }
+        }
+        try (CudaContext ctx = CudaContext.open()) {
+            run(ctx, shapes, bitsList, iters, batch, peakOverride);
+        } catch (CudaUnavailableException e) {
+            System.err.println("CudaBench needs a CUDA GPU: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    private static String need(String opt, String v) {
+        if (v == null) throw new IllegalArgumentException(opt + " needs a value");
+        return v;
+    }
+
+    static void run(CudaContext ctx, List<int[]> shapes, int[] bitsList, int iters, int batch, double peakOverride) {
+        double peak = peakOverride > 0 ? peakOverride : ctx.peakBandwidth();
+        System.out.printf(Locale.ROOT, "%s; peak DRAM bandwidth %s; batch %d; %d iterations%n", ctx,
+                peak > 0 ? String.format(Locale.ROOT, "%.0f GB/s", peak / 1e9) : "unknown (pass --peak-gbps)", batch, iters);
+        System.out.println("| weights | shape | kernel µs | layer µs | call µs | GB/s | % peak |");
+        System.out.println("|---|---|---|---|---|---|---|");
+        SplittableRandom rnd = new SplittableRandom(42);
+        for (int[] s : shapes) {
+            int m = s[0], n = s[1];
+            List<Row> rows = new ArrayList<>();
+            try (CudaFp16Linear fp16 = CudaFp16Linear.constant(ctx, m, n, (short) 0x2C00)) { // 1/16
+                double gemm = timeDevice(ctx, iters, () -> fp16.gemm(batch));
+                double full = timeDevice(ctx, iters, () -> fp16.runOnDevice(batch));
+                double call = timeCall(iters, fp16, batch);
+                rows.add(new Row("FP16 cuBLAS", m + "x" + n, gemm, full, call,
+                        2.0 * m * n + batch * (2.0 * n + 4.0 * m)));
+            }
+            for (int bits : bitsList) {
+                QidxsLayout lay = new QidxsLayout(m, n, bits);
+                long[] q = new long[lay.totalWords()];
+                for (int i = 0; i < q.length; i++) q[i] = rnd.nextLong();
+                float[] su = signs(n, rnd), sv = signs(m, rnd);
+                QuantizedWeights w = new QuantizedWeights(m, n, lay, bits == 3 ? 2.04f : 3.45f, q, su, sv);
+                try (CudaE8Linear lin = new CudaE8Linear(ctx, w)) {
+                    CUdeviceptr in = lin.inputBuffer(batch);
+                    CUdeviceptr out = ctx.alloc(4L * batch * m);
+                    try {
+                        double kernel = timeDevice(ctx, iters, () -> lin.matvec(in, out, batch));
+                        double layer = timeDevice(ctx, iters, () -> lin.runOnDevice(batch));
+                        double call = timeCall(iters, lin, batch);
+                        rows.add(new Row("E8P " + bits + "-bit", m + "x" + n, kernel, layer, call,
+                                8.0 * q.length + batch * 4.0 * (n + m)));
+                    } finally {
+                        CudaContext.free(out);
+                    }
+                }
+            }
+            for (Row r : rows) {
+                double gbs = r.bytes() / (r.kernelUs() * 1e-6) / 1e9;
+                System.out.printf(Locale.ROOT, "| %s | %s | %.1f | %.1f | %.1f | %.0f | %s |%n", r.what(), r.shape(),
+                        r.kernelUs(), r.layerUs(), r.callUs(), gbs,
+                        peak > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * gbs * 1e9 / peak) : "?");
+            }
+        }
+    }
+
+    private static float[] signs(int n, SplittableRandom rnd) {
+        float[] s = new float[n];
+        for (int i = 0; i < n; i++) s[i] = rnd.nextBoolean() ? 1f : -1f;
+        return s;
+    }
+
+    /** Mean µs per call of {@code body} (launches only), timed with CUDA events after a warm-up. */
+    static double timeDevice(CudaContext ctx, int iters, Runnable body) {
+        ctx.bind();
+        for (int i = 0; i < Math.max(3, iters / 10); i++) body.run();
+        CUevent start = new CUevent(), stop = new CUevent();
+        cuEventCreate(start, 0);
+        cuEventCreate(stop, 0);
+        try {
+            cuEventRecord(start, null);
+            for (int i = 0; i < iters; i++) body.run();
+            cuEventRecord(stop, null);
+            cuEventSynchronize(stop);
+            float[] ms = new float[1];
+            cuEventElapsedTime(ms, start, stop);
+            return ms[0] * 1000.0 / iters;
+        } finally {
+            cuEventDestroy(start);
+            cuEventDestroy(stop);
+        }
+    }
+
+    /** Mean wall-clock µs of a {@code forwardBatch} from Java (copies included). */
+    static double timeCall(int iters, dev.e8q.llama.Linear lin, int batch) {
+        float[] x = new float[batch * lin.inFeatures()], y = new float[batch * lin.outFeatures()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
+        for (int i = 0; i < Math.max(3, iters / 10); i++) lin.forwardBatch(x, y, batch);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < iters; i++) lin.forwardBatch(x, y, batch);
+        return (System.nanoTime() - t0) / 1e3 / iters;
+    }
+}

@@ -1,0 +1,170 @@
+package dev.e8q.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.e8q.codec.E8Codec;
+import dev.e8q.codec.E8Matrix;
+import dev.e8q.llama.Linear;
+import dev.e8q.llama.WeightSource;
+import dev.e8q.llama.generate.Generator;
+import dev.e8q.llama.generate.Sampler;
+import dev.e8q.llama.io.Checkpoints;
+import dev.e8q.llama.model.DType;
+import dev.e8q.llama.model.DecoderBlock;
+import dev.e8q.llama.model.DenseLinear;
+import dev.e8q.llama.model.LinearKind;
+import dev.e8q.llama.model.LlamaModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * GPU results against the CPU reference ({@link E8Matrix#multiply}). Every test here needs a CUDA GPU and is
+ * skipped (with the reason) without one; run on a GPU machine with
+ * {@code ./build -De8q.out=target-cuda -pl cuda -am test -Dtest='dev.e8q.cuda.**'}.
+ */
+class CudaGpuTest {
+    /** (rows, cols, paddedRows, paddedCols): tiny, padded (K=28 rows), K=12, Llama-2-7B/13B shapes (K=172, K=108). */
+    static final int[][] SHAPES = {{16, 64, 16, 64}, {100, 200, 112, 256}, {48, 192, 48, 192}, {4096, 4096, 4096, 4096},
+            {11008, 4096, 11008, 4096}, {4096, 11008, 4096, 11008}, {5120, 13824, 5120, 13824}};
+
+    static E8Matrix randomMatrix(int[] s, int bits, Random rnd) {
+        QidxsLayout lay = new QidxsLayout(s[2], s[3], bits);
+        long[] q = new long[lay.totalWords()];
+        for (int i = 0; i < q.length; i++) q[i] = rnd.nextLong();
+        float[] su = new float[s[3]], sv = new float[s[2]];
+        for (int i = 0; i < su.length; i++) su[i] = (rnd.nextBoolean() ? 1 : -1) * (0.5f + rnd.nextFloat());
+        for (int i = 0; i < sv.length; i++) sv[i] = (rnd.nextBoolean() ? 1 : -1) * (0.01f + 0.02f * rnd.nextFloat());
+        return E8Matrix.fromQidxs(s[0], s[1], bits, q, su, sv, bits == 3 ? 2.04 : 3.45);
+    }
+
+    static float[] gaussian(int n, Random rnd) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian();
+        return x;
+    }
+
+    @Test
+    void matvecEqualsCpuForEveryWidthAndShape() {
+        CudaContext ctx = Gpu.context();
+        Random rnd = new Random(11);
+        for (int bits = 2; bits <= 4; bits++) {
+            for (int[] s : SHAPES) {
+                E8Matrix m = randomMatrix(s, bits, rnd);
+                float[] x = gaussian(s[1], rnd), want = new float[s[0]], got = new float[s[0]];
+                m.multiply(x, want);
+                try (CudaE8Linear g = CudaE8Linear.of(ctx, m)) {
+                    g.forward(x, 0, got, 0);
+                }
+                KernelSimTest.assertClose(want, got, 1e-3, bits + "-bit " + s[0] + "x" + s[1] + " on " + ctx);
+            }
+        }
+    }
+
+    @Test
+    void batchedForwardEqualsCpuForAnyBatchSize() {
+        CudaContext ctx = Gpu.context();
+        Random rnd = new Random(12);
+        for (int bits = 2; bits <= 4; bits++) {
+            E8Matrix m = randomMatrix(new int[] {1000, 700, 1024, 768}, bits, rnd); // padded both ways, K=12 on input
+            try (CudaE8Linear g = CudaE8Linear.of(ctx, m)) {
+                for (int batch : new int[] {1, 2, 8, 13, 300}) {
+                    float[] x = gaussian(batch * 700, rnd), want = new float[batch * 1000], got = new float[batch * 1000];
+                    for (int b = 0; b < batch; b++) m.multiply(x, b * 700, want, b * 1000);
+                    g.forwardBatch(x, got, batch);
+                    KernelSimTest.assertClose(want, got, 1e-3, bits + "-bit batch " + batch);
+                }
+            }
+        }
+    }
+
+    @Test
+    void gpuEqualsTheJavaReplayOfTheKernels() {
+        CudaContext ctx = Gpu.context();
+        Random rnd = new Random(13);
+        for (int bits = 2; bits <= 4; bits++) {
+            E8Matrix m = randomMatrix(new int[] {512, 1536, 512, 1536}, bits, rnd);
+            QuantizedWeights w = QuantizedWeights.of(m);
+            float[] x = gaussian(3 * 1536, rnd), got = new float[3 * 512];
+            float[] want = KernelSim.forward(w, x, 3);
+            try (CudaE8Linear g = new CudaE8Linear(ctx, w)) {
+                g.forwardBatch(x, got, 3);
+            }
+            KernelSimTest.assertClose(want, got, 1e-5, bits + "-bit replay");
+        }
+    }
+
+    @Test
+    void fp16CublasBaselineMatchesCpu() {
+        CudaContext ctx = Gpu.context();
+        Random rnd = new Random(14);
+        int rows = 384, cols = 256;
+        float[] w = gaussian(rows * cols, rnd), x = gaussian(2 * cols, rnd);
+        float[] want = new float[2 * rows], got = new float[2 * rows];
+        for (int b = 0; b < 2; b++)
+            for (int r = 0; r < rows; r++) {
+                double acc = 0;
+                for (int c = 0; c < cols; c++)
+                    acc += (double) Float.float16ToFloat(Float.floatToFloat16(w[r * cols + c]))
+                            * Float.float16ToFloat(Float.floatToFloat16(x[b * cols + c]));
+                want[b * rows + r] = (float) acc;
+            }
+        try (CudaFp16Linear g = CudaFp16Linear.of(ctx, w, rows, cols)) {
+            g.forwardBatch(x, got, 2);
+        }
+        KernelSimTest.assertClose(want, got, 1e-3, "fp16 cuBLAS");
+    }
+
+    @Test
+    void tooLittleMemoryIsAClearError() {
+        CudaContext ctx = Gpu.context();
+        CudaUnavailableException e = assertThrows(CudaUnavailableException.class,
+                () -> ctx.requireMemory(ctx.totalMemory() * 2, "a test request"));
+        assertTrue(e.getMessage().contains("too little GPU memory for a test request"), e.getMessage());
+    }
+
+    /** stories260K with every decoder linear at 4 bits: greedy text on the GPU equals the CPU's. */
+    @Test
+    void stories260KGreedyTextEqualsCpu() throws Exception {
+        CudaContext ctx = Gpu.context();
+        LlamaModel cpu = load(), gpu = load();
+        List<CudaE8Linear> opened = new ArrayList<>();
+        try {
+            for (int l = 0; l < cpu.blocks().size(); l++) {
+                DecoderBlock cb = cpu.block(l), gb = gpu.block(l);
+                for (LinearKind k : LinearKind.values()) {
+                    DenseLinear d = (DenseLinear) cb.linear(k);
+                    E8Matrix q = E8Codec.encode(d.weights(), d.outFeatures(), d.inFeatures(), 4);
+                    cb.setLinear(k, cpuLinear(q));
+                    CudaE8Linear g = CudaE8Linear.of(ctx, q);
+                    opened.add(g);
+                    gb.setLinear(k, g);
+                }
+            }
+            int[] a = new Generator(cpu).generate(new int[] {1}, 60, Sampler.greedy(), null).generated();
+            int[] b = new Generator(gpu).generate(new int[] {1}, 60, Sampler.greedy(), null).generated();
+            assertTrue(a.length > 20, "the quantized model should produce text, got " + a.length + " tokens");
+            assertArrayEquals(a, b, "greedy ids, CPU vs GPU");
+        } finally {
+            opened.forEach(CudaE8Linear::close);
+        }
+    }
+
+    static LlamaModel load() throws Exception {
+        try (WeightSource ws = Checkpoints.open(Gpu.data("stories260K/stories260K.bin"))) {
+            return LlamaModel.load(ws, DType.F32);
+        }
+    }
+
+    static Linear cpuLinear(E8Matrix q) {
+        return new Linear() {
+            public int inFeatures() { return q.cols(); }
+            public int outFeatures() { return q.rows(); }
+            public void forward(float[] x, int xOff, float[] y, int yOff) { q.multiply(x, xOff, y, yOff); }
+            public long weightBytes() { return q.sizeInBytes(); }
+        };
+    }
+}
