@@ -1,59 +1,60 @@
 package dev.e8q.lattice;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 /**
- * Exact nearest-codeword search for E8P.
+ * Exact nearest-codeword search for E8P by sorting instead of scanning the 65,536 codewords.
  *
- * <p><b>Why it is exact.</b> For the coset with shift s (p=0: s=+¼, p=1: s=−¼) let y = x − s. A codeword of
- * that coset with pattern i is u + s where |u| = A_i and the number of negative coordinates of u has the parity
- * odd(i) (see {@link E8P}). ‖x − u − s‖² = ‖y‖² − 2⟨y,u⟩ + ‖A_i‖², and ‖y‖² = ‖x‖² − 2sΣx + ½, so over both
- * cosets we maximise score = ⟨y,u⟩ − ‖A_i‖²/2 + sΣx. For fixed i, ⟨y,u⟩ ≤ Σ|y_k|A_ik, reached by giving u the
- * signs of y. If that sign pattern has the wrong parity, an odd number of coordinates must be flipped, each
- * flip of k costing 2|y_k|A_ik ≥ 0, so the optimum flips exactly the cheapest one. Hence
- * score_i = Σ|y_k|A_ik − [parity wrong]·2·min_k|y_k|A_ik − ‖A_i‖²/2 + sΣx, over 2×256 (coset, pattern) pairs.
+ * <p><b>Reduction to patterns.</b> For the coset with shift s (p=0: s=+¼, p=1: s=−¼) let y = x − s and
+ * a = |y|. A codeword of that coset with pattern i is u + s, |u| = A_i, where the number of negative
+ * coordinates of u has the parity odd(i) (see {@link E8P}). Since ‖x − u − s‖² = ‖x‖² + ½ − 2·score with
+ * score = ⟨y,u⟩ − ‖A_i‖²/2 + sΣx, the nearest codeword maximises score over both cosets. For fixed i,
+ * ⟨y,u⟩ ≤ Σ a_k A_ik, reached by copying the signs of y; if those signs have the wrong parity an odd number of
+ * coordinates must be flipped, flipping k costs 2a_k A_ik ≥ 0, so the best flips only the cheapest one:
+ * best(i) = Σ a_k A_ik − [parity wrong]·2·min_k a_k A_ik.
  *
- * <p><b>Rounding.</b> The 512 scores are computed in float with SIMD. Each has an absolute error below E
- * (a generous bound, {@link #errorBound}). With M the largest float score, every pair whose true score is
- * maximal has a float score ≥ M − 2E, and every pair below that is strictly worse than the one that produced
- * M. So the pairs at or above M − 2E (almost always one or two) are re-scored in double by their actual
- * distance, and the smallest wins, the first in (coset, pattern) order on ties.
+ * <p><b>Types.</b> Write A = ½ + B with B ∈ {0,1,2}^8. The 227 sorted patterns are <em>all</em> permutations
+ * of seven multisets of B (T0 none, T1 one 1, T2 two 1s, T3 three 1s, T4 one 2, T5 four 1s, T6 one 2 and one
+ * 1), and odd(i) = ΣB mod 2 depends on the type only. Sort a descending: a(1) ≥ … ≥ a(8). With the parity
+ * right, the rearrangement inequality gives the best permutation (largest B on largest a), e.g. T6 scores
+ * ½Σa + 2a(1) + a(2). With the parity wrong, maximise over (permutation, flipped k) of Σ_{j≠k} a_j A_j −
+ * a_k A_k: the flipped coordinate should carry a ½ (every type has at least three), the rest is a
+ * rearrangement, and flipping the smallest a is best because raising one value of a sorted list by δ raises a
+ * rearrangement sum by at least ½δ. Every type has a ½ on a(8) in its rearrangement, so the wrong-parity score
+ * is simply the right-parity one minus a(8).
+ *
+ * <p><b>Padding.</b> The 29 padding patterns (T7: five 3/2, three ½) are only some permutations of their
+ * multiset, so they are scored one by one, but only when their upper bound ½Σa + (a(1)+…+a(5)) − 6 (the best
+ * permutation of the full multiset, parity ignored) reaches the best score found so far, which is rare for
+ * points inside the codebook's ball.
+ *
+ * <p><b>Arithmetic.</b> Everything is in double. For inputs of ordinary magnitude (all the sums are exact for
+ * coordinates that are multiples of 2^-40 below 2^10, e.g. every test point on a dyadic grid) the result is the
+ * exact nearest codeword; otherwise scores may round by a few double ulps, far below float resolution.
  */
 final class E8PSearch {
-    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
-    private static final int L = SP.length();
-    private static final int N = E8PSource.ROWS;
+    private static final int SORTED = E8PSource.SORTED_ROWS;
+    private static final int PADDING = E8PSource.ROWS - SORTED;
+    private static final int[] POW3 = {2187, 729, 243, 81, 27, 9, 3, 1}; // 3^(7−k): coordinate 0 most significant
 
-    /** Transposed patterns: AT[k·256 + i] = A_i[k] = |a|. */
-    private static final float[] AT = new float[8 * N];
-    /** ‖A_i‖² / 2. */
-    private static final float[] HALF_NORM = new float[N];
-    /** Penalty factor when y has an even number of negative coordinates: 2 where odd(i), else 0. */
-    private static final float[] PEN_EVEN = new float[N];
-    /** Penalty factor when y has an odd number of negative coordinates: 2 where !odd(i), else 0. */
-    private static final float[] PEN_ODD = new float[N];
-    /** Above this Σ|x| the float pass could overflow; such inputs re-score all pairs in double. */
-    private static final float FLOAT_LIMIT = 0x1p100f;
-
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[2 * N]);
+    /** absIdx of the pattern with B digits (base 3, coordinate 0 most significant), or −1. */
+    private static final short[] INDEX = new short[6561];
+    /** For padding pattern 227+j: bit k set ⇔ A[k] = ½. */
+    private static final int[] PAD_HALVES = new int[PADDING];
 
     static {
-        if (N % L != 0) {
-            throw new IllegalStateException("vector length " + L + " does not divide " + N);
-        }
-        for (int i = 0; i < N; i++) {
-            float norm = 0;
+        java.util.Arrays.fill(INDEX, (short) -1);
+        for (int i = 0; i < E8PSource.ROWS; i++) {
+            int key = 0;
+            int halves = 0;
             for (int k = 0; k < 8; k++) {
-                float a = E8P.SOURCE[i * 8 + k] * 0.5f;
-                AT[k * N + i] = a;
-                norm += a * a;
+                int b = (E8P.SOURCE[i * 8 + k] - 1) / 2; // 2a = 2B + 1
+                key += b * POW3[k];
+                halves |= (b == 0 ? 1 : 0) << k;
             }
-            HALF_NORM[i] = norm * 0.5f;
-            PEN_EVEN[i] = E8P.oddBit(i) == 1 ? 2f : 0f;
-            PEN_ODD[i] = E8P.oddBit(i) == 1 ? 0f : 2f;
+            if (i < SORTED) {
+                INDEX[key] = (short) i;
+            } else {
+                PAD_HALVES[i - SORTED] = halves;
+            }
         }
     }
 
@@ -62,107 +63,158 @@ final class E8PSearch {
 
     /** x[off..off+8) must be finite (checked by the caller). */
     static int nearest(float[] x, int off) {
-        float sumX = 0;
-        float sumAbs = 0;
+        double sumX = 0;
         for (int k = 0; k < 8; k++) {
             sumX += x[off + k];
-            sumAbs += Math.abs(x[off + k]);
         }
-        if (!(sumAbs <= FLOAT_LIMIT)) {
-            return rescoreAll(x, off);
-        }
-        float[] scores = SCRATCH.get();
-        float m0 = cosetScores(x, off, 0.25f, sumX * 0.25f, scores, 0);
-        float m1 = cosetScores(x, off, -0.25f, -sumX * 0.25f, scores, N);
-        float threshold = Math.max(m0, m1) - 2 * errorBound(sumAbs);
+        // Result of the best sorted-pattern candidate over both cosets.
+        double best = Double.NEGATIVE_INFINITY;
+        int bestP = 0;
+        int bestKey = 0;
+        double bound0 = 0; // padding upper bound per coset
+        double bound1 = 0;
+        for (int p = 0; p < 2; p++) {
+            double s = p == 0 ? 0.25 : -0.25;
+            double y0 = x[off] - s, y1 = x[off + 1] - s, y2 = x[off + 2] - s, y3 = x[off + 3] - s;
+            double y4 = x[off + 4] - s, y5 = x[off + 5] - s, y6 = x[off + 6] - s, y7 = x[off + 7] - s;
+            int negatives = (y0 < 0 ? 1 : 0) + (y1 < 0 ? 1 : 0) + (y2 < 0 ? 1 : 0) + (y3 < 0 ? 1 : 0)
+                    + (y4 < 0 ? 1 : 0) + (y5 < 0 ? 1 : 0) + (y6 < 0 ? 1 : 0) + (y7 < 0 ? 1 : 0);
+            double a0 = Math.abs(y0), a1 = Math.abs(y1), a2 = Math.abs(y2), a3 = Math.abs(y3);
+            double a4 = Math.abs(y4), a5 = Math.abs(y5), a6 = Math.abs(y6), a7 = Math.abs(y7);
+            double sum = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
 
-        int best = -1;
-        double bestDist = Double.POSITIVE_INFINITY;
-        for (int j = 0; j < 2 * N; j += L) {
-            VectorMask<Float> hit = FloatVector.fromArray(SP, scores, j).compare(VectorOperators.GE, threshold);
-            long bits = hit.toLong();
-            while (bits != 0) {
-                int pair = j + Long.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                int code = bestSigns(x, off, pair >> 8, pair & (N - 1));
-                double d = E8P.distance(x, off, code);
-                if (d < bestDist) {
-                    bestDist = d;
-                    best = code;
+            // Sort keys: the bits of a non-negative double order like the value; the low 3 mantissa bits (zero
+            // for ordinary inputs, at most 7 ulps otherwise) carry the coordinate index.
+            long k0 = Double.doubleToRawLongBits(a0) & ~7L, k1 = Double.doubleToRawLongBits(a1) & ~7L | 1;
+            long k2 = Double.doubleToRawLongBits(a2) & ~7L | 2, k3 = Double.doubleToRawLongBits(a3) & ~7L | 3;
+            long k4 = Double.doubleToRawLongBits(a4) & ~7L | 4, k5 = Double.doubleToRawLongBits(a5) & ~7L | 5;
+            long k6 = Double.doubleToRawLongBits(a6) & ~7L | 6, k7 = Double.doubleToRawLongBits(a7) & ~7L | 7;
+            long t;
+            // Optimal 19-comparator network for 8 inputs, ascending (min/max compile to branch-free code).
+            t = Math.min(k0, k2); k2 = Math.max(k0, k2); k0 = t;
+            t = Math.min(k1, k3); k3 = Math.max(k1, k3); k1 = t;
+            t = Math.min(k4, k6); k6 = Math.max(k4, k6); k4 = t;
+            t = Math.min(k5, k7); k7 = Math.max(k5, k7); k5 = t;
+            t = Math.min(k0, k4); k4 = Math.max(k0, k4); k0 = t;
+            t = Math.min(k1, k5); k5 = Math.max(k1, k5); k1 = t;
+            t = Math.min(k2, k6); k6 = Math.max(k2, k6); k2 = t;
+            t = Math.min(k3, k7); k7 = Math.max(k3, k7); k3 = t;
+            t = Math.min(k0, k1); k1 = Math.max(k0, k1); k0 = t;
+            t = Math.min(k2, k3); k3 = Math.max(k2, k3); k2 = t;
+            t = Math.min(k4, k5); k5 = Math.max(k4, k5); k4 = t;
+            t = Math.min(k6, k7); k7 = Math.max(k6, k7); k6 = t;
+            t = Math.min(k2, k4); k4 = Math.max(k2, k4); k2 = t;
+            t = Math.min(k3, k5); k5 = Math.max(k3, k5); k3 = t;
+            t = Math.min(k1, k4); k4 = Math.max(k1, k4); k1 = t;
+            t = Math.min(k3, k6); k6 = Math.max(k3, k6); k3 = t;
+            t = Math.min(k1, k2); k2 = Math.max(k1, k2); k1 = t;
+            t = Math.min(k3, k4); k4 = Math.max(k3, k4); k3 = t;
+            t = Math.min(k5, k6); k6 = Math.max(k5, k6); k5 = t;
+
+            // Ranks 1..5 (largest first) and the smallest, with their exact values.
+            int r1 = (int) (k7 & 7), r2 = (int) (k6 & 7), r3 = (int) (k5 & 7), r4 = (int) (k4 & 7);
+            int r5 = (int) (k3 & 7), r8 = (int) (k0 & 7);
+            double b1 = Math.abs(x[off + r1] - s), b2 = Math.abs(x[off + r2] - s), b3 = Math.abs(x[off + r3] - s);
+            double b4 = Math.abs(x[off + r4] - s), b5 = Math.abs(x[off + r5] - s), b8 = Math.abs(x[off + r8] - s);
+
+            double base = 0.5 * sum + s * sumX;
+            // Even types (ΣB even) pay b8 when y has an odd number of negatives, odd types when it has an even one.
+            double penEven = (negatives & 1) == 0 ? 0 : b8;
+            double penOdd = b8 - penEven;
+            double top2 = b1 + b2, top3 = top2 + b3, top4 = top3 + b4;
+
+            double sc = base - 1 - penEven; // T0
+            int key = 0;
+            double c = base + b1 - 2 - penOdd; // T1
+            if (c > sc) {
+                sc = c;
+                key = POW3[r1];
+            }
+            c = base + top2 - 3 - penEven; // T2
+            if (c > sc) {
+                sc = c;
+                key = POW3[r1] + POW3[r2];
+            }
+            c = base + top3 - 4 - penOdd; // T3
+            if (c > sc) {
+                sc = c;
+                key = POW3[r1] + POW3[r2] + POW3[r3];
+            }
+            c = base + 2 * b1 - 4 - penEven; // T4
+            if (c > sc) {
+                sc = c;
+                key = 2 * POW3[r1];
+            }
+            c = base + top4 - 5 - penEven; // T5
+            if (c > sc) {
+                sc = c;
+                key = POW3[r1] + POW3[r2] + POW3[r3] + POW3[r4];
+            }
+            c = base + 2 * b1 + b2 - 5 - penOdd; // T6
+            if (c > sc) {
+                sc = c;
+                key = 2 * POW3[r1] + POW3[r2];
+            }
+            if (sc > best) {
+                best = sc;
+                bestP = p;
+                bestKey = key;
+            }
+            if (p == 0) {
+                bound0 = base + top4 + b5 - 6;
+            } else {
+                bound1 = base + top4 + b5 - 6;
+            }
+        }
+        int bestIdx = INDEX[bestKey];
+        for (int p = 0; p < 2; p++) {
+            if ((p == 0 ? bound0 : bound1) >= best) {
+                double s = p == 0 ? 0.25 : -0.25;
+                int j = bestPadding(x, off, s, sumX);
+                double sc = paddingScore(x, off, s, sumX, j);
+                if (sc > best) {
+                    best = sc;
+                    bestP = p;
+                    bestIdx = SORTED + j;
                 }
             }
         }
-        return best;
+        return bestSigns(x, off, bestP, bestIdx);
     }
 
-    /**
-     * A bound on |float score − true score|. The float computation has about 20 roundings on terms no larger
-     * than 8Σ|x| + 24 in magnitude (|y_k| ≤ |x_k| + ¼, A ≤ 5/2, penalty ≤ twice the dot product, ‖A‖²/2 ≤ 6,
-     * |sΣx| ≤ Σ|x|/4); 2^-18 = 64 float ulps of that bound leaves a wide margin.
-     */
-    private static float errorBound(float sumAbs) {
-        return 0x1p-18f * (8 * sumAbs + 24);
-    }
-
-    /** Writes the 256 scores of one coset to scores[dst..dst+256) and returns their maximum. */
-    static float cosetScores(float[] x, int off, float shift, float offset, float[] scores, int dst) {
-        float y0 = x[off] - shift, y1 = x[off + 1] - shift, y2 = x[off + 2] - shift, y3 = x[off + 3] - shift;
-        float y4 = x[off + 4] - shift, y5 = x[off + 5] - shift, y6 = x[off + 6] - shift, y7 = x[off + 7] - shift;
-        int negatives = (y0 < 0 ? 1 : 0) + (y1 < 0 ? 1 : 0) + (y2 < 0 ? 1 : 0) + (y3 < 0 ? 1 : 0)
-                + (y4 < 0 ? 1 : 0) + (y5 < 0 ? 1 : 0) + (y6 < 0 ? 1 : 0) + (y7 < 0 ? 1 : 0);
-        float[] pen = (negatives & 1) == 0 ? PEN_EVEN : PEN_ODD;
-        float a0 = Math.abs(y0), a1 = Math.abs(y1), a2 = Math.abs(y2), a3 = Math.abs(y3);
-        float a4 = Math.abs(y4), a5 = Math.abs(y5), a6 = Math.abs(y6), a7 = Math.abs(y7);
-        FloatVector max = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY);
-        for (int j = 0; j < N; j += L) {
-            FloatVector t = FloatVector.fromArray(SP, AT, j).mul(a0);
-            FloatVector acc = t;
-            FloatVector min = t;
-            t = FloatVector.fromArray(SP, AT, N + j).mul(a1);
-            acc = acc.add(t);
-            min = min.min(t);
-            t = FloatVector.fromArray(SP, AT, 2 * N + j).mul(a2);
-            acc = acc.add(t);
-            min = min.min(t);
-            t = FloatVector.fromArray(SP, AT, 3 * N + j).mul(a3);
-            acc = acc.add(t);
-            min = min.min(t);
-            t = FloatVector.fromArray(SP, AT, 4 * N + j).mul(a4);
-            acc = acc.add(t);
-            min = min.min(t);
-            t = FloatVector.fromArray(SP, AT, 5 * N + j).mul(a5);
-            acc = acc.add(t);
-            min = min.min(t);
-            t = FloatVector.fromArray(SP, AT, 6 * N + j).mul(a6);
-            acc = acc.add(t);
-            min = min.min(t);
-            t = FloatVector.fromArray(SP, AT, 7 * N + j).mul(a7);
-            acc = acc.add(t);
-            min = min.min(t);
-            FloatVector score = acc.sub(FloatVector.fromArray(SP, HALF_NORM, j).sub(offset))
-                    .sub(FloatVector.fromArray(SP, pen, j).mul(min));
-            score.intoArray(scores, dst + j);
-            max = max.max(score);
-        }
-        return max.reduceLanes(VectorOperators.MAX);
-    }
-
-    /** Fallback for huge inputs: every (coset, pattern) pair by its double distance. */
-    private static int rescoreAll(float[] x, int off) {
+    /** The padding pattern with the highest score in the coset with shift s (first on ties). */
+    private static int bestPadding(float[] x, int off, double s, double sumX) {
         int best = -1;
-        double bestDist = Double.POSITIVE_INFINITY;
-        for (int pair = 0; pair < 2 * N; pair++) {
-            int code = bestSigns(x, off, pair >> 8, pair & (N - 1));
-            double d = E8P.distance(x, off, code);
-            if (d < bestDist) {
-                bestDist = d;
-                best = code;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < PADDING; j++) {
+            double sc = paddingScore(x, off, s, sumX, j);
+            if (sc > bestScore) {
+                bestScore = sc;
+                best = j;
             }
         }
         return best;
     }
 
-    /** The code of the nearest codeword with pattern i in coset p, in double (see the class comment). */
+    /** score of padding pattern 227+j: ½Σa + Σ_{A=3/2} a − 6 + sΣx, minus 2·min a_k A_k if the parity is wrong. */
+    private static double paddingScore(float[] x, int off, double s, double sumX, int j) {
+        int halves = PAD_HALVES[j];
+        double dot = 0;
+        double minCost = Double.POSITIVE_INFINITY;
+        int negatives = 0;
+        for (int k = 0; k < 8; k++) {
+            double y = x[off + k] - s;
+            negatives += y < 0 ? 1 : 0;
+            double cost = Math.abs(y) * (((halves >> k) & 1) != 0 ? 0.5 : 1.5);
+            dot += cost;
+            minCost = Math.min(minCost, cost);
+        }
+        // Padding patterns are odd: the signs of y are feasible iff y has an odd number of negatives.
+        double penalty = (negatives & 1) == 1 ? 0 : 2 * minCost;
+        return dot - penalty - 6 + s * sumX;
+    }
+
+    /** The code of the nearest codeword with pattern i in coset p (see the class comment). */
     static int bestSigns(float[] x, int off, int p, int i) {
         double shift = p == 0 ? 0.25 : -0.25;
         int neg = 0;

@@ -23,12 +23,13 @@ class E8PNearestTest {
     }
 
     /**
-     * At extreme magnitudes double distances round (‖x‖² ≈ 1e31 has an ulp of 1e15, far more than the gap
-     * between neighbouring codewords), so there both searches can only agree up to a few ulps of the distance.
+     * At extreme magnitudes double arithmetic cannot separate the candidates: ‖x‖² ≈ 1e31 has an ulp of 1e15,
+     * far more than the gap between neighbouring codewords, and for |x| below 1e-16 the terms that decide
+     * between the ±¼ cosets vanish next to the ¼ shift. There both searches only agree up to rounding.
      */
     private static void assertWithinRounding(float[] x) {
         double min = BruteForce.e8pMinDistance(x, 0);
-        assertNear(x, 16 * Math.ulp(min));
+        assertNear(x, 1e-14 * (min + 1));
     }
 
     private static void assertNear(float[] x, double tolerance) {
@@ -68,8 +69,11 @@ class E8PNearestTest {
     @Test
     void tinyScalesAndZero() {
         qt().withFixedSeed(SEED).withExamples(200)
-                .forAll(longs().all(), integers().between(-45, -1))
+                .forAll(longs().all(), integers().between(-6, -1))
                 .checkAssert((seed, exp) -> assertExact(gaussian(seed, Math.pow(10, exp))));
+        qt().withFixedSeed(SEED).withExamples(200)
+                .forAll(longs().all(), integers().between(-45, -7))
+                .checkAssert((seed, exp) -> assertWithinRounding(gaussian(seed, Math.pow(10, exp))));
         assertExact(new float[8]);
         assertExact(new float[] {-0f, -0f, 0, 0, -0f, 0, 0, 0});
         assertExact(new float[] {Float.MIN_VALUE, -Float.MIN_VALUE, 0, 0, 0, 0, 0, 0});
