@@ -35,29 +35,51 @@ final class DoubleBaseMultiply {
         }
     }
 
+    /**
+     * Two output rows × four vectors per step: eight independent accumulators hide the FMA
+     * latency, and each loaded input vector feeds two FMAs. K is even for every base size.
+     * (Four rows × four vectors spills and runs far slower under C2.)
+     */
     private static void tiles4(double[] x, int off, int k, int p, double[] h, double scale, double[] s) {
         for (int j0 = 0; j0 < p; j0 += TILE) {
             for (int b = 0; b < k; b++) {
                 System.arraycopy(x, off + b * p + j0, s, b * TILE, TILE);
             }
-            for (int a = 0; a < k; a++) {
-                DoubleVector c0 = DoubleVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
-                int row = a * k;
+            for (int a = 0; a < k; a += 2) {
+                DoubleVector z = DoubleVector.zero(S);
+                DoubleVector c00 = z, c01 = z, c02 = z, c03 = z;
+                DoubleVector c10 = z, c11 = z, c12 = z, c13 = z;
+                int r0 = a * k, r1 = r0 + k;
                 for (int b = 0; b < k; b++) {
-                    DoubleVector w = DoubleVector.broadcast(S, h[row + b]);
                     int t = b * TILE;
-                    c0 = DoubleVector.fromArray(S, s, t).fma(w, c0);
-                    c1 = DoubleVector.fromArray(S, s, t + L).fma(w, c1);
-                    c2 = DoubleVector.fromArray(S, s, t + 2 * L).fma(w, c2);
-                    c3 = DoubleVector.fromArray(S, s, t + 3 * L).fma(w, c3);
+                    DoubleVector v0 = DoubleVector.fromArray(S, s, t);
+                    DoubleVector v1 = DoubleVector.fromArray(S, s, t + L);
+                    DoubleVector v2 = DoubleVector.fromArray(S, s, t + 2 * L);
+                    DoubleVector v3 = DoubleVector.fromArray(S, s, t + 3 * L);
+                    DoubleVector w = DoubleVector.broadcast(S, h[r0 + b]);
+                    c00 = v0.fma(w, c00);
+                    c01 = v1.fma(w, c01);
+                    c02 = v2.fma(w, c02);
+                    c03 = v3.fma(w, c03);
+                    w = DoubleVector.broadcast(S, h[r1 + b]);
+                    c10 = v0.fma(w, c10);
+                    c11 = v1.fma(w, c11);
+                    c12 = v2.fma(w, c12);
+                    c13 = v3.fma(w, c13);
                 }
                 int o = off + a * p + j0;
-                c0.mul(scale).intoArray(x, o);
-                c1.mul(scale).intoArray(x, o + L);
-                c2.mul(scale).intoArray(x, o + 2 * L);
-                c3.mul(scale).intoArray(x, o + 3 * L);
+                store(c00, c01, c02, c03, scale, x, o);
+                store(c10, c11, c12, c13, scale, x, o + p);
             }
         }
+    }
+
+    private static void store(DoubleVector c0, DoubleVector c1, DoubleVector c2, DoubleVector c3,
+                              double scale, double[] x, int o) {
+        c0.mul(scale).intoArray(x, o);
+        c1.mul(scale).intoArray(x, o + L);
+        c2.mul(scale).intoArray(x, o + 2 * L);
+        c3.mul(scale).intoArray(x, o + 3 * L);
     }
 
     /** Rows of one or two vectors (p = L or 2L): the whole K×p block is the tile. */

@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Strides below the vector length are done inside registers (lane swap + fused multiply-add),
  * so the whole group of small strides costs one load and one store per vector. Larger strides pair
- * two butterfly stages per pass (radix 4) to halve the trips through memory.
+ * two butterfly stages per pass (radix 4) to halve the trips through memory, and long segments are
+ * first transformed block by block so that most stages run in L1.
  */
 final class FloatFwht {
     private FloatFwht() {}
@@ -25,17 +26,32 @@ final class FloatFwht {
     private static final VectorShuffle<Float>[] SWAP = swaps();
     private static final FloatVector[] SIGN = signs();
 
+    /**
+     * Segments up to this many elements (16 KiB) are finished while they sit in L1; only the
+     * strides above it make further trips through L2 or memory.
+     */
+    static final int BLOCK = 16 * 1024 / Float.BYTES;
+
     static void transform(float[] x, int off, int n, float scale) {
         if (n < L) {
             scalar(x, off, n, scale);
             return;
         }
-        inRegister(x, off, n, LOG_L == Integer.numberOfTrailingZeros(n) ? scale : 1f);
-        int h = L;
+        int block = Math.min(n, BLOCK);
+        float blockScale = block == n ? scale : 1f;
+        for (int b = off; b < off + n; b += block) {
+            inRegister(x, b, block, block == L ? blockScale : 1f);
+            passes(x, b, block, L, blockScale);
+        }
+        passes(x, off, n, block, scale);
+    }
+
+    /** Butterfly stages with strides h0, 2·h0, … n/2 (none if h0 = n), scaling on the last one. */
+    private static void passes(float[] x, int off, int n, int h0, float scale) {
+        int h = h0;
         while (h < n) {
             if (4 * h <= n) {
-                boolean last = 4 * h == n;
-                radix4(x, off, n, h, last ? scale : 1f);
+                radix4(x, off, n, h, 4 * h == n ? scale : 1f);
                 h *= 4;
             } else {
                 radix2(x, off, n, h, scale); // only the last stage can be left over
