@@ -163,6 +163,9 @@ class TransformTest {
                     assertEquals(want[i][j], ef[i], 1e-6, "float M[" + i + "][" + j + "], n=" + n);
                 }
             }
+            if (n > 2 * k && k > 1) {
+                continue; // the O(n³) product adds nothing once the Kronecker form is pinned
+            }
             for (int i = 0; i < n; i++) {
                 for (int j = 0; j < n; j++) {
                     double dot = 0;
