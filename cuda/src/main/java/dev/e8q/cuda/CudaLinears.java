@@ -6,6 +6,8 @@ import dev.e8q.llama.model.DecoderBlock;
 import dev.e8q.llama.model.DenseLinear;
 import dev.e8q.llama.model.LinearKind;
 import dev.e8q.llama.model.LlamaModel;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -16,10 +18,15 @@ import java.util.function.Function;
  * bias) become {@link CudaFp16Linear}. Embedding, norms, attention and sampling stay on the CPU.
  *
  * <pre>{@code
- * try (CudaLinears.Placement p = CudaLinears.moveToGpu(model, quantizedLinear::matrixOrNull, true)) {
+ * try (CudaLinears.Placement p = CudaLinears.moveToGpu(model, true)) {
+ *     System.err.println(p);          // "30 quantized and 1 dense linears on CUDA device 0 (...)"
  *     ... generate / evaluate with model ...
  * }
  * }</pre>
+ *
+ * A quantized linear is recognized by a public no-argument method returning {@link E8Matrix} (whatever its name,
+ * so this module needs no compile-time knowledge of the quantized-model loader) whose shape equals the linear's;
+ * a slice of a fused matrix (whose E8Matrix is larger than the linear) stays on the CPU.
  */
 public final class CudaLinears {
     private CudaLinears() {}
@@ -103,9 +110,40 @@ public final class CudaLinears {
         return p;
     }
 
+    /** {@link #moveToGpu(LlamaModel, Function, boolean)} with {@link #e8MatrixOf} as the recognizer. */
+    public static Placement moveToGpu(LlamaModel model, boolean denseToo) {
+        return moveToGpu(model, CudaLinears::e8MatrixOf, denseToo);
+    }
+
+    private static final ClassValue<Method> ACCESSOR = new ClassValue<>() {
+        @Override
+        protected Method computeValue(Class<?> type) {
+            for (Method m : type.getMethods())
+                if (m.getParameterCount() == 0 && m.getReturnType() == E8Matrix.class && !Modifier.isStatic(m.getModifiers()))
+                    return m;
+            return null;
+        }
+    };
+
+    /**
+     * The {@link E8Matrix} behind a quantized linear, found through its public no-argument accessor, or null when
+     * the linear has none or the matrix's logical shape differs from the linear's.
+     */
+    public static E8Matrix e8MatrixOf(Linear l) {
+        Method m = ACCESSOR.get(l.getClass());
+        if (m == null) return null;
+        try {
+            m.trySetAccessible(); // the accessor may live in a non-public class
+            E8Matrix e = (E8Matrix) m.invoke(l);
+            return e != null && e.rows() == l.outFeatures() && e.cols() == l.inFeatures() ? e : null;
+        } catch (ReflectiveOperationException e) {
+            return null; // e.g. a public method of a non-public class: treat as not quantized
+        }
+    }
+
     private static Linear toGpu(Placement p, Linear l, Function<Linear, E8Matrix> quantized, boolean denseToo) {
         E8Matrix m = quantized.apply(l);
-        if (m != null && m.isE8()) {
+        if (m != null && m.isE8() && m.rows() == l.outFeatures() && m.cols() == l.inFeatures()) {
             CudaE8Linear g = CudaE8Linear.of(p.ctx, m);
             p.layers.add(g);
             p.quantized++;

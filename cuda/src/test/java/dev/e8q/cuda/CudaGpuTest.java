@@ -1,12 +1,12 @@
 package dev.e8q.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.e8q.codec.E8Codec;
 import dev.e8q.codec.E8Matrix;
-import dev.e8q.llama.Linear;
 import dev.e8q.llama.WeightSource;
 import dev.e8q.llama.generate.Generator;
 import dev.e8q.llama.generate.Sampler;
@@ -16,8 +16,6 @@ import dev.e8q.llama.model.DecoderBlock;
 import dev.e8q.llama.model.DenseLinear;
 import dev.e8q.llama.model.LinearKind;
 import dev.e8q.llama.model.LlamaModel;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -126,30 +124,43 @@ class CudaGpuTest {
         assertTrue(e.getMessage().contains("too little GPU memory for a test request"), e.getMessage());
     }
 
-    /** stories260K with every decoder linear at 4 bits: greedy text on the GPU equals the CPU's. */
+    /**
+     * stories260K with every decoder linear at 4 bits, moved to the GPU through the CLI hook
+     * ({@link CudaLinears#moveToGpu}): greedy text on the GPU equals the CPU's.
+     */
     @Test
     void stories260KGreedyTextEqualsCpu() throws Exception {
-        CudaContext ctx = Gpu.context();
+        Gpu.context();
         LlamaModel cpu = load(), gpu = load();
-        List<CudaE8Linear> opened = new ArrayList<>();
-        try {
-            for (int l = 0; l < cpu.blocks().size(); l++) {
-                DecoderBlock cb = cpu.block(l), gb = gpu.block(l);
-                for (LinearKind k : LinearKind.values()) {
-                    DenseLinear d = (DenseLinear) cb.linear(k);
-                    E8Matrix q = E8Codec.encode(d.weights(), d.outFeatures(), d.inFeatures(), 4);
-                    cb.setLinear(k, cpuLinear(q));
-                    CudaE8Linear g = CudaE8Linear.of(ctx, q);
-                    opened.add(g);
-                    gb.setLinear(k, g);
-                }
+        for (int l = 0; l < cpu.blocks().size(); l++) {
+            DecoderBlock cb = cpu.block(l), gb = gpu.block(l);
+            for (LinearKind k : LinearKind.values()) {
+                DenseLinear d = (DenseLinear) cb.linear(k);
+                E8Matrix q = E8Codec.encode(d.weights(), d.outFeatures(), d.inFeatures(), 4);
+                cb.setLinear(k, new CudaLinearsTest.FakeQuantized(q));
+                gb.setLinear(k, new CudaLinearsTest.FakeQuantized(q));
             }
+        }
+        try (CudaLinears.Placement p = CudaLinears.moveToGpu(gpu, false)) {
+            assertEquals(5 * 7, p.quantized(), p.toString());
+            assertTrue(gpu.block(0).linear(LinearKind.Q) instanceof CudaE8Linear);
             int[] a = new Generator(cpu).generate(new int[] {1}, 60, Sampler.greedy(), null).generated();
             int[] b = new Generator(gpu).generate(new int[] {1}, 60, Sampler.greedy(), null).generated();
             assertTrue(a.length > 20, "the quantized model should produce text, got " + a.length + " tokens");
             assertArrayEquals(a, b, "greedy ids, CPU vs GPU");
-        } finally {
-            opened.forEach(CudaE8Linear::close);
+        }
+    }
+
+    /** Dense stories260K on FP16 cuBLAS (every linear and lm_head): greedy text starts like the FP32 reference. */
+    @Test
+    void stories260KOnFp16CublasStartsLikeTheReference() throws Exception {
+        Gpu.context();
+        LlamaModel gpu = load();
+        try (CudaLinears.Placement p = CudaLinears.moveToGpu(gpu, true)) {
+            assertEquals(5 * 7 + 1, p.dense(), p.toString());
+            int[] b = new Generator(gpu).generate(new int[] {1}, 12, Sampler.greedy(), null).generated();
+            // "Once upon a time, there was a little girl" (shared/data/README.md)
+            assertArrayEquals(new int[] {403, 407, 261, 378, 432, 383, 286, 261, 376, 298}, java.util.Arrays.copyOf(b, 10));
         }
     }
 
@@ -157,14 +168,5 @@ class CudaGpuTest {
         try (WeightSource ws = Checkpoints.open(Gpu.data("stories260K/stories260K.bin"))) {
             return LlamaModel.load(ws, DType.F32);
         }
-    }
-
-    static Linear cpuLinear(E8Matrix q) {
-        return new Linear() {
-            public int inFeatures() { return q.cols(); }
-            public int outFeatures() { return q.rows(); }
-            public void forward(float[] x, int xOff, float[] y, int yOff) { q.multiply(x, xOff, y, yOff); }
-            public long weightBytes() { return q.sizeInBytes(); }
-        };
     }
 }
