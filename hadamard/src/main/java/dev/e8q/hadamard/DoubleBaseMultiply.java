@@ -12,6 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The input is copied in column tiles of width {@link #TILE} to a small per-thread scratch so the
  * result can overwrite x in place, and each tile (K·TILE doubles) stays in L1/L2 while every output
  * row reads it.
+ *
+ * <p>Line-for-line the double twin of {@link FloatBaseMultiply}: change both together.
  */
 final class DoubleBaseMultiply {
     private DoubleBaseMultiply() {}
@@ -22,7 +24,7 @@ final class DoubleBaseMultiply {
     static final int TILE = 4 * L;
 
     private static final ThreadLocal<double[]> SCRATCH =
-            ThreadLocal.withInitial(() -> new double[BaseMatrices.MAX_SIZE * Math.max(TILE, 1)]);
+            ThreadLocal.withInitial(() -> new double[BaseMatrices.MAX_SIZE * TILE]);
 
     static void apply(double[] x, int off, int k, int p, double[] h, double scale) {
         double[] s = SCRATCH.get();
@@ -38,7 +40,6 @@ final class DoubleBaseMultiply {
     /**
      * Two output rows × four vectors per step: eight independent accumulators hide the FMA
      * latency, and each loaded input vector feeds two FMAs. K is even for every base size.
-     * (Four rows × four vectors spills and runs far slower under C2.)
      */
     private static void tiles4(double[] x, int off, int k, int p, double[] h, double scale, double[] s) {
         for (int j0 = 0; j0 < p; j0 += TILE) {

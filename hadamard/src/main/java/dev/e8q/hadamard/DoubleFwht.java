@@ -12,6 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * so the whole group of small strides costs one load and one store per vector. Larger strides pair
  * two butterfly stages per pass (radix 4) to halve the trips through memory, and long segments are
  * first transformed block by block so that most stages run in L1.
+ *
+ * <p>Line-for-line the double twin of {@link FloatFwht}: change both together.
  */
 final class DoubleFwht {
     private DoubleFwht() {}

@@ -22,7 +22,7 @@ final class FloatBaseMultiply {
     static final int TILE = 4 * L;
 
     private static final ThreadLocal<float[]> SCRATCH =
-            ThreadLocal.withInitial(() -> new float[BaseMatrices.MAX_SIZE * Math.max(TILE, 1)]);
+            ThreadLocal.withInitial(() -> new float[BaseMatrices.MAX_SIZE * TILE]);
 
     static void apply(float[] x, int off, int k, int p, float[] h, float scale) {
         float[] s = SCRATCH.get();
@@ -38,7 +38,6 @@ final class FloatBaseMultiply {
     /**
      * Two output rows × four vectors per step: eight independent accumulators hide the FMA
      * latency, and each loaded input vector feeds two FMAs. K is even for every base size.
-     * (Four rows × four vectors spills and runs far slower under C2.)
      */
     private static void tiles4(float[] x, int off, int k, int p, float[] h, float scale, float[] s) {
         for (int j0 = 0; j0 < p; j0 += TILE) {
