@@ -15,6 +15,9 @@ public final class E8P {
     /** σ: output position k takes its sign from bit SIGMA[k] of the (parity-corrected) sign byte. */
     private static final int[] SIGMA = {0, 4, 1, 5, 2, 6, 3, 7};
 
+    /** SPREAD[t] moves bit k of t to bit σ(k): the sign byte (before step 2) of per-position sign bits t. */
+    private static final int[] SPREAD = new int[256];
+
     /** 256×8 int8 of 2·|a| (SPEC §1.1). Never handed out; callers get copies. */
     static final byte[] SOURCE = E8PSource.build();
     /** odd(i) as a 0/1 int, the parity of Σ A_i. */
@@ -23,6 +26,11 @@ public final class E8P {
     static final byte[] GRID4 = new byte[CODES * 8];
 
     static {
+        for (int t = 0; t < 256; t++) {
+            for (int k = 0; k < 8; k++) {
+                SPREAD[t] |= ((t >> k) & 1) << SIGMA[k];
+            }
+        }
         for (int i = 0; i < E8PSource.ROWS; i++) {
             int sum2 = 0; // Σ 2a = 2·Σa, and Σa is an integer
             for (int k = 0; k < 8; k++) {
@@ -103,11 +111,7 @@ public final class E8P {
     /** {@link #encode} without checks, for the search's inner loop. */
     static int encodeUnchecked(int absIdx, int negMask, int shiftBit) {
         // Undo step 4's extra negation of v_7, giving the sign bits t_k of the even-parity byte s.
-        int t = negMask ^ (ODD[absIdx] << 7);
-        int s = 0;
-        for (int k = 0; k < 8; k++) {
-            s |= ((t >> k) & 1) << SIGMA[k];
-        }
+        int s = SPREAD[negMask ^ (ODD[absIdx] << 7)];
         // Step 2 inverted: s has even popcount, so flipping bit 0 when p=1 makes popcount(signByte) odd again.
         return absIdx << 8 | (s ^ shiftBit);
     }

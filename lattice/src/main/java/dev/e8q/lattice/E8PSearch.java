@@ -22,9 +22,9 @@ package dev.e8q.lattice;
  * is simply the right-parity one minus a(8).
  *
  * <p><b>Padding.</b> The 29 padding patterns (T7: five 3/2, three ½) are only some permutations of their
- * multiset, so they are scored one by one, but only when their upper bound ½Σa + (a(1)+…+a(5)) − 6 (the best
- * permutation of the full multiset, parity ignored) reaches the best score found so far, which is rare for
- * points inside the codebook's ball.
+ * multiset, so they are scored one by one, but only when their upper bound reaches the best score found so
+ * far. The bound is ½Σa + (a(1)+…+a(5)) − 6 (the best permutation of the full multiset), minus a(8) when the
+ * parity is wrong (every flip costs at least ½·a(8)); it beats T5 only when a(5) is about 1 or more.
  *
  * <p><b>Arithmetic.</b> Everything is in double. For inputs of ordinary magnitude (all the sums are exact for
  * coordinates that are multiples of 2^-40 below 2^10, e.g. every test point on a dyadic grid) the result is the
@@ -160,10 +160,12 @@ final class E8PSearch {
                 bestP = p;
                 bestKey = key;
             }
+            // Padding patterns are odd; with the parity wrong each loses at least 2·½·a(8).
+            double padBound = base + top4 + b5 - 6 - penOdd;
             if (p == 0) {
-                bound0 = base + top4 + b5 - 6;
+                bound0 = padBound;
             } else {
-                bound1 = base + top4 + b5 - 6;
+                bound1 = padBound;
             }
         }
         int bestIdx = INDEX[bestKey];

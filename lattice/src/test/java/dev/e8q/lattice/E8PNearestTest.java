@@ -122,6 +122,22 @@ class E8PNearestTest {
     }
 
     @Test
+    void nearPaddingCodewords() {
+        // The 29 padding patterns are searched separately from the sorted ones (E8PSearch), so probe around them.
+        qt().withFixedSeed(SEED).withExamples(400)
+                .forAll(integers().between(227 * 256, E8P.CODES - 1), longs().all(), doubles().between(0.01, 0.6))
+                .checkAssert((code, seed, noise) -> {
+                    float[] x = gaussian(seed, noise);
+                    float[] v = new float[8];
+                    E8P.decode(code, v, 0);
+                    for (int k = 0; k < 8; k++) {
+                        x[k] += v[k];
+                    }
+                    assertExact(x);
+                });
+    }
+
+    @Test
     void everyCodewordIsItsOwnNearest() {
         float[] v = new float[8];
         for (int c = 0; c < E8P.CODES; c++) {
