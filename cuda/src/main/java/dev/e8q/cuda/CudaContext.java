@@ -48,7 +48,7 @@ import jcuda.driver.JCudaDriver;
  * the device first makes this context current on the calling thread, so layers may be called from any thread.
  * The shared tables (packed-abs, E81B, Hadamard base matrices) are uploaded once per context.
  */
-public final class CudaContext implements AutoCloseable {
+public final class CudaContext implements KernelLauncher, AutoCloseable {
     /** The PTX resource, relative to this class. */
     static final String PTX_RESOURCE = "e8q_kernels.ptx";
     /** Kernels are compiled for compute_80; older GPUs cannot JIT them. */
@@ -284,7 +284,8 @@ public final class CudaContext implements AutoCloseable {
      * Launches kernel {@code fn} on the default stream. Arguments: {@link CUdeviceptr} (null = a null device
      * pointer), Integer, Float.
      */
-    void launch(String fn, int gridX, int gridY, int blockX, Object... args) {
+    @Override
+    public void launch(String fn, int gridX, int gridY, int blockX, Object... args) {
         Pointer[] ps = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];

@@ -19,14 +19,12 @@ import jcuda.driver.CUdeviceptr;
 public final class CudaE8Linear implements Linear, AutoCloseable {
     /** Vectors per batched launch chunk; bounds the activation buffers. */
     static final int MAX_BATCH = 256;
-    static final int THREADS = 256;
 
     private final CudaContext ctx;
     private final QuantizedWeights w;
     private final QidxsLayout lay;
-    private final HadamardPlan inPlan, outPlan;
-    private final CUdeviceptr dq, dsu, dsv, hkIn, hkOut;
-    private final String matvecFn, matmulFn;
+    private final CUdeviceptr dq, dsu, dsv;
+    private final LayerLaunches launches;
     private CUdeviceptr bufA, bufB;
     private int bufBatch;
     private float[] hostIn, hostOut;
@@ -36,27 +34,16 @@ public final class CudaE8Linear implements Linear, AutoCloseable {
         this.ctx = ctx;
         this.w = w;
         this.lay = w.layout();
-        this.inPlan = HadamardPlan.input(lay.cols());
-        this.outPlan = HadamardPlan.output(lay.rows());
-        this.matvecFn = matvecKernel(lay.bits(), false);
-        this.matmulFn = matvecKernel(lay.bits(), true);
+        HadamardPlan inPlan = HadamardPlan.input(lay.cols()), outPlan = HadamardPlan.output(lay.rows());
         ctx.bind();
         ctx.requireMemory(w.deviceBytes() + 2L * Sizeof.FLOAT * Math.max(lay.rows(), lay.cols()),
                 "a " + w.outFeatures() + "x" + w.inFeatures() + " " + lay.bits() + "-bit linear");
         dq = ctx.upload(w.qidxs());
         dsu = ctx.upload(w.su());
         dsv = ctx.upload(w.sv());
-        hkIn = ctx.baseMatrix(inPlan.baseK());
-        hkOut = ctx.baseMatrix(outPlan.baseK());
+        launches = new LayerLaunches(lay, inPlan, outPlan, w.residScale(), dq, ctx.packedAbsTable(), ctx.e81bTable(),
+                dsu, dsv, ctx.baseMatrix(inPlan.baseK()), ctx.baseMatrix(outPlan.baseK()));
         ensureBuffers(1);
-    }
-
-    /** Kernel names (PTX entry points) this class launches. */
-    static final String FWHT_KERNEL = "e8q_fwht_pass", HADK_KERNEL = "e8q_hadk";
-
-    /** The decode-multiply entry point: one vector, or 8 vectors per decode. */
-    static String matvecKernel(int bits, boolean batched) {
-        return batched ? "e8q_matmul" + bits + "_b8" : "e8q_matvec" + bits;
     }
 
     /** Uploads a codec matrix. */
@@ -123,39 +110,12 @@ public final class CudaE8Linear implements Linear, AutoCloseable {
      * Asynchronous with respect to the host.
      */
     CUdeviceptr runOnDevice(int batch) {
-        CUdeviceptr u = runPlan(inPlan, batch, hkIn, dsu, bufA, bufB);
-        CUdeviceptr z = u == bufA ? bufB : bufA;
-        matvec(u, z, batch);
-        return runPlan(outPlan, batch, hkOut, dsv, z, u);
+        return (CUdeviceptr) launches.run(ctx, bufA, bufB, batch);
     }
 
     /** Only the fused decode-multiply kernel: z = Ŵr u, both already on the device. */
     void matvec(CUdeviceptr u, CUdeviceptr z, int batch) {
-        boolean single = batch == 1;
-        ctx.launch(single ? matvecFn : matmulFn, lay.rows() / 16, single ? 1 : (batch + 7) / 8, 32 * KernelSim.WARPS,
-                dq, ctx.packedAbsTable(), ctx.e81bTable(), w.residScale(), u, z, lay.rows(), lay.cols(), batch);
-    }
-
-    private CUdeviceptr runPlan(HadamardPlan plan, int batch, CUdeviceptr hk, CUdeviceptr scale, CUdeviceptr buf,
-                                CUdeviceptr spare) {
-        CUdeviceptr cur = buf, other = spare;
-        int n = plan.n();
-        for (HadamardPlan.Op op : plan.ops()) {
-            CUdeviceptr pre = op.pre() ? scale : null, post = op.post() ? scale : null;
-            switch (op) {
-                case HadamardPlan.Fwht f -> ctx.launch(FWHT_KERNEL, f.groups() * batch * (f.b() / f.tb()), 1, THREADS,
-                        cur, cur, pre, post, f.alpha(), n, f.len(), f.b(), f.tb());
-                case HadamardPlan.BaseFactor b -> {
-                    int total = batch * n;
-                    ctx.launch(HADK_KERNEL, (total + THREADS - 1) / THREADS, 1, THREADS, cur, other, hk, b.k(), b.l(),
-                            b.transposed() ? 1 : 0, pre, post, b.alpha(), n, total);
-                    CUdeviceptr t = cur;
-                    cur = other;
-                    other = t;
-                }
-            }
-        }
-        return cur;
+        launches.matvec(ctx, u, z, batch);
     }
 
     /** Device buffers for {@code batch} vectors; the batched input buffer, for the benchmark. */

@@ -1,39 +1,58 @@
 package dev.e8q.cuda;
 
 /**
- * A Java replay of the CUDA kernels in {@code e8q_kernels.cu}: the same thread/block decomposition, the same
- * index arithmetic (via {@link QidxsLayout} and {@link HadamardPlan}) and the same decode ({@link GpuTables}),
- * executed sequentially. It exists so the tests can check the kernels' logic on machines without a GPU; it is
- * not a fast CPU path (use the codec's kernels for that).
+ * A Java replay of the CUDA kernels in {@code e8q_kernels.cu}, as a {@link KernelLauncher} whose buffers are
+ * Java arrays: each launch iterates over the grid the host asked for, with the same per-block index arithmetic
+ * (via {@link QidxsLayout}), the same decode ({@link GpuTables}) and the same argument lists. It lets the tests
+ * check the kernels' logic and the host's launch sequence ({@link LayerLaunches}) on machines without a GPU;
+ * it is not a fast CPU path (the codec's kernels are).
  */
-public final class KernelSim {
-    private KernelSim() {}
-
+public final class KernelSim implements KernelLauncher {
     /** Warps per matvec block; equals E8Q_WARPS. */
     static final int WARPS = 8;
 
-    /**
-     * {@code e8q_matvec{2,3,4}} / {@code e8q_matmul*_b8}: z[v][row] = Σ Ŵr[row][col]·u[v][col] for v < batch,
-     * u of shape [batch][n], z of shape [batch][m] (padded sizes).
-     */
-    public static void matvec(QidxsLayout lay, long[] q, int[] packedAbs, byte[] grid2, float residScale,
-                              float[] u, float[] z, int batch) {
+    @Override
+    public void launch(String kernel, int gridX, int gridY, int blockX, Object... a) {
+        switch (kernel) {
+            case LayerLaunches.FWHT_KERNEL -> fwht(gridX, (float[]) a[0], (float[]) a[1], (float[]) a[2], (float[]) a[3],
+                    (Float) a[4], (Integer) a[5], (Integer) a[6], (Integer) a[7], (Integer) a[8]);
+            case LayerLaunches.HADK_KERNEL -> hadk(gridX * blockX, (float[]) a[0], (float[]) a[1], (float[]) a[2],
+                    (Integer) a[3], (Integer) a[4], (Integer) a[5] != 0, (float[]) a[6], (float[]) a[7], (Float) a[8],
+                    (Integer) a[9], (Integer) a[10]);
+            default -> {
+                int bits = -1;
+                for (int b = 2; b <= 4; b++)
+                    if (kernel.equals(LayerLaunches.matvecKernel(b, false)) || kernel.equals(LayerLaunches.matvecKernel(b, true)))
+                        bits = b;
+                if (bits < 0) throw new IllegalArgumentException("no such kernel: " + kernel);
+                if (blockX != 32 * WARPS) throw new IllegalArgumentException(kernel + " needs " + 32 * WARPS + " threads");
+                int nb = kernel.equals(LayerLaunches.matvecKernel(bits, true)) ? 8 : 1;
+                QidxsLayout lay = new QidxsLayout((Integer) a[6], (Integer) a[7], bits);
+                matvec(gridX, gridY, nb, lay, (long[]) a[0], (int[]) a[1], (byte[]) a[2], (Float) a[3], (float[]) a[4],
+                        (float[]) a[5], (Integer) a[8]);
+            }
+        }
+    }
+
+    /** e8q_matvec*: blocks (P, tile of nb vectors); each block's 8 warps × 32 lanes as in the .cu. */
+    static void matvec(int gridX, int gridY, int nb, QidxsLayout lay, long[] q, int[] packedAbs, byte[] grid2,
+                       float residScale, float[] u, float[] z, int batch) {
         int m = lay.rows(), n = lay.cols(), bits = lay.bits();
         int tiles = lay.tiles(), w = lay.e8Words(), stride = lay.stride();
         int chunk = (tiles + WARPS - 1) / WARPS;
         float inv = 1f / residScale, gscale = 0.5f * inv;
         float[][] wv = new float[4][8];
         float[] t = new float[8];
-        for (int bigP = 0; bigP < m / 16; bigP++) {
-            for (int v = 0; v < batch; v++) {
-                float[][] red = new float[WARPS][16];
+        for (int bigP = 0; bigP < gridX; bigP++) {
+            for (int by = 0; by < gridY; by++) {
+                int v0 = by * nb, nv = Math.min(nb, batch - v0);
+                float[][][] red = new float[WARPS][16][nb];
                 for (int warp = 0; warp < WARPS; warp++) {
                     int q0 = warp * chunk, q1 = Math.min(tiles, q0 + chunk);
-                    float[] rowAcc = new float[16];
                     for (int lane = 0; lane < 32; lane++) {
                         int rp = lane >> 2, c = lane & 3;
                         int r0 = bigP * 16 + 2 * rp;
-                        float acc0 = 0, acc1 = 0;
+                        float[][] acc = new float[2][nb];
                         for (int bigQ = q0; bigQ < q1; bigQ++) {
                             int f = lay.laneFlat(bigP, bigQ, lane);
                             int base = (f / w) * stride + f % w;
@@ -53,19 +72,24 @@ public final class KernelSim {
                                     for (int k = 0; k < 8; k++) wv[i][k] = Math.fma(grid2[idx * 8 + k], gscale, wv[i][k]);
                                 }
                             }
-                            int col = v * n + bigQ * 64 + c * 16;
-                            acc0 += dot8(wv[0], u, col) + dot8(wv[2], u, col + 8);
-                            acc1 += dot8(wv[1], u, col) + dot8(wv[3], u, col + 8);
+                            for (int v = 0; v < nv; v++) {
+                                int col = (v0 + v) * n + bigQ * 64 + c * 16;
+                                acc[0][v] += dot8(wv[0], u, col) + dot8(wv[2], u, col + 8);
+                                acc[1][v] += dot8(wv[1], u, col) + dot8(wv[3], u, col + 8);
+                            }
                         }
-                        rowAcc[2 * rp] += acc0; // the shuffle reduction over the 4 lanes of a row pair
-                        rowAcc[2 * rp + 1] += acc1;
+                        for (int v = 0; v < nb; v++) { // the shuffle reduction over the 4 lanes of a row pair
+                            red[warp][2 * rp][v] += acc[0][v];
+                            red[warp][2 * rp + 1][v] += acc[1][v];
+                        }
                     }
-                    red[warp] = rowAcc;
                 }
-                for (int row = 0; row < 16; row++) {
-                    float s = 0;
-                    for (int warp = 0; warp < WARPS; warp++) s += red[warp][row];
-                    z[v * m + bigP * 16 + row] = s;
+                for (int v = 0; v < nv; v++) {
+                    for (int row = 0; row < 16; row++) {
+                        float s = 0;
+                        for (int warp = 0; warp < WARPS; warp++) s += red[warp][row][v];
+                        z[(v0 + v) * m + bigP * 16 + row] = s;
+                    }
                 }
             }
         }
@@ -77,11 +101,10 @@ public final class KernelSim {
         return s;
     }
 
-    /** {@code e8q_fwht_pass} over {@code batch} vectors of length n; in == out is allowed. */
-    public static void fwht(HadamardPlan.Fwht op, int batch, int n, float[] in, float[] out, float[] pre, float[] post) {
-        int len = op.len(), bB = op.b(), tb = op.tb();
+    /** e8q_fwht_pass over {@code blocks} blocks; in == out is allowed. */
+    static void fwht(int blocks, float[] in, float[] out, float[] pre, float[] post, float alpha, int n, int len,
+                     int bB, int tb) {
         int tilesPerA = bB / tb, count = len * tb;
-        int blocks = op.groups() * batch * tilesPerA;
         float[] s = new float[count];
         for (int block = 0; block < blocks; block++) {
             int a = block / tilesPerA, b0 = (block % tilesPerA) * tb;
@@ -104,66 +127,52 @@ public final class KernelSim {
             for (int e = 0; e < count; e++) {
                 int i = e / tb, bb = e % tb;
                 int g = (a * len + i) * bB + b0 + bb;
-                float x = s[e] * op.alpha();
+                float x = s[e] * alpha;
                 if (post != null) x *= post[g % n];
                 out[g] = x;
             }
         }
     }
 
-    /** {@code e8q_hadk}; in != out. hk: the K×K base matrix as float, row-major. */
-    public static void hadk(HadamardPlan.BaseFactor op, int batch, int n, float[] hk, float[] in, float[] out,
-                            float[] pre, float[] post) {
-        int k = op.k(), l = op.l();
-        for (int g = 0; g < batch * n; g++) {
+    /** e8q_hadk over {@code threads} threads (those with g ≥ total return at once); in != out. */
+    static void hadk(int threads, float[] in, float[] out, float[] hk, int k, int l, boolean transposed, float[] pre,
+                     float[] post, float alpha, int n, int total) {
+        for (int g = 0; g < Math.min(threads, total); g++) {
             int pos = g % n, vecBase = g - pos, a = pos / l, j = pos % l;
             float s = 0;
             for (int a2 = 0; a2 < k; a2++) {
-                float h = op.transposed() ? hk[a2 * k + a] : hk[a * k + a2];
+                float h = transposed ? hk[a2 * k + a] : hk[a * k + a2];
                 float x = in[vecBase + a2 * l + j];
                 if (pre != null) x *= pre[a2 * l + j];
                 s = Math.fma(h, x, s);
             }
-            s *= op.alpha();
+            s *= alpha;
             if (post != null) s *= post[pos];
             out[g] = s;
         }
     }
 
     /**
-     * Runs a plan the way {@link CudaE8Linear} does, ping-ponging between two buffers; returns the buffer that
-     * holds the result (either {@code buf} or {@code spare}).
+     * The whole layer through {@link LayerLaunches} on {@code launcher} (this replay, or the tests' emulation of
+     * the CUDA source) for {@code batch} row-major inputs of length inFeatures; returns [batch][outFeatures].
      */
-    public static float[] run(HadamardPlan plan, int batch, float[] hk, float[] scale, float[] buf, float[] spare) {
-        float[] cur = buf, other = spare;
-        for (HadamardPlan.Op op : plan.ops()) {
-            float[] pre = op.pre() ? scale : null, post = op.post() ? scale : null;
-            switch (op) {
-                case HadamardPlan.Fwht f -> fwht(f, batch, plan.n(), cur, cur, pre, post);
-                case HadamardPlan.BaseFactor b -> {
-                    hadk(b, batch, plan.n(), hk, cur, other, pre, post);
-                    float[] tmp = cur;
-                    cur = other;
-                    other = tmp;
-                }
-            }
-        }
-        return cur;
-    }
-
-    /** The whole layer for {@code batch} row-major inputs of length inFeatures; returns [batch][outFeatures]. */
-    public static float[] forward(QuantizedWeights wts, float[] x, int batch) {
+    public static float[] forward(QuantizedWeights wts, float[] x, int batch, KernelLauncher launcher) {
         QidxsLayout lay = wts.layout();
         int m = lay.rows(), n = lay.cols(), width = Math.max(m, n);
         float[] a = new float[batch * width], b = new float[batch * width];
         for (int v = 0; v < batch; v++) System.arraycopy(x, v * wts.inFeatures(), a, v * n, wts.inFeatures());
         HadamardPlan in = HadamardPlan.input(n), out = HadamardPlan.output(m);
-        float[] u = run(in, batch, GpuTables.hadamardBase(in.baseK()), wts.su(), a, b);
-        float[] z = u == a ? b : a;
-        matvec(lay, wts.qidxs(), GpuTables.packedAbs(), GpuTables.e81bGrid2(), wts.residScale(), u, z, batch);
-        float[] y = run(out, batch, GpuTables.hadamardBase(out.baseK()), wts.sv(), z, u);
+        LayerLaunches ll = new LayerLaunches(lay, in, out, wts.residScale(), wts.qidxs(), GpuTables.packedAbs(),
+                GpuTables.e81bGrid2(), wts.su(), wts.sv(), in.baseK() == 1 ? null : GpuTables.hadamardBase(in.baseK()),
+                out.baseK() == 1 ? null : GpuTables.hadamardBase(out.baseK()));
+        float[] y = (float[]) ll.run(launcher, a, b, batch);
         float[] result = new float[batch * wts.outFeatures()];
         for (int v = 0; v < batch; v++) System.arraycopy(y, v * m, result, v * wts.outFeatures(), wts.outFeatures());
         return result;
+    }
+
+    /** {@link #forward(QuantizedWeights, float[], int, KernelLauncher)} on this Java replay. */
+    public static float[] forward(QuantizedWeights wts, float[] x, int batch) {
+        return forward(wts, x, batch, new KernelSim());
     }
 }

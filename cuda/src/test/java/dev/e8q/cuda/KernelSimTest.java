@@ -32,8 +32,7 @@ class KernelSimTest {
                     if (!transposed) for (int i = 0; i < n; i++) want[v * n + i] *= scale[i];
                 }
                 HadamardPlan plan = transposed ? HadamardPlan.input(n) : HadamardPlan.output(n);
-                float[] got = KernelSim.run(plan, batch, GpuTables.hadamardBase(plan.baseK()), scale, x.clone(),
-                        new float[batch * n]);
+                float[] got = runPlan(plan, batch, scale, x.clone());
                 assertClose(want, got, 1e-5, "n=" + n + (transposed ? " Mᵀ" : " M") + " " + plan.ops());
             }
         }
@@ -47,8 +46,8 @@ class KernelSimTest {
         float[] ones = new float[n];
         java.util.Arrays.fill(ones, 1f);
         HadamardPlan fwd = HadamardPlan.build(n, false, false, false), back = HadamardPlan.build(n, true, false, false);
-        float[] m = KernelSim.run(fwd, 1, GpuTables.hadamardBase(12), ones, x.clone(), new float[n]);
-        float[] mt = KernelSim.run(back, 1, GpuTables.hadamardBase(12), ones, x.clone(), new float[n]);
+        float[] m = runPlan(fwd, 1, ones, x.clone());
+        float[] mt = runPlan(back, 1, ones, x.clone());
         float[] wantM = {-60.012499f, 2.041241f, 11.022704f, -0.408248f}, wantMt = {61.237244f, -2.449490f, -8.164966f, 0f};
         for (int i = 0; i < 4; i++) {
             assertEquals(wantM[i], m[i], 1e-4, "Mx[" + i + "]");
@@ -74,14 +73,16 @@ class KernelSimTest {
         int[][] shapes = {{16, 64}, {32, 1024}, {48, 576}, {128, 192}};
         for (int bits = 2; bits <= 4; bits++) {
             for (int[] s : shapes) {
-                int m = s[0], n = s[1], batch = 3;
+                int m = s[0], n = s[1], batch = 11; // one full and one partial 8-vector tile
                 QidxsLayout lay = new QidxsLayout(m, n, bits);
                 long[] q = randomQidxs(lay, rnd);
                 float rs = bits == 3 ? 2.04f : 3.45f;
                 float[] u = new float[batch * n];
                 for (int i = 0; i < u.length; i++) u[i] = (float) rnd.nextGaussian();
                 float[] z = new float[batch * m];
-                KernelSim.matvec(lay, q, GpuTables.packedAbs(), GpuTables.e81bGrid2(), rs, u, z, batch);
+                LayerLaunches ll = new LayerLaunches(lay, null, null, rs, q, GpuTables.packedAbs(), GpuTables.e81bGrid2(),
+                        null, null, null, null);
+                ll.matvec(new KernelSim(), u, z, batch);
                 double[] w = denseDecode(lay, q, rs);
                 double[] want = new double[batch * m];
                 for (int v = 0; v < batch; v++)
@@ -110,6 +111,12 @@ class KernelSimTest {
                 assertClose(want, got, 1e-5, bits + "-bit " + s[0] + "x" + s[1]);
             }
         }
+    }
+
+    /** A plan through the launch sequence of {@link LayerLaunches}, on the Java replay. */
+    static float[] runPlan(HadamardPlan plan, int batch, float[] scale, float[] x) {
+        float[] hk = plan.baseK() == 1 ? null : GpuTables.hadamardBase(plan.baseK());
+        return (float[]) LayerLaunches.runPlan(new KernelSim(), plan, batch, hk, scale, x, new float[x.length]);
     }
 
     /** Random words are valid codes at every width (every 16-bit E8P code and every E81B byte exists). */

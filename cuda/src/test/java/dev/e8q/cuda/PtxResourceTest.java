@@ -48,11 +48,11 @@ class PtxResourceTest {
     /** Every kernel name the host code launches is an entry of the PTX. */
     @Test
     void hostLaunchesOnlyKernelsThatExist() throws Exception {
-        List<String> launched = new java.util.ArrayList<>(List.of(CudaE8Linear.FWHT_KERNEL, CudaE8Linear.HADK_KERNEL,
+        List<String> launched = new java.util.ArrayList<>(List.of(LayerLaunches.FWHT_KERNEL, LayerLaunches.HADK_KERNEL,
                 CudaFp16Linear.TO_HALF_KERNEL));
         for (int bits = 2; bits <= 4; bits++) {
-            launched.add(CudaE8Linear.matvecKernel(bits, false));
-            launched.add(CudaE8Linear.matvecKernel(bits, true));
+            launched.add(LayerLaunches.matvecKernel(bits, false));
+            launched.add(LayerLaunches.matvecKernel(bits, true));
         }
         String ptx = ptx();
         for (String k : launched) assertTrue(ptx.contains(".visible .entry " + k + "("), "PTX lacks launched kernel " + k);
