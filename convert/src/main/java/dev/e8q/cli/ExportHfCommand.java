@@ -1,0 +1,45 @@
+package dev.e8q.cli;
+
+import dev.e8q.llama.io.CheckpointFormatException;
+import dev.e8q.llama.io.ExportHf;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code e8q export-hf}: a llama2.c checkpoint as a Hugging Face Llama directory (config.json +
+ * model.safetensors in F32, q/k rows permuted to the rotate_half RoPE layout), optionally with its
+ * tokenizer copied in as {@code tokenizer.bin}.
+ */
+@Command(name = "export-hf", mixinStandardHelpOptions = true,
+        description = "Convert a llama2.c .bin checkpoint to a Hugging Face Llama directory (config.json + model.safetensors).")
+public final class ExportHfCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "llama2.c checkpoint (.bin)")
+    Path model;
+
+    @Option(names = "--out", required = true, description = "output directory (created if missing; files are replaced)")
+    Path out;
+
+    @Option(names = "--tokenizer", description = "llama2.c tokenizer (.bin) to copy into the output as tokenizer.bin")
+    Path tokenizer;
+
+    @Override
+    public Integer call() throws IOException {
+        try {
+            ExportHf.export(model, out);
+            if (tokenizer != null) {
+                // Validate before copying, so a wrong file is reported here rather than at load time.
+                dev.e8q.llama.tokenizer.Llama2cTokenizer.load(tokenizer);
+                ExportHf.copyTokenizer(tokenizer, out, "tokenizer.bin");
+            }
+        } catch (CheckpointFormatException | java.nio.file.NoSuchFileException e) {
+            System.err.println("e8q export-hf: " + e.getMessage());
+            return 2;
+        }
+        System.out.println("wrote " + out.resolve("config.json") + " and " + out.resolve("model.safetensors")
+                + (tokenizer != null ? " and " + out.resolve("tokenizer.bin") : ""));
+        return 0;
+    }
+}
