@@ -57,9 +57,11 @@ public final class E8P {
     }
 
     /**
-     * Returns the code of an exact nearest codeword (Euclidean) of {@code x[off..off+8)}. Ties may be broken
-     * differently from QuIP#; the returned codeword's distance always equals the minimum (distances evaluated
-     * in double, see {@link E8PSearch}).
+     * Returns the code of an exact nearest codeword (Euclidean) of {@code x[off..off+8)}: its distance equals
+     * the minimum over all 65,536 codewords. Ties may be broken differently from QuIP#. The search works in
+     * double; only at magnitudes where double itself cannot separate the candidates (coordinates below about
+     * 1e-7 next to the ¼ shift, or far beyond 1e4) can the choice be off, and then by a few ulps of the
+     * distance (see {@link E8PSearch}).
      *
      * @throws IllegalArgumentException if the range is out of bounds or holds NaN or ±inf
      */

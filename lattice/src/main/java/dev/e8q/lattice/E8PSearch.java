@@ -71,14 +71,18 @@ final class E8PSearch {
         double best = Double.NEGATIVE_INFINITY;
         int bestP = 0;
         int bestKey = 0;
+        int bestNeg = 0; // sign pattern of y in the winning coset
+        int bestSmallest = 0; // index of the smallest |y| there: the flip when the parity is wrong
         double bound0 = 0; // padding upper bound per coset
         double bound1 = 0;
         for (int p = 0; p < 2; p++) {
             double s = p == 0 ? 0.25 : -0.25;
             double y0 = x[off] - s, y1 = x[off + 1] - s, y2 = x[off + 2] - s, y3 = x[off + 3] - s;
             double y4 = x[off + 4] - s, y5 = x[off + 5] - s, y6 = x[off + 6] - s, y7 = x[off + 7] - s;
-            int negatives = (y0 < 0 ? 1 : 0) + (y1 < 0 ? 1 : 0) + (y2 < 0 ? 1 : 0) + (y3 < 0 ? 1 : 0)
-                    + (y4 < 0 ? 1 : 0) + (y5 < 0 ? 1 : 0) + (y6 < 0 ? 1 : 0) + (y7 < 0 ? 1 : 0);
+            // y is never −0.0 (x − s with s ≠ 0 rounds an exact zero to +0.0), so the sign bit means y < 0.
+            int neg = sign(y0) | sign(y1) << 1 | sign(y2) << 2 | sign(y3) << 3
+                    | sign(y4) << 4 | sign(y5) << 5 | sign(y6) << 6 | sign(y7) << 7;
+            int negatives = Integer.bitCount(neg);
             double a0 = Math.abs(y0), a1 = Math.abs(y1), a2 = Math.abs(y2), a3 = Math.abs(y3);
             double a4 = Math.abs(y4), a5 = Math.abs(y5), a6 = Math.abs(y6), a7 = Math.abs(y7);
             double sum = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
@@ -159,6 +163,8 @@ final class E8PSearch {
                 best = sc;
                 bestP = p;
                 bestKey = key;
+                bestNeg = neg;
+                bestSmallest = r8;
             }
             // Padding patterns are odd; with the parity wrong each loses at least 2·½·a(8).
             double padBound = base + top4 + b5 - 6 - penOdd;
@@ -181,7 +187,18 @@ final class E8PSearch {
                 }
             }
         }
-        return bestSigns(x, off, bestP, bestIdx);
+        if (bestIdx >= SORTED) {
+            return bestSigns(x, off, bestP, bestIdx);
+        }
+        // Sorted types put a ½ on the smallest |y|, which is therefore the cheapest coordinate to flip.
+        if ((Integer.bitCount(bestNeg) & 1) != E8P.oddBit(bestIdx)) {
+            bestNeg ^= 1 << bestSmallest;
+        }
+        return E8P.encodeUnchecked(bestIdx, bestNeg, bestP);
+    }
+
+    private static int sign(double y) {
+        return (int) (Double.doubleToRawLongBits(y) >>> 63);
     }
 
     /** The padding pattern with the highest score in the coset with shift s (first on ties). */
