@@ -11,10 +11,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Without a Hessian (h == null) this is plain nearest rounding of every 8-block (LDLQ with H = I).
  */
 final class BlockLdlq {
-    static final int TILE = 16;
+    static final int TILE = 32;
 
-    /** Float operands derived from the rotated Hessian: Lᵀ, Hr and the inverses of Hr's 8×8 diagonal blocks. */
-    record Operands(int n, float[] lT, float[] hr, float[] hkkInv) {}
+    /**
+     * Float operands derived from the rotated Hessian: Lᵀ (row j = column j of L), Hr, the 8×8 blocks of D
+     * and the inverses of Hr's 8×8 diagonal blocks.
+     */
+    record Operands(int n, float[] lT, float[] hr, float[] d, float[] hkkInv) {}
 
     /** Combined codes (rows × n/8) and the reconstruction Ŵr in codebook units (rows × n). */
     record Result(long[] codes, float[] xhat) {}
@@ -43,7 +46,9 @@ final class BlockLdlq {
                 throw new IllegalStateException("diagonal block " + k + " of a positive definite Hr is singular");
             for (int i = 0; i < 64; i++) inv[k * 64 + i] = (float) blk.data[i];
         }
-        return new Operands(n, lT, h, inv);
+        float[] d = new float[nb * 64];
+        for (int i = 0; i < d.length; i++) d[i] = (float) f.d()[i];
+        return new Operands(n, lT, h, d, inv);
     }
 
     /**
@@ -60,18 +65,22 @@ final class BlockLdlq {
         Parallel.forRange(rows, TILE, (r0, r1) -> {
             for (int t0 = r0; t0 < r1; t0 += TILE) {
                 int t1 = Math.min(r1, t0 + TILE);
-                float[] e = ldlq(x, n, t0, t1, cb, ops, codes, xhat);
-                if (ops != null && passes > 0) refine(n, t0, t1, cb, ops, passes, e, codes, xhat);
+                float[] eta = ldlq(x, n, t0, t1, cb, ops, codes, xhat);
+                if (ops != null && passes > 0) refine(n, t0, t1, cb, ops, passes, eta, codes, xhat);
                 pl.update(task, done.addAndGet(t1 - t0), rows);
             }
         });
         return new Result(codes, xhat);
     }
 
-    /** LDLQ for rows [t0, t1), last block first; returns the final error Wr − Ŵ of those rows. */
+    /**
+     * LDLQ for rows [t0, t1), last block first. Returns η, the rounding error of each block's target
+     * (target − Q(target)); with Δ = Wr − Ŵ it satisfies η = ΔL (SPEC §5).
+     */
     private static float[] ldlq(float[] x, int n, int t0, int t1, BlockCodebook cb, Operands ops, long[] codes, float[] xhat) {
         int nb = n / 8, tRows = t1 - t0;
         float[] e = new float[tRows * n];
+        float[] eta = new float[tRows * n];
         float[] tgt = new float[8];
         for (int k = nb - 1; k >= 0; k--) {
             int b = 8 * k, tail = b + 8, len = n - tail;
@@ -83,10 +92,34 @@ final class BlockLdlq {
                     tgt[j] = x[xo + j] + fb;
                 }
                 codes[r * nb + k] = cb.quantize(tgt, 0, xhat, xo);
-                for (int j = 0; j < 8; j++) e[i * n + b + j] = x[xo + j] - xhat[xo + j];
+                for (int j = 0; j < 8; j++) {
+                    e[i * n + b + j] = x[xo + j] - xhat[xo + j];
+                    eta[i * n + b + j] = tgt[j] - xhat[xo + j];
+                }
             }
         }
-        return e;
+        return eta;
+    }
+
+    /**
+     * P = ΔHr = ΔLDLᵀ = ηDLᵀ: block k of ηD feeds columns c ≥ 8k through row block k of Lᵀ. Triangular, so
+     * half the work of the dense product ΔHr.
+     */
+    static float[] initialP(int n, int tRows, float[] eta, Operands ops) {
+        float[] p = new float[tRows * n];
+        float[] lT = ops.lT(), d = ops.d();
+        for (int k = 0; k < n / 8; k++) {
+            int b = 8 * k;
+            for (int i = 0; i < tRows; i++) {
+                int eo = i * n + b;
+                for (int t = 0; t < 8; t++) {
+                    float a = 0;
+                    for (int s = 0; s < 8; s++) a += eta[eo + s] * d[k * 64 + s * 8 + t];
+                    if (a != 0) VecOps.axpy(a, lT, (b + t) * n + b, p, i * n + b, n - b);
+                }
+            }
+        }
+        return p;
     }
 
     /**
@@ -95,16 +128,11 @@ final class BlockLdlq {
      * re-evaluated only when some block of its row changed since its last evaluation: otherwise its target,
      * hence its code, would be the same. This gives exactly the result of running every pass in full.
      */
-    private static void refine(int n, int t0, int t1, BlockCodebook cb, Operands ops, int passes, float[] e,
+    private static void refine(int n, int t0, int t1, BlockCodebook cb, Operands ops, int passes, float[] eta,
                                long[] codes, float[] xhat) {
         int nb = n / 8, tRows = t1 - t0;
         float[] hr = ops.hr(), inv = ops.hkkInv();
-        float[] p = new float[tRows * n];
-        for (int c = 0; c < n; c++)
-            for (int i = 0; i < tRows; i++) {
-                float v = e[i * n + c];
-                if (v != 0) VecOps.axpy(v, hr, c * n, p, i * n, n);
-            }
+        float[] p = initialP(n, tRows, eta, ops);
         int[] stamp = new int[tRows * nb];
         Arrays.fill(stamp, -1);
         int[] changes = new int[tRows];

@@ -177,11 +177,12 @@ public final class E8Encoder {
         float[] sv = new float[m];
         for (int i = 0; i < m; i++) sv[i] = svSign[i] * scale;
         E8Matrix out = new E8Matrix(rows, cols, bits, !noE8, rs, su, sv, codes);
+        double seconds = (System.nanoTime() - t0) / 1e9;
 
         float[] what = Rotation.unrotate(q.xhat(), su, sv, rows, cols);
         double rel = ProxyLoss.relativeError(w, what);
         double proxy = hReg == null ? Double.NaN : ProxyLoss.proxyLoss(w, what, rows, cols, hReg);
-        return new EncodeResult(out, proxy, rel, sigma, increased, (System.nanoTime() - t0) / 1e9);
+        return new EncodeResult(out, proxy, rel, sigma, increased, seconds);
     }
 
     private static void checkWeights(float[] w, int rows, int cols) {

@@ -10,6 +10,15 @@ import java.util.concurrent.atomic.DoubleAdder;
 public final class ProxyLoss {
     private ProxyLoss() {}
 
+    /**
+     * The Hessian the encoder's reported proxy loss uses: h / mean(diag h) + σ·I (n×n, row-major), so that
+     * other methods (RTN baselines, plain rounding) can be scored the same way.
+     */
+    public static double[] regularizedHessian(org.ejml.data.DMatrixRMaj h, double sigma) {
+        int n = h.numRows;
+        return HessianRegularizer.dampedPadded(HessianRegularizer.normalized(h, n), n, n, sigma);
+    }
+
     /** ‖ŵ−w‖²/‖w‖² (0 when both are zero). */
     public static double relativeError(float[] w, float[] what) {
         if (w.length != what.length) throw new IllegalArgumentException("lengths differ: " + w.length + " vs " + what.length);
@@ -32,31 +41,40 @@ public final class ProxyLoss {
         float[] hf = new float[n * n];
         for (int i = 0; i < hf.length; i++) hf[i] = (float) h[i];
         DoubleAdder num = new DoubleAdder(), den = new DoubleAdder();
-        Parallel.forRange(rows, 4, (r0, r1) -> {
-            float[] e = new float[n];
-            double a = 0, b = 0;
-            for (int r = r0; r < r1; r++) {
-                int o = r * n;
-                for (int j = 0; j < n; j++) e[j] = what[o + j] - w[o + j];
-                a += quadratic(e, 0, hf, n);
-                b += quadratic(w, o, hf, n);
+        // Tiles of rows share each streamed row of H (H does not fit in cache for Llama widths).
+        int tile = 32;
+        Parallel.forRange((rows + tile - 1) / tile, 1, (b0, b1) -> {
+            float[] x = new float[2 * tile * n]; // tile rows of E, then of W
+            double[] acc = new double[2 * tile];
+            for (int b = b0; b < b1; b++) {
+                int r0 = b * tile, t = Math.min(tile, rows - r0);
+                for (int i = 0; i < t; i++)
+                    for (int j = 0; j < n; j++) {
+                        int o = (r0 + i) * n + j;
+                        x[i * n + j] = what[o] - w[o];
+                        x[(t + i) * n + j] = w[o];
+                    }
+                java.util.Arrays.fill(acc, 0);
+                for (int j = 0; j < n; j++) {
+                    int len = n - j - 1;
+                    float hjj = hf[j * n + j];
+                    for (int i = 0; i < 2 * t; i++) {
+                        float xj = x[i * n + j];
+                        if (xj == 0) continue;
+                        float rest = len > 0 ? VecOps.dot(hf, j * n + j + 1, x, i * n + j + 1, len) : 0;
+                        acc[i] += xj * (hjj * (double) xj + 2.0 * rest);
+                    }
+                }
+                double a = 0, c = 0;
+                for (int i = 0; i < t; i++) {
+                    a += acc[i];
+                    c += acc[t + i];
+                }
+                num.add(a);
+                den.add(c);
             }
-            num.add(a);
-            den.add(b);
         });
         double d = den.sum();
         return d == 0 ? (num.sum() == 0 ? 0 : Double.POSITIVE_INFINITY) : num.sum() / d;
-    }
-
-    /** xᵀHx for x = v[off, off+n). */
-    static double quadratic(float[] v, int off, float[] h, int n) {
-        double s = 0;
-        for (int j = 0; j < n; j++) {
-            float x = v[off + j];
-            if (x == 0) continue;
-            double rest = j + 1 < n ? VecOps.dot(h, j * n + j + 1, v, off + j + 1, n - j - 1) : 0;
-            s += x * (h[j * n + j] * (double) x + 2 * rest);
-        }
-        return s;
     }
 }

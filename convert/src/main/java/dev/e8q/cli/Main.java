@@ -19,6 +19,7 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         // Subcommands register here, one line each.
+        cl.addSubcommand("demo", new DemoCommand());
         cl.addSubcommand("generate", new GenerateCommand());
         cl.addSubcommand("eval", new EvalCommand());
         cl.addSubcommand("export-hf", new ExportHfCommand());
