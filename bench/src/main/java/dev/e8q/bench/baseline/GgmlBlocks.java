@@ -1,0 +1,297 @@
+package dev.e8q.bench.baseline;
+
+import dev.e8q.codec.Parallel;
+import dev.e8q.codec.kernel.Species;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+/**
+ * llama.cpp's Q8_0 and Q4_0 block formats: 32 weights per block, an fp16 scale d first.
+ * <ul>
+ * <li>Q8_0 (34 bytes): d, then 32 int8 q; w = q·d.</li>
+ * <li>Q4_0 (18 bytes): d, then 16 bytes of nibbles; byte j holds weight j in its low nibble and weight
+ * j+16 in its high nibble; w = (q − 8)·d.</li>
+ * </ul>
+ * Blocks of a row follow each other and rows follow each other, as in a GGUF tensor. The kernels keep the
+ * activations in float (as the fastest Java engines do) and widen the int8 / nibble weights in registers.
+ */
+public abstract class GgmlBlocks implements MatVec {
+    public static final int QK = 32;
+    static final VectorSpecies<Float> F = Species.F;
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    static final int L = Species.LANES;
+    /** How many float vectors one 16-byte group widens into (1 with 512-bit vectors, 2 with 256). */
+    static final int PARTS = 16 / L;
+    static final VarHandle SHORT_LE = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    static final int GRAIN = 16;
+
+    final int rows, cols, blocksPerRow, blockBytes;
+    final byte[] data;
+
+    GgmlBlocks(int rows, int cols, int blockBytes, byte[] data) {
+        if (cols % QK != 0) throw new IllegalArgumentException("cols must be a multiple of 32, got " + cols);
+        this.rows = rows;
+        this.cols = cols;
+        this.blocksPerRow = cols / QK;
+        this.blockBytes = blockBytes;
+        long need = (long) rows * blocksPerRow * blockBytes;
+        if (need > data.length) throw new IllegalArgumentException("need " + need + " bytes for " + rows + "x" + cols + ", got " + data.length);
+        this.data = data;
+    }
+
+    @Override public int rows() { return rows; }
+    @Override public int cols() { return cols; }
+    @Override public long weightBytes() { return (long) rows * blocksPerRow * blockBytes; }
+
+    public byte[] data() { return data; }
+
+    final float scale(int off) {
+        return Float.float16ToFloat((short) SHORT_LE.get(data, off));
+    }
+
+    static void putScale(byte[] data, int off, float d) {
+        SHORT_LE.set(data, off, Float.floatToFloat16(d));
+    }
+
+    abstract float dot(int r, float[] x, int xOff);
+
+    /** Block-by-block dot of row r with four vectors at once (decode shared). */
+    abstract void dot4(int r, float[] x, int x0, int x1, int x2, int x3, float[] y, int y0, int ys);
+
+    @Override
+    public void matvec(float[] x, float[] y) {
+        if (x.length < cols || y.length < rows) throw new IllegalArgumentException("x or y too short");
+        Parallel.forRange(rows, GRAIN, (from, to) -> {
+            for (int r = from; r < to; r++) y[r] = dot(r, x, 0);
+        });
+    }
+
+    @Override
+    public void matmul(float[] x, float[] y, int batch) {
+        Parallel.forRange(rows, GRAIN, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int b = 0;
+                for (; b + 4 <= batch; b += 4)
+                    dot4(r, x, b * cols, (b + 1) * cols, (b + 2) * cols, (b + 3) * cols, y, b * rows + r, rows);
+                for (; b < batch; b++) y[b * rows + r] = dot(r, x, b * cols);
+            }
+        });
+    }
+
+    // =============================================================================================
+    public static final class Q8_0 extends GgmlBlocks {
+        public static final int BLOCK_BYTES = 2 + QK;
+
+        public Q8_0(int rows, int cols, byte[] data) {
+            super(rows, cols, BLOCK_BYTES, data);
+        }
+
+        @Override public String format() { return "Q8_0"; }
+
+        /** ggml's quantize_row_q8_0 rule: d = max|w|/127, q = round(w/d). */
+        public static Q8_0 quantize(float[] w, int rows, int cols) {
+            if (cols % QK != 0) throw new IllegalArgumentException("cols must be a multiple of 32, got " + cols);
+            int bpr = cols / QK;
+            byte[] out = new byte[Math.multiplyExact(rows * bpr, BLOCK_BYTES)];
+            Parallel.forRange(rows, 64, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    for (int b = 0; b < bpr; b++) {
+                        int src = r * cols + b * QK, dst = (r * bpr + b) * BLOCK_BYTES;
+                        float amax = 0;
+                        for (int j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(w[src + j]));
+                        float d = amax / 127f, id = d != 0 ? 1f / d : 0f;
+                        putScale(out, dst, d);
+                        for (int j = 0; j < QK; j++) {
+                            float v = w[src + j] * id; // roundf: half away from zero
+                            out[dst + 2 + j] = (byte) (v >= 0 ? (int) (v + 0.5f) : -(int) (-v + 0.5f));
+                        }
+                    }
+                }
+            });
+            return new Q8_0(rows, cols, out);
+        }
+
+        @Override
+        public void decodeRow(int r, float[] out) {
+            for (int b = 0; b < blocksPerRow; b++) {
+                int off = (r * blocksPerRow + b) * BLOCK_BYTES;
+                float d = scale(off);
+                for (int j = 0; j < QK; j++) out[b * QK + j] = data[off + 2 + j] * d;
+            }
+        }
+
+        @Override
+        float dot(int r, float[] x, int xOff) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int off = r * blocksPerRow * BLOCK_BYTES;
+            int b = 0;
+            // two blocks per iteration: two independent accumulator chains
+            for (; b + 2 <= blocksPerRow; b += 2, off += 2 * BLOCK_BYTES) {
+                int xi = xOff + b * QK;
+                acc0 = block(off, x, xi).fma(FloatVector.broadcast(F, scale(off)), acc0);
+                acc1 = block(off + BLOCK_BYTES, x, xi + QK).fma(FloatVector.broadcast(F, scale(off + BLOCK_BYTES)), acc1);
+            }
+            for (; b < blocksPerRow; b++, off += BLOCK_BYTES)
+                acc0 = block(off, x, xOff + b * QK).fma(FloatVector.broadcast(F, scale(off)), acc0);
+            return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+
+        /** Σ q_j x_j over one block, as a vector of partial sums. */
+        private FloatVector block(int off, float[] x, int xi) {
+            ByteVector q0 = ByteVector.fromArray(B16, data, off + 2);
+            ByteVector q1 = ByteVector.fromArray(B16, data, off + 18);
+            FloatVector s;
+            if (PARTS == 1) {
+                s = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xi));
+                s = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), s);
+            } else {
+                s = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xi));
+                s = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xi + 8), s);
+                s = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), s);
+                s = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xi + 24), s);
+            }
+            return s;
+        }
+
+        @Override
+        void dot4(int r, float[] x, int x0, int x1, int x2, int x3, float[] y, int y0, int ys) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            int off = r * blocksPerRow * BLOCK_BYTES;
+            for (int b = 0; b < blocksPerRow; b++, off += BLOCK_BYTES) {
+                FloatVector d = FloatVector.broadcast(F, scale(off));
+                int xi = b * QK;
+                for (int p = 0; p < QK / L; p++) {
+                    ByteVector q = ByteVector.fromArray(B16, data, off + 2 + (p * L & ~15));
+                    FloatVector wv = ((FloatVector) q.convertShape(VectorOperators.B2F, F, p % PARTS)).mul(d);
+                    int o = xi + p * L;
+                    a0 = wv.fma(FloatVector.fromArray(F, x, x0 + o), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + o), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + o), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + o), a3);
+                }
+            }
+            y[y0] = a0.reduceLanes(VectorOperators.ADD);
+            y[y0 + ys] = a1.reduceLanes(VectorOperators.ADD);
+            y[y0 + 2 * ys] = a2.reduceLanes(VectorOperators.ADD);
+            y[y0 + 3 * ys] = a3.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    // =============================================================================================
+    public static final class Q4_0 extends GgmlBlocks {
+        public static final int BLOCK_BYTES = 2 + QK / 2;
+
+        public Q4_0(int rows, int cols, byte[] data) {
+            super(rows, cols, BLOCK_BYTES, data);
+        }
+
+        @Override public String format() { return "Q4_0"; }
+
+        /**
+         * ggml's quantize_row_q4_0 rule: m = the weight of largest magnitude (with its sign), d = m / −8,
+         * q = min(15, trunc(w/d + 8.5)).
+         */
+        public static Q4_0 quantize(float[] w, int rows, int cols) {
+            if (cols % QK != 0) throw new IllegalArgumentException("cols must be a multiple of 32, got " + cols);
+            int bpr = cols / QK;
+            byte[] out = new byte[Math.multiplyExact(rows * bpr, BLOCK_BYTES)];
+            Parallel.forRange(rows, 64, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    for (int b = 0; b < bpr; b++) {
+                        int src = r * cols + b * QK, dst = (r * bpr + b) * BLOCK_BYTES;
+                        float amax = 0, max = 0;
+                        for (int j = 0; j < QK; j++) {
+                            float v = w[src + j];
+                            if (Math.abs(v) > amax) { amax = Math.abs(v); max = v; }
+                        }
+                        float d = max / -8f, id = d != 0 ? 1f / d : 0f;
+                        putScale(out, dst, d);
+                        for (int j = 0; j < QK / 2; j++) {
+                            int q0 = Math.min(15, (int) (w[src + j] * id + 8.5f));
+                            int q1 = Math.min(15, (int) (w[src + j + 16] * id + 8.5f));
+                            out[dst + 2 + j] = (byte) (q0 | (q1 << 4));
+                        }
+                    }
+                }
+            });
+            return new Q4_0(rows, cols, out);
+        }
+
+        @Override
+        public void decodeRow(int r, float[] out) {
+            for (int b = 0; b < blocksPerRow; b++) {
+                int off = (r * blocksPerRow + b) * BLOCK_BYTES;
+                float d = scale(off);
+                for (int j = 0; j < QK / 2; j++) {
+                    int q = data[off + 2 + j] & 0xff;
+                    out[b * QK + j] = ((q & 15) - 8) * d;
+                    out[b * QK + j + 16] = ((q >>> 4) - 8) * d;
+                }
+            }
+        }
+
+        @Override
+        float dot(int r, float[] x, int xOff) {
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            int off = r * blocksPerRow * BLOCK_BYTES;
+            int b = 0;
+            for (; b + 2 <= blocksPerRow; b += 2, off += 2 * BLOCK_BYTES) {
+                int xi = xOff + b * QK;
+                acc0 = block(off, x, xi).fma(FloatVector.broadcast(F, scale(off)), acc0);
+                acc1 = block(off + BLOCK_BYTES, x, xi + QK).fma(FloatVector.broadcast(F, scale(off + BLOCK_BYTES)), acc1);
+            }
+            for (; b < blocksPerRow; b++, off += BLOCK_BYTES)
+                acc0 = block(off, x, xOff + b * QK).fma(FloatVector.broadcast(F, scale(off)), acc0);
+            return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+
+        private FloatVector block(int off, float[] x, int xi) {
+            ByteVector q = ByteVector.fromArray(B16, data, off + 2);
+            ByteVector lo = q.and((byte) 15).sub((byte) 8);
+            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+            FloatVector s;
+            if (PARTS == 1) {
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xi));
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), s);
+            } else {
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xi));
+                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xi + 8), s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), s);
+                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xi + 24), s);
+            }
+            return s;
+        }
+
+        @Override
+        void dot4(int r, float[] x, int x0, int x1, int x2, int x3, float[] y, int y0, int ys) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            int off = r * blocksPerRow * BLOCK_BYTES;
+            for (int b = 0; b < blocksPerRow; b++, off += BLOCK_BYTES) {
+                FloatVector d = FloatVector.broadcast(F, scale(off));
+                ByteVector q = ByteVector.fromArray(B16, data, off + 2);
+                ByteVector lo = q.and((byte) 15).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                int xi = b * QK;
+                for (int p = 0; p < QK / L; p++) {
+                    ByteVector h = p * L < 16 ? lo : hi;
+                    FloatVector wv = ((FloatVector) h.convertShape(VectorOperators.B2F, F, p % PARTS)).mul(d);
+                    int o = xi + p * L;
+                    a0 = wv.fma(FloatVector.fromArray(F, x, x0 + o), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + o), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + o), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + o), a3);
+                }
+            }
+            y[y0] = a0.reduceLanes(VectorOperators.ADD);
+            y[y0 + ys] = a1.reduceLanes(VectorOperators.ADD);
+            y[y0 + 2 * ys] = a2.reduceLanes(VectorOperators.ADD);
+            y[y0 + 3 * ys] = a3.reduceLanes(VectorOperators.ADD);
+        }
+    }
+}

@@ -1,0 +1,406 @@
+package dev.e8q.codec.kernel;
+
+import dev.e8q.codec.Parallel;
+import dev.e8q.lattice.E81B;
+import dev.e8q.lattice.E8P;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fused decode-and-multiply kernel for E8P codes (2 bits), E8P + E81B (3 bits) and E8P + E8P (4 bits):
+ * {@code z = Ŵr · u} straight from the codes, never materializing Ŵr.
+ *
+ * <h2>Layout (repacked once, at load)</h2>
+ * Rows are grouped by 64. For every group and 8-column block the 64 rows' codes are stored as two 64-byte
+ * runs: the absolute-pattern index ({@code code >>> 8}) and the raw sign byte ({@code code & 0xFF}); the
+ * E81B stage stores its 8-bit code in the first run only. Storage stays at 16 (or 8) bits per code.
+ *
+ * <h2>Kernel (512-bit vectors, AVX-512 VBMI)</h2>
+ * The 64 rows of a group live in the 64 byte lanes of one vector, so the table lookups and sign logic run
+ * once per 64 weights:
+ * <ol>
+ * <li>per block: shift bit {@code p = popcount(signByte) & 1} and {@code s = signByte ^ p} (64 lanes);</li>
+ * <li>per coordinate k: {@code 4·|A[absIdx][k]|} by a 256-entry byte-table lookup (two {@code vpermi2b}
+ * and a blend; the table for k = 7 carries the odd-pattern sign flip), negated where bit σ(k) of s is set,
+ * plus the shift ±1 (in units of ¼);</li>
+ * <li>the 64 resulting int8 weights are widened to floats and accumulated with one FMA per 16 weights
+ * against the broadcast u[8b + k].</li>
+ * </ol>
+ * All integer steps are exact; the float sums differ from decode-then-multiply only by rounding order.
+ * With 256-bit vectors (or {@code -De8q.vector.bits=256}) a per-row kernel with the 512 KiB int8 grid
+ * table is used instead; without vector support a scalar loop.
+ */
+public final class E8Kernel {
+    /** Rows per group (byte lanes of a 512-bit vector). */
+    public static final int GROUP = 64;
+    private static final int[] SIGMA = {0, 4, 1, 5, 2, 6, 3, 7};
+
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+
+    /** E8P: TAB[k·256 + a] = 4·A_a[k], negated for k = 7 when odd(a). */
+    private static final byte[] TAB_E8P = new byte[8 * 256];
+    /** E81B: TAB[k·256 + c] = 2·g_c[k]. */
+    private static final byte[] TAB_E81B = new byte[8 * 256];
+    /** 8 × 64 bytes: lane-broadcast sign-bit selectors 1 << σ(k). */
+    private static final byte[] SIGN_BITS = new byte[8 * 64];
+    /** The whole E8P codebook as int8 of 4·v (per-row 256-bit kernel). */
+    private static final byte[] GRID4 = E8P.grid4();
+    /** The E81B codebook as int8 of 2·g. */
+    private static final byte[] GRID2 = E81B.grid2();
+
+    /** True when the 64-lane byte kernel is used (512-bit species selected). */
+    public static final boolean WIDE = Species.VECTOR && Species.bits() == 512;
+
+    static {
+        byte[] src = E8P.sourceTable();
+        for (int a = 0; a < 256; a++) {
+            for (int k = 0; k < 8; k++) {
+                int v = 2 * src[a * 8 + k];
+                if (k == 7 && E8P.odd(a)) v = -v;
+                TAB_E8P[k * 256 + a] = (byte) v;
+                TAB_E81B[k * 256 + a] = GRID2[a * 8 + k];
+            }
+        }
+        for (int k = 0; k < 8; k++)
+            for (int l = 0; l < 64; l++) SIGN_BITS[k * 64 + l] = (byte) (1 << SIGMA[k]);
+    }
+
+    private final int bits, rows, cols, nb, groups;
+    /** Stage 0: E8P. Stage 1: E81B (3 bits) or E8P (4 bits). */
+    private final byte[][] abs, sgn;
+    /** Per-row layout for the 256-bit / scalar paths: codes[stage][r·nb + b]. */
+    private final short[][] flat;
+    private final float[] stageScale;
+
+    private E8Kernel(int bits, int rows, int cols, byte[][] abs, byte[][] sgn, short[][] flat, float[] stageScale) {
+        this.bits = bits;
+        this.rows = rows;
+        this.cols = cols;
+        this.nb = cols / 8;
+        this.groups = (rows + GROUP - 1) / GROUP;
+        this.abs = abs;
+        this.sgn = sgn;
+        this.flat = flat;
+        this.stageScale = stageScale;
+    }
+
+    /**
+     * Repacks codes into the kernel layout.
+     *
+     * @param bits        2, 3 or 4
+     * @param codes       codes[stage][r·(cols/8) + b]: stage 0 E8P (16 bits), stage 1 E81B (8 bits, 3-bit) or
+     *                    E8P (4-bit)
+     * @param residScale  residual scale of stage 1 (ignored for 2 bits)
+     */
+    public static E8Kernel repack(int bits, int rows, int cols, int[][] codes, double residScale) {
+        if (bits < 2 || bits > 4) throw new IllegalArgumentException("bits must be 2, 3 or 4, got " + bits);
+        if (cols % 8 != 0 || rows <= 0 || cols <= 0)
+            throw new IllegalArgumentException("shape " + rows + "x" + cols + ": cols must be a positive multiple of 8");
+        int stages = bits == 2 ? 1 : 2;
+        if (codes.length < stages) throw new IllegalArgumentException(bits + "-bit needs " + stages + " code stages, got " + codes.length);
+        int nb = cols / 8;
+        long n = (long) rows * nb;
+        for (int s = 0; s < stages; s++)
+            if (codes[s].length < n) throw new IllegalArgumentException("stage " + s + " has " + codes[s].length + " codes, need " + n);
+        float[] scale = new float[stages];
+        scale[0] = 0.25f;
+        if (bits == 3) scale[1] = (float) (0.5 / residScale);
+        if (bits == 4) scale[1] = (float) (0.25 / residScale);
+        int groups = (rows + GROUP - 1) / GROUP;
+        if (WIDE) {
+            byte[][] abs = new byte[stages][], sgn = new byte[stages][];
+            for (int s = 0; s < stages; s++) {
+                boolean e81b = s == 1 && bits == 3;
+                byte[] a = new byte[Math.multiplyExact(groups * nb, GROUP)];
+                byte[] g = e81b ? null : new byte[a.length];
+                int[] c = codes[s];
+                Parallel.forRange(groups, 1, (g0, g1) -> {
+                    for (int gr = g0; gr < g1; gr++) {
+                        for (int l = 0; l < GROUP; l++) {
+                            int r = gr * GROUP + l;
+                            if (r >= rows) break; // padding rows keep code 0; their sums are discarded
+                            for (int b = 0; b < nb; b++) {
+                                int code = c[r * nb + b];
+                                int o = (gr * nb + b) * GROUP + l;
+                                if (e81b) a[o] = (byte) code;
+                                else {
+                                    a[o] = (byte) (code >>> 8);
+                                    g[o] = (byte) code;
+                                }
+                            }
+                        }
+                    }
+                });
+                abs[s] = a;
+                sgn[s] = g;
+            }
+            return new E8Kernel(bits, rows, cols, abs, sgn, null, scale);
+        }
+        short[][] flat = new short[stages][];
+        for (int s = 0; s < stages; s++) {
+            short[] f = new short[Math.toIntExact(n)];
+            for (int i = 0; i < f.length; i++) f[i] = (short) codes[s][i];
+            flat[s] = f;
+        }
+        return new E8Kernel(bits, rows, cols, null, null, flat, scale);
+    }
+
+    public int bits() { return bits; }
+    public int rows() { return rows; }
+    public int cols() { return cols; }
+
+    /** Bytes of code storage the kernel streams per product. */
+    public long codeBytes() {
+        long n = (long) rows * nb;
+        return bits == 2 ? 2 * n : bits == 3 ? 3 * n : 4 * n;
+    }
+
+    /** z[zOff .. zOff+rows) = Ŵr · u[uOff .. uOff+cols). Rows are split over {@link Parallel}. */
+    public void multiply(float[] u, int uOff, float[] z, int zOff) {
+        if (uOff < 0 || uOff + cols > u.length || zOff < 0 || zOff + rows > z.length)
+            throw new IndexOutOfBoundsException("u[" + uOff + "+" + cols + "] of " + u.length + ", z[" + zOff + "+" + rows + "] of " + z.length);
+        if (WIDE) {
+            Parallel.forRange(groups, 1, (g0, g1) -> {
+                float[] acc = new float[GROUP];
+                byte[] scratch = new byte[GROUP];
+                for (int g = g0; g < g1; g++) {
+                    groupE8P(abs[0], sgn[0], g, nb, u, uOff, acc, scratch, stageScale[0], false);
+                    if (bits == 4) groupE8P(abs[1], sgn[1], g, nb, u, uOff, acc, scratch, stageScale[1], true);
+                    else if (bits == 3) groupE81B(abs[1], g, nb, u, uOff, acc, scratch, stageScale[1]);
+                    int r0 = g * GROUP, n = Math.min(GROUP, rows - r0);
+                    System.arraycopy(acc, 0, z, zOff + r0, n);
+                }
+            });
+        } else {
+            Parallel.forRange(rows, 16, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) z[zOff + r] = rowDot(r, u, uOff);
+            });
+        }
+    }
+
+    /**
+     * Batched product Z = Ŵr·U: column j of U is u[uOff + j·uStride ..], and row j of the result goes to
+     * z[zOff + j·zStride ..]. The codes are decoded once per 64-row group and block and reused for every column.
+     */
+    public void multiplyBatch(float[] u, int uOff, int uStride, float[] z, int zOff, int zStride, int batch) {
+        if (batch == 1) {
+            multiply(u, uOff, z, zOff);
+            return;
+        }
+        if (!WIDE) {
+            Parallel.forRange(rows, 16, (r0, r1) -> {
+                for (int r = r0; r < r1; r++)
+                    for (int j = 0; j < batch; j++) z[zOff + j * zStride + r] = rowDot(r, u, uOff + j * uStride);
+            });
+            return;
+        }
+        Parallel.forRange(groups, 1, (g0, g1) -> {
+            float[] w = new float[TILE * 8 * GROUP];
+            float[] acc = new float[batch * GROUP];
+            byte[] scratch = new byte[GROUP];
+            for (int g = g0; g < g1; g++) {
+                java.util.Arrays.fill(acc, 0f);
+                for (int b0 = 0; b0 < nb; b0 += TILE) {
+                    int tb = Math.min(TILE, nb - b0);
+                    for (int s = 0; s < stageScale.length; s++) {
+                        for (int t = 0; t < tb; t++) {
+                            int off = (g * nb + b0 + t) * GROUP;
+                            if (s == 1 && bits == 3) decodeE81B(abs[1], off, w, t * 8 * GROUP, scratch, stageScale[1], s == 1);
+                            else decodeE8P(abs[s], sgn[s], off, w, t * 8 * GROUP, scratch, stageScale[s], s == 1);
+                        }
+                    }
+                    for (int j = 0; j < batch; j++) tileDot(w, tb, u, uOff + j * uStride + b0 * 8, acc, j * GROUP);
+                }
+                int r0 = g * GROUP, n = Math.min(GROUP, rows - r0);
+                for (int j = 0; j < batch; j++) System.arraycopy(acc, j * GROUP, z, zOff + j * zStride + r0, n);
+            }
+        });
+    }
+
+    private static final int TILE = 4;
+
+    // ------------------------------------------------------------------------------------------------
+    // 512-bit group kernels
+
+    /** Adds (or, when !add, stores) scale·Σ_b Σ_k v[r][b][k]·u[8b+k] for the 64 rows of group g into acc. */
+    private static void groupE8P(byte[] ab, byte[] sg, int g, int nb, float[] u, int uOff, float[] acc,
+                                 byte[] scratch, float scale, boolean add) {
+        FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
+        ByteVector one = ByteVector.broadcast(B64, (byte) 1);
+        int base = g * nb * GROUP;
+        for (int b = 0; b < nb; b++) {
+            int off = base + b * GROUP;
+            ByteVector a = ByteVector.fromArray(B64, ab, off);
+            ByteVector sb = ByteVector.fromArray(B64, sg, off);
+            VectorMask<Byte> hi = a.lt((byte) 0);
+            ByteVector par = sb.lanewise(VectorOperators.BIT_COUNT).and((byte) 1);
+            ByteVector s = sb.lanewise(VectorOperators.XOR, par);
+            ByteVector sh = one.sub(par.add(par));
+            int ub = uOff + b * 8;
+            for (int k = 0; k < 8; k++) {
+                int tb = k * 256;
+                ByteVector t = a.selectFrom(ByteVector.fromArray(B64, TAB_E8P, tb), ByteVector.fromArray(B64, TAB_E8P, tb + 64))
+                        .blend(a.selectFrom(ByteVector.fromArray(B64, TAB_E8P, tb + 128), ByteVector.fromArray(B64, TAB_E8P, tb + 192)), hi);
+                VectorMask<Byte> neg = s.and(ByteVector.fromArray(B64, SIGN_BITS, k * 64)).compare(VectorOperators.NE, (byte) 0);
+                t.lanewise(VectorOperators.NEG, neg).add(sh).intoArray(scratch, 0);
+                FloatVector uk = FloatVector.broadcast(F16, u[ub + k]);
+                a0 = widen(scratch, 0).fma(uk, a0);
+                a1 = widen(scratch, 16).fma(uk, a1);
+                a2 = widen(scratch, 32).fma(uk, a2);
+                a3 = widen(scratch, 48).fma(uk, a3);
+            }
+        }
+        finish(acc, a0, a1, a2, a3, scale, add);
+    }
+
+    private static void groupE81B(byte[] ab, int g, int nb, float[] u, int uOff, float[] acc, byte[] scratch, float scale) {
+        FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
+        int base = g * nb * GROUP;
+        for (int b = 0; b < nb; b++) {
+            ByteVector a = ByteVector.fromArray(B64, ab, base + b * GROUP);
+            VectorMask<Byte> hi = a.lt((byte) 0);
+            int ub = uOff + b * 8;
+            for (int k = 0; k < 8; k++) {
+                int tb = k * 256;
+                a.selectFrom(ByteVector.fromArray(B64, TAB_E81B, tb), ByteVector.fromArray(B64, TAB_E81B, tb + 64))
+                        .blend(a.selectFrom(ByteVector.fromArray(B64, TAB_E81B, tb + 128), ByteVector.fromArray(B64, TAB_E81B, tb + 192)), hi)
+                        .intoArray(scratch, 0);
+                FloatVector uk = FloatVector.broadcast(F16, u[ub + k]);
+                a0 = widen(scratch, 0).fma(uk, a0);
+                a1 = widen(scratch, 16).fma(uk, a1);
+                a2 = widen(scratch, 32).fma(uk, a2);
+                a3 = widen(scratch, 48).fma(uk, a3);
+            }
+        }
+        finish(acc, a0, a1, a2, a3, scale, true);
+    }
+
+    private static FloatVector widen(byte[] s, int off) {
+        return (FloatVector) ByteVector.fromArray(B16, s, off).convertShape(VectorOperators.B2F, F16, 0);
+    }
+
+    private static void finish(float[] acc, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float scale, boolean add) {
+        if (add) {
+            a0.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, acc, 0)).intoArray(acc, 0);
+            a1.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, acc, 16)).intoArray(acc, 16);
+            a2.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, acc, 32)).intoArray(acc, 32);
+            a3.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, acc, 48)).intoArray(acc, 48);
+        } else {
+            a0.mul(scale).intoArray(acc, 0);
+            a1.mul(scale).intoArray(acc, 16);
+            a2.mul(scale).intoArray(acc, 32);
+            a3.mul(scale).intoArray(acc, 48);
+        }
+    }
+
+    /** Decodes one block of 64 rows into w[wOff + k·64 + lane] (floats, scaled), adding when add. */
+    private static void decodeE8P(byte[] ab, byte[] sg, int off, float[] w, int wOff, byte[] scratch, float scale, boolean add) {
+        ByteVector a = ByteVector.fromArray(B64, ab, off);
+        ByteVector sb = ByteVector.fromArray(B64, sg, off);
+        VectorMask<Byte> hi = a.lt((byte) 0);
+        ByteVector par = sb.lanewise(VectorOperators.BIT_COUNT).and((byte) 1);
+        ByteVector s = sb.lanewise(VectorOperators.XOR, par);
+        ByteVector sh = ByteVector.broadcast(B64, (byte) 1).sub(par.add(par));
+        for (int k = 0; k < 8; k++) {
+            int tb = k * 256;
+            ByteVector t = a.selectFrom(ByteVector.fromArray(B64, TAB_E8P, tb), ByteVector.fromArray(B64, TAB_E8P, tb + 64))
+                    .blend(a.selectFrom(ByteVector.fromArray(B64, TAB_E8P, tb + 128), ByteVector.fromArray(B64, TAB_E8P, tb + 192)), hi);
+            VectorMask<Byte> neg = s.and(ByteVector.fromArray(B64, SIGN_BITS, k * 64)).compare(VectorOperators.NE, (byte) 0);
+            t.lanewise(VectorOperators.NEG, neg).add(sh).intoArray(scratch, 0);
+            store(scratch, w, wOff + k * GROUP, scale, add);
+        }
+    }
+
+    private static void decodeE81B(byte[] ab, int off, float[] w, int wOff, byte[] scratch, float scale, boolean add) {
+        ByteVector a = ByteVector.fromArray(B64, ab, off);
+        VectorMask<Byte> hi = a.lt((byte) 0);
+        for (int k = 0; k < 8; k++) {
+            int tb = k * 256;
+            a.selectFrom(ByteVector.fromArray(B64, TAB_E81B, tb), ByteVector.fromArray(B64, TAB_E81B, tb + 64))
+                    .blend(a.selectFrom(ByteVector.fromArray(B64, TAB_E81B, tb + 128), ByteVector.fromArray(B64, TAB_E81B, tb + 192)), hi)
+                    .intoArray(scratch, 0);
+            store(scratch, w, wOff + k * GROUP, scale, add);
+        }
+    }
+
+    private static void store(byte[] scratch, float[] w, int o, float scale, boolean add) {
+        for (int p = 0; p < 4; p++) {
+            FloatVector f = widen(scratch, p * 16);
+            if (add) f.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, w, o + p * 16)).intoArray(w, o + p * 16);
+            else f.mul(scale).intoArray(w, o + p * 16);
+        }
+    }
+
+    /** acc[accOff + lane] += Σ_t Σ_k w[t][k][lane] · u[uOff + 8t + k] over tb decoded blocks. */
+    private static void tileDot(float[] w, int tb, float[] u, int uOff, float[] acc, int accOff) {
+        FloatVector a0 = FloatVector.fromArray(F16, acc, accOff), a1 = FloatVector.fromArray(F16, acc, accOff + 16);
+        FloatVector a2 = FloatVector.fromArray(F16, acc, accOff + 32), a3 = FloatVector.fromArray(F16, acc, accOff + 48);
+        for (int i = 0; i < tb * 8; i++) {
+            FloatVector uk = FloatVector.broadcast(F16, u[uOff + i]);
+            int o = i * GROUP;
+            a0 = FloatVector.fromArray(F16, w, o).fma(uk, a0);
+            a1 = FloatVector.fromArray(F16, w, o + 16).fma(uk, a1);
+            a2 = FloatVector.fromArray(F16, w, o + 32).fma(uk, a2);
+            a3 = FloatVector.fromArray(F16, w, o + 48).fma(uk, a3);
+        }
+        a0.intoArray(acc, accOff);
+        a1.intoArray(acc, accOff + 16);
+        a2.intoArray(acc, accOff + 32);
+        a3.intoArray(acc, accOff + 48);
+    }
+
+    // ------------------------------------------------------------------------------------------------
+    // per-row paths (256-bit vectors or scalar)
+
+    private float rowDot(int r, float[] u, int uOff) {
+        float s = Species.VECTOR ? rowE8P256(flat[0], r, u, uOff) : rowScalar(flat[0], GRID4, r, u, uOff);
+        if (bits == 2) return s * 0.25f;
+        float t = bits == 4
+                ? (Species.VECTOR ? rowE8P256(flat[1], r, u, uOff) : rowScalar(flat[1], GRID4, r, u, uOff))
+                : rowScalar81(flat[1], r, u, uOff);
+        return s * 0.25f + t * stageScale[1];
+    }
+
+    private float rowE8P256(short[] c, int r, float[] u, int uOff) {
+        FloatVector a0 = FloatVector.zero(F8), a1 = FloatVector.zero(F8);
+        int base = r * nb, b = 0;
+        for (; b + 2 <= nb; b += 2) {
+            int c0 = c[base + b] & 0xFFFF, c1 = c[base + b + 1] & 0xFFFF;
+            a0 = ((FloatVector) ByteVector.fromArray(B8, GRID4, c0 * 8).convertShape(VectorOperators.B2F, F8, 0))
+                    .fma(FloatVector.fromArray(F8, u, uOff + b * 8), a0);
+            a1 = ((FloatVector) ByteVector.fromArray(B8, GRID4, c1 * 8).convertShape(VectorOperators.B2F, F8, 0))
+                    .fma(FloatVector.fromArray(F8, u, uOff + b * 8 + 8), a1);
+        }
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; b < nb; b++) {
+            int o = (c[base + b] & 0xFFFF) * 8;
+            for (int k = 0; k < 8; k++) s += GRID4[o + k] * u[uOff + b * 8 + k];
+        }
+        return s;
+    }
+
+    private float rowScalar(short[] c, byte[] grid, int r, float[] u, int uOff) {
+        float s = 0;
+        for (int b = 0; b < nb; b++) {
+            int o = (c[r * nb + b] & 0xFFFF) * 8;
+            for (int k = 0; k < 8; k++) s += grid[o + k] * u[uOff + b * 8 + k];
+        }
+        return s;
+    }
+
+    private float rowScalar81(short[] c, int r, float[] u, int uOff) {
+        float s = 0;
+        for (int b = 0; b < nb; b++) {
+            int o = (c[r * nb + b] & 0xFF) * 8;
+            for (int k = 0; k < 8; k++) s += GRID2[o + k] * u[uOff + b * 8 + k];
+        }
+        return s;
+    }
+}

@@ -1,0 +1,112 @@
+package dev.e8q.codec.kernel;
+
+import dev.e8q.lattice.Rvq;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+
+class E8KernelTest {
+
+    static int[][] randomCodes(int bits, int rows, int nb, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int stages = bits == 2 ? 1 : 2;
+        int[][] c = new int[stages][rows * nb];
+        for (int i = 0; i < rows * nb; i++) {
+            c[0][i] = r.nextInt(65536);
+            if (bits == 3) c[1][i] = r.nextInt(256);
+            if (bits == 4) c[1][i] = r.nextInt(65536);
+        }
+        return c;
+    }
+
+    /** Decode-then-multiply with the lattice module's reference decode, in double. */
+    static double[][] reference(int bits, int rows, int cols, int[][] codes, double rs, float[] u, int uOff) {
+        int nb = cols / 8;
+        double[] z = new double[rows], mag = new double[rows];
+        float[] v = new float[8];
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < nb; b++) {
+                long code = switch (bits) {
+                    case 2 -> codes[0][r * nb + b];
+                    case 3 -> ((long) codes[0][r * nb + b] << 8) | codes[1][r * nb + b];
+                    default -> ((long) codes[0][r * nb + b] << 16) | codes[1][r * nb + b];
+                };
+                Rvq.decode(bits, rs, code, v, 0);
+                for (int k = 0; k < 8; k++) {
+                    z[r] += (double) v[k] * u[uOff + 8 * b + k];
+                    mag[r] += Math.abs((double) v[k] * u[uOff + 8 * b + k]);
+                }
+            }
+        }
+        return new double[][] {z, mag};
+    }
+
+    static float[] gaussian(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) ((r.nextDouble() - 0.5) * 4);
+        return a;
+    }
+
+    @Test
+    void fusedProductEqualsDecodeThenMultiply() {
+        qt().withExamples(60).forAll(integers().between(2, 4), integers().between(1, 200), integers().between(1, 40), integers().between(1, 6))
+                .checkAssert((bits, rows, nb, batch) -> {
+                    int cols = nb * 8;
+                    double rs = bits == 2 ? 0 : Rvq.defaultResidualScale(bits);
+                    int[][] codes = randomCodes(bits, rows, nb, rows * 131L + nb * 7L + bits);
+                    E8Kernel k = E8Kernel.repack(bits, rows, cols, codes, rs);
+                    int uOff = 3, zOff = 5;
+                    float[] u = gaussian(uOff + batch * cols, rows + nb);
+                    float[] z = new float[zOff + batch * rows + 2];
+                    k.multiply(u, uOff, z, zOff);
+                    double[][] ref = reference(bits, rows, cols, codes, rs, u, uOff);
+                    for (int r = 0; r < rows; r++)
+                        assertEquals(ref[0][r], z[zOff + r], 1e-5 * ref[1][r] + 1e-6, bits + "-bit " + rows + "x" + cols + " row " + r);
+                    assertEquals(0f, z[zOff - 1]);
+                    assertEquals(0f, z[zOff + rows]);
+                    // batched: columns at stride cols, rows of the result at stride rows
+                    java.util.Arrays.fill(z, 0f);
+                    k.multiplyBatch(u, uOff, cols, z, zOff, rows, batch);
+                    for (int j = 0; j < batch; j++) {
+                        double[][] rj = reference(bits, rows, cols, codes, rs, u, uOff + j * cols);
+                        for (int r = 0; r < rows; r++)
+                            assertEquals(rj[0][r], z[zOff + j * rows + r], 1e-5 * rj[1][r] + 1e-6,
+                                    bits + "-bit batch " + batch + " col " + j + " row " + r);
+                    }
+                });
+    }
+
+    @Test
+    void everyE8pCodeDecodesExactly() {
+        // one row per code value in block 0, u = unit vectors: z reproduces each coordinate exactly
+        int rows = 65536, cols = 8;
+        int[][] codes = new int[1][rows];
+        for (int c = 0; c < rows; c++) codes[0][c] = c;
+        E8Kernel k = E8Kernel.repack(2, rows, cols, codes, 0);
+        float[] v = new float[8], z = new float[rows];
+        for (int coord = 0; coord < 8; coord++) {
+            float[] u = new float[8];
+            u[coord] = 1;
+            k.multiply(u, 0, z, 0);
+            for (int c = 0; c < rows; c++) {
+                dev.e8q.lattice.E8P.decode(c, v, 0);
+                if (v[coord] != z[c]) throw new AssertionError("code " + c + " coord " + coord + ": " + v[coord] + " vs " + z[c]);
+            }
+        }
+    }
+
+    @Test
+    void rejectsBadShapes() {
+        assertThrows(IllegalArgumentException.class, () -> E8Kernel.repack(5, 8, 8, new int[1][8], 0));
+        assertThrows(IllegalArgumentException.class, () -> E8Kernel.repack(2, 8, 12, new int[1][8], 0));
+        assertThrows(IllegalArgumentException.class, () -> E8Kernel.repack(3, 8, 8, new int[1][8], 2.04));
+        E8Kernel k = E8Kernel.repack(2, 8, 8, new int[1][8], 0);
+        assertThrows(IndexOutOfBoundsException.class, () -> k.multiply(new float[7], 0, new float[8], 0));
+    }
+}
