@@ -23,6 +23,8 @@ import java.util.Map;
  */
 public final class Llama2cCheckpoint implements WeightSource {
     static final int HEADER_BYTES = 7 * Integer.BYTES;
+    /** "ak42" little-endian: the header of llama2.c's newer (version 1 and 2) export formats. */
+    static final int LLAMA2C_V1_MAGIC = 0x616b3432;
     /** Larger than any real model's dimensions, small enough that size arithmetic cannot overflow. */
     private static final int MAX_DIM = 1 << 24;
 
@@ -60,6 +62,10 @@ public final class Llama2cCheckpoint implements WeightSource {
         if (f.size() < HEADER_BYTES) {
             throw new CheckpointFormatException(path, "llama2.c checkpoint is " + f.size()
                     + " bytes, shorter than its 28-byte header (truncated or not a llama2.c .bin file)");
+        }
+        if (f.int32(0) == LLAMA2C_V1_MAGIC) {
+            throw new CheckpointFormatException(path, "llama2.c export version " + f.int32(4)
+                    + " (magic 'ak42') is not supported; export with --version 0 (legacy) instead");
         }
         int dim = f.int32(0), hidden = f.int32(4), layers = f.int32(8), heads = f.int32(12);
         int kvHeads = f.int32(16), vocabRaw = f.int32(20), seqLen = f.int32(24);

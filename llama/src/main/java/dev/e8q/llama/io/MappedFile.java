@@ -35,7 +35,7 @@ public final class MappedFile implements AutoCloseable {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             // A zero-length mapping is legal but some platforms reject it; an empty segment does the same job.
-            MemorySegment seg = size == 0 ? MemorySegment.NULL.reinterpret(0)
+            MemorySegment seg = size == 0 ? MemorySegment.ofArray(new byte[0])
                     : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             return new MappedFile(path, arena, seg);
         } catch (IOException | RuntimeException e) {

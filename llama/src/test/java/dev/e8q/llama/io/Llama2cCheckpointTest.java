@@ -151,6 +151,15 @@ class Llama2cCheckpointTest {
     }
 
     @Test
+    void newerExportVersionIsNamed() throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN).putInt(0x616b3432).putInt(1);
+        Path f = tmp.resolve("v1.bin");
+        Files.write(f, b.array());
+        var e = assertThrows(CheckpointFormatException.class, () -> Llama2cCheckpoint.open(f));
+        assertTrue(e.getMessage().contains("version 1"), e.getMessage());
+    }
+
+    @Test
     void missingTensorIsNamed() throws IOException {
         try (Llama2cCheckpoint ck = Llama2cCheckpoint.open(STORIES)) {
             var e = assertThrows(IllegalArgumentException.class, () -> ck.read("model.layers.5.mlp.up_proj.weight"));

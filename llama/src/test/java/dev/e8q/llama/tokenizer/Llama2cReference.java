@@ -10,7 +10,6 @@ final class Llama2cReference {
     private Llama2cReference() {}
 
     static int[] encode(Llama2cTokenizer t, String text) {
-        List<byte[]> cur = new ArrayList<>();
         List<Integer> ids = new ArrayList<>();
         if (text.isEmpty()) return new int[0];
         ids.add(lookup(t, " ".getBytes(StandardCharsets.UTF_8)));
@@ -38,7 +37,6 @@ final class Llama2cReference {
             ids.set(bestIdx, bestId);
             ids.remove(bestIdx + 1);
         }
-        cur.clear();
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 

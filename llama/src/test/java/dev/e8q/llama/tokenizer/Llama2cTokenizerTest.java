@@ -47,6 +47,13 @@ class Llama2cTokenizerTest {
         assertArrayEquals(new int[0], tok512.encode("", false, false));
     }
 
+    /** Meta's Llama 2 SentencePiece model encodes "Hello world" as ▁Hello ▁world = 15043, 3186. */
+    @Test
+    void llama2Vocabulary() {
+        assertArrayEquals(new int[] {1, 15043, 3186}, tok32k.encode("Hello world", true, false));
+        assertEquals("Hello world", tok32k.decode(new int[] {1, 15043, 3186, 2}));
+    }
+
     static final int[] REFERENCE = {403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338,
         401, 396, 267, 337, 410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394, 261, 370,
         432, 352, 266, 268, 388, 426, 338, 391, 266};
