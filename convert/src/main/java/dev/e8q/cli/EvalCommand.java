@@ -6,6 +6,7 @@ import dev.e8q.llama.eval.PerplexityEvaluator;
 import dev.e8q.llama.model.DType;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelLoader;
+import dev.e8q.llama.tokenizer.HfTokenizer;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -44,6 +45,12 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--crlf-to-lf", description = "replace CRLF line endings by LF before tokenizing")
     boolean crlf;
 
+    @Option(names = "--no-prefix-space", description = "tokenizer.json only: do not prepend the dummy-prefix space")
+    boolean noPrefixSpace;
+
+    @Option(names = "--no-fuse-unk", description = "tokenizer.json only: one <unk> per unknown character (fuse_unk off)")
+    boolean noFuseUnk;
+
     @Option(names = "--dtype", defaultValue = "f32", description = "storage of dense weights: f32, bf16, f16 (default: ${DEFAULT-VALUE})")
     String dtype;
 
@@ -54,7 +61,7 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (threads != null) Parallel.setThreads(threads);
         LlamaModel m = ModelLoader.load(model, DType.parse(dtype));
-        Tokenizer tok = ModelLoader.tokenizer(model, tokenizer);
+        Tokenizer tok = ModelLoader.tokenizer(model, tokenizer, new HfTokenizer.Options(!noPrefixSpace, noFuseUnk ? Boolean.FALSE : null));
         String s = Files.readString(text, StandardCharsets.UTF_8);
         if (crlf) s = s.replace("\r\n", "\n");
         int L = context != null ? context : m.config().maxSeqLen();

@@ -7,6 +7,7 @@ import dev.e8q.llama.model.DType;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelLoader;
 import dev.e8q.llama.tokenizer.StreamingDecoder;
+import dev.e8q.llama.tokenizer.HfTokenizer;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -41,6 +42,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "random seed (default: from the clock)")
     Long seed;
 
+    @Option(names = "--no-prefix-space", description = "tokenizer.json only: do not prepend the dummy-prefix space")
+    boolean noPrefixSpace;
+
     @Option(names = "--dtype", defaultValue = "f32", description = "storage of dense weights: f32, bf16, f16 (default: ${DEFAULT-VALUE})")
     String dtype;
 
@@ -52,7 +56,7 @@ public final class GenerateCommand implements Callable<Integer> {
         if (threads != null) Parallel.setThreads(threads);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         LlamaModel m = ModelLoader.load(model, DType.parse(dtype));
-        Tokenizer tok = ModelLoader.tokenizer(model, tokenizer);
+        Tokenizer tok = ModelLoader.tokenizer(model, tokenizer, new HfTokenizer.Options(!noPrefixSpace, null));
         int[] ids = tok.encode(prompt, true, false);
         long s = seed != null ? seed : System.nanoTime();
         Sampler sampler = new Sampler(temperature, topP, s);

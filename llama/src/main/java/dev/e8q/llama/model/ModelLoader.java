@@ -2,8 +2,9 @@ package dev.e8q.llama.model;
 
 import dev.e8q.llama.WeightSource;
 import dev.e8q.llama.io.Checkpoints;
-import dev.e8q.llama.tokenizer.Llama2cTokenizer;
+import dev.e8q.llama.tokenizer.HfTokenizer;
 import dev.e8q.llama.tokenizer.Tokenizer;
+import dev.e8q.llama.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,23 +57,16 @@ public final class ModelLoader {
      * single tok*.bin / tokenizer*.bin beside it.
      */
     public static Tokenizer tokenizer(Path model, Path explicit) throws IOException {
+        return tokenizer(model, explicit, HfTokenizer.Options.DEFAULT);
+    }
+
+    /** As {@link #tokenizer(Path, Path)}; {@code options} apply to tokenizer.json files. */
+    public static Tokenizer tokenizer(Path model, Path explicit, HfTokenizer.Options options) throws IOException {
         Path t = explicit != null ? explicit : findTokenizer(model);
         if (t == null) {
             throw new IOException("no tokenizer found for " + model + "; pass --tokenizer (a llama2.c tokenizer .bin or a tokenizer.json)");
         }
-        if (Files.isDirectory(t)) {
-            Path found = findIn(t);
-            if (found == null) throw new IOException("no tokenizer.json or tokenizer.bin in " + t);
-            t = found;
-        }
-        return loadTokenizer(t);
-    }
-
-    private static Tokenizer loadTokenizer(Path t) throws IOException {
-        if (t.getFileName().toString().endsWith(".json")) {
-            throw new IOException("Hugging Face tokenizer.json not supported yet: " + t);
-        }
-        return Llama2cTokenizer.load(t);
+        return Tokenizers.load(t, options);
     }
 
     private static Path findTokenizer(Path model) throws IOException {

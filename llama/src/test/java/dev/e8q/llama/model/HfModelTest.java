@@ -12,6 +12,10 @@ import dev.e8q.llama.generate.Sampler;
 import dev.e8q.llama.io.Checkpoints;
 import dev.e8q.llama.io.ExportHf;
 import dev.e8q.llama.io.SafetensorsWriter;
+import dev.e8q.llama.eval.PerplexityEvaluator;
+import dev.e8q.llama.tokenizer.HfTokenizer;
+import dev.e8q.llama.tokenizer.Tokenizer;
+import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -40,6 +44,26 @@ class HfModelTest {
         }
         Generator.Result r = new Generator(m).generate(new int[] {1}, TS656K_FROM_BOS.length, Sampler.greedy(), null);
         assertArrayEquals(TS656K_FROM_BOS, r.generated());
+    }
+
+    @Test
+    void tinyStories656KStoryModeMeanNllMatchesReference() throws Exception {
+        LlamaModel m;
+        try (WeightSource ws = Checkpoints.open(ModelTestData.file("tinystories656K"))) {
+            m = LlamaModel.load(ws, DType.F32);
+        }
+        String text = Files.readString(ModelTestData.file("text/tinystories_train_2MiB.txt"));
+        List<String> stories = PerplexityEvaluator.stories(text, 100);
+        Path dir = ModelTestData.file("tinystories656K");
+        // README: without the ▁ prefix, <unk> not fused: 3.05233 over 18,024 tokens; with it 3.15535 over 18,124
+        Tokenizer noPrefix = ModelLoader.tokenizer(dir, null, new HfTokenizer.Options(false, false));
+        PerplexityEvaluator.Result r = new PerplexityEvaluator(m).evaluateStories(noPrefix, stories, 512, null);
+        assertEquals(18024, r.tokens());
+        assertEquals(3.05233, r.meanNll(), 1e-4, r.toString());
+        Tokenizer prefix = ModelLoader.tokenizer(dir, null, new HfTokenizer.Options(true, false));
+        PerplexityEvaluator.Result p = new PerplexityEvaluator(m).evaluateStories(prefix, stories, 512, null);
+        assertEquals(18124, p.tokens());
+        assertEquals(3.15535, p.meanNll(), 1e-4, p.toString());
     }
 
     @Test
