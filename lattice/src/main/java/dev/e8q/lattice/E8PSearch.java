@@ -24,11 +24,13 @@ package dev.e8q.lattice;
  * <p><b>Padding.</b> The 29 padding patterns (T7: five 3/2, three ½) are only some permutations of their
  * multiset, so they are scored one by one, but only when their upper bound reaches the best score found so
  * far. The bound is ½Σa + (a(1)+…+a(5)) − 6 (the best permutation of the full multiset), minus a(8) when the
- * parity is wrong (every flip costs at least ½·a(8)); it beats T5 only when a(5) is about 1 or more.
+ * parity is wrong (a flip costs 2·a_k·A_k ≥ a(8)); it beats T5 only when a(5) is about 1 or more.
  *
- * <p><b>Arithmetic.</b> Everything is in double. For inputs of ordinary magnitude (all the sums are exact for
- * coordinates that are multiples of 2^-40 below 2^10, e.g. every test point on a dyadic grid) the result is the
- * exact nearest codeword; otherwise scores may round by a few double ulps, far below float resolution.
+ * <p><b>Arithmetic.</b> Everything is in double. On dyadic inputs of moderate size every sum is exact, and for
+ * float inputs of ordinary magnitude the rounding (a few double ulps) is far below any gap between candidate
+ * scores, so the result is the nearest codeword. Only where double itself cannot separate the candidates
+ * (coordinates below about 1e-7 next to the ¼ shift, or far beyond 1e4) may it be off, by a few ulps of the
+ * distance. The sort keys drop the low 3 mantissa bits of a, which are zero for ordinary inputs.
  */
 final class E8PSearch {
     private static final int SORTED = E8PSource.SORTED_ROWS;
