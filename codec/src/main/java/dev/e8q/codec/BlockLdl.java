@@ -1,12 +1,8 @@
 package dev.e8q.codec;
 
-import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
-import org.ejml.interfaces.decomposition.CholeskyDecomposition_F64;
-
 /**
  * Block LDL factorization with 8×8 blocks (SPEC §5): Hr = L D Lᵀ where L is lower block-unitriangular and D
- * block diagonal. Computed from the Cholesky factor Lc (Hr = Lc Lcᵀ): L = Lc·blockdiag(Δ_k⁻¹), D =
+ * block diagonal. Computed from the Cholesky factor Lc ({@link Cholesky}) (Hr = Lc Lcᵀ): L = Lc·blockdiag(Δ_k⁻¹), D =
  * blockdiag(Δ_k Δ_kᵀ), Δ_k the k-th diagonal 8×8 block of Lc.
  */
 public final class BlockLdl {
@@ -25,11 +21,8 @@ public final class BlockLdl {
     public static Factors factor(double[] h, int n) {
         if (n % G != 0 || h.length != (long) n * n)
             throw new IllegalArgumentException("block LDL needs an n×n matrix with n % 8 == 0, got n=" + n + ", " + h.length + " entries");
-        DMatrixRMaj a = DMatrixRMaj.wrap(n, n, h.clone());
-        CholeskyDecomposition_F64<DMatrixRMaj> chol = DecompositionFactory_DDRM.chol(n, true);
-        if (!chol.decompose(a)) return null;
-        DMatrixRMaj lcM = chol.getT(null);
-        double[] lc = lcM.data;
+        double[] lc = h.clone();
+        if (!Cholesky.factor(lc, n)) return null;
         for (int i = 0; i < n; i++) {
             double p = lc[i * n + i];
             if (!(p > 0) || !Double.isFinite(p)) return null;

@@ -110,8 +110,9 @@ public final class E8Encoder {
         return e;
     }
 
+    /** Encodes without computing the error report (which costs about rows·cols² for the proxy loss). */
     public E8Matrix encode(float[] rowMajor, int rows, int cols) {
-        return encodeWithReport(rowMajor, rows, cols).matrix();
+        return run(rowMajor, rows, cols, false).matrix();
     }
 
     public E8Matrix encode(FMatrixRMaj w) {
@@ -120,7 +121,12 @@ public final class E8Encoder {
                 w.numRows, w.numCols);
     }
 
+    /** Encodes and reports proxy loss (with a Hessian), relative error, damping and encode time. */
     public EncodeResult encodeWithReport(float[] w, int rows, int cols) {
+        return run(w, rows, cols, true);
+    }
+
+    private EncodeResult run(float[] w, int rows, int cols, boolean report) {
         long t0 = System.nanoTime();
         checkWeights(w, rows, cols);
         int m = Hadamard.paddedSize(rows, 16), n = Hadamard.paddedSize(cols, 64);
@@ -179,6 +185,7 @@ public final class E8Encoder {
         E8Matrix out = new E8Matrix(rows, cols, bits, !noE8, rs, su, sv, codes);
         double seconds = (System.nanoTime() - t0) / 1e9;
 
+        if (!report) return new EncodeResult(out, Double.NaN, Double.NaN, sigma, increased, seconds);
         float[] what = Rotation.unrotate(q.xhat(), su, sv, rows, cols);
         double rel = ProxyLoss.relativeError(w, what);
         double proxy = hReg == null ? Double.NaN : ProxyLoss.proxyLoss(w, what, rows, cols, hReg);
