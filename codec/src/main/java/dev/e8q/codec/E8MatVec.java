@@ -6,9 +6,41 @@ package dev.e8q.codec;
  * {@link #multiply}.
  */
 final class E8MatVec {
+    /**
+     * The fused SIMD kernel ({@link dev.e8q.codec.kernel.E8Kernel}) for the E8P family; {@code -De8q.kernel=plain}
+     * selects the plain loops below (A/B and reference).
+     */
+    static final boolean FUSED = !"plain".equals(System.getProperty("e8q.kernel"));
+    /** Repacked codes, keyed by the code arrays' identity (shared by withSignVectors copies), dropped with them. */
+    private static final java.util.Map<int[][], dev.e8q.codec.kernel.E8Kernel> KERNELS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
     private E8MatVec() {}
 
+    /** The repacked kernel of w (built on first use), or null when w is not E8P-family or FUSED is off. */
+    static dev.e8q.codec.kernel.E8Kernel kernel(E8Matrix w) {
+        if (!FUSED || !w.isE8()) return null;
+        return KERNELS.computeIfAbsent(w.codesInternal(), c -> dev.e8q.codec.kernel.E8Kernel.repack(
+                w.bits(), w.paddedRows(), w.paddedCols(), c, w.residualScale()));
+    }
+
+    /** Z = Ŵr·U for batch columns (u at stride paddedCols, z at stride paddedRows), decoding the codes once. */
+    static void multiplyBatch(E8Matrix w, float[] u, int uOff, float[] z, int zOff, int batch) {
+        dev.e8q.codec.kernel.E8Kernel k = kernel(w);
+        int m = w.paddedRows(), n = w.paddedCols();
+        if (k != null) {
+            k.multiplyBatch(u, uOff, n, z, zOff, m, batch);
+            return;
+        }
+        for (int b = 0; b < batch; b++) multiply(w, u, uOff + b * n, z, zOff + b * m);
+    }
+
     static void multiply(E8Matrix w, float[] u, int uOff, float[] z, int zOff) {
+        dev.e8q.codec.kernel.E8Kernel k = kernel(w);
+        if (k != null) {
+            k.multiply(u, uOff, z, zOff);
+            return;
+        }
         int m = w.paddedRows(), n = w.paddedCols(), nb = n / 8;
         int[][] codes = w.codesInternal();
         if (!w.isE8()) {

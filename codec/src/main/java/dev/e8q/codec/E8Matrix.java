@@ -162,6 +162,16 @@ public final class E8Matrix {
         E8MatVec.multiply(this, u, uOff, z, zOff);
     }
 
+    /**
+     * Batched {@link #multiplyRotated}: column j of U is u[uOff + j·paddedCols ..], column j of Z goes to
+     * z[zOff + j·paddedRows ..]; the fused kernel decodes every code once for all columns.
+     */
+    public void multiplyRotatedBatch(float[] u, int uOff, float[] z, int zOff, int batch) {
+        if (batch < 0 || uOff < 0 || uOff + (long) batch * n > u.length) throw new IllegalArgumentException("u needs " + batch + "x" + n + " values from " + uOff + ", has " + u.length);
+        if (zOff < 0 || zOff + (long) batch * m > z.length) throw new IllegalArgumentException("z needs " + batch + "x" + m + " values from " + zOff + ", has " + z.length);
+        if (batch > 0) E8MatVec.multiplyBatch(this, u, uOff, z, zOff, batch);
+    }
+
     /** Storage as written: codes (bits per padded weight) plus SU and SV as float32. Scales live in SV. */
     public long sizeInBytes() {
         return (long) m * n * bits / 8 + 4L * (m + n);

@@ -126,7 +126,7 @@ class BaselineKernelsTest {
                 for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(w[r * 256 + b * 32 + j]));
                 float d = amax / 127;
                 for (int j = 0; j < 32; j++)
-                    assertTrue(Math.abs(row[b * 32 + j] - w[r * 256 + b * 32 + j]) <= d * 0.57f + 1e-6f // half a step + fp16 rounding of d (≤ 127·2^-11·d));
+                    assertTrue(Math.abs(row[b * 32 + j] - w[r * 256 + b * 32 + j]) <= d * 0.57f + 1e-6f); // half a step + fp16 rounding of d (≤ 127·2^-11·d)
             }
         }
     }
