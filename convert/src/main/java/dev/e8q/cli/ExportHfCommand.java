@@ -2,6 +2,8 @@ package dev.e8q.cli;
 
 import dev.e8q.llama.io.CheckpointFormatException;
 import dev.e8q.llama.io.ExportHf;
+import dev.e8q.llama.tokenizer.Llama2cToHf;
+import dev.e8q.llama.tokenizer.Llama2cTokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code e8q export-hf}: a llama2.c checkpoint as a Hugging Face Llama directory (config.json +
  * model.safetensors in F32, q/k rows permuted to the rotate_half RoPE layout), optionally with its
- * tokenizer copied in as {@code tokenizer.bin}.
+ * tokenizer copied in as {@code tokenizer.bin} and converted to an equivalent {@code tokenizer.json}.
  */
 @Command(name = "export-hf", mixinStandardHelpOptions = true,
         description = "Convert a llama2.c .bin checkpoint to a Hugging Face Llama directory (config.json + model.safetensors).")
@@ -22,7 +24,7 @@ public final class ExportHfCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output directory (created if missing; files are replaced)")
     Path out;
 
-    @Option(names = "--tokenizer", description = "llama2.c tokenizer (.bin) to copy into the output as tokenizer.bin")
+    @Option(names = "--tokenizer", description = "llama2.c tokenizer (.bin): copied as tokenizer.bin and converted to tokenizer.json")
     Path tokenizer;
 
     @Override
@@ -30,16 +32,17 @@ public final class ExportHfCommand implements Callable<Integer> {
         try {
             ExportHf.export(model, out);
             if (tokenizer != null) {
-                // Validate before copying, so a wrong file is reported here rather than at load time.
-                dev.e8q.llama.tokenizer.Llama2cTokenizer.load(tokenizer);
+                // Loading first validates the file, so a wrong one is reported here rather than at load time.
+                Llama2cTokenizer tok = Llama2cTokenizer.load(tokenizer);
                 ExportHf.copyTokenizer(tokenizer, out, "tokenizer.bin");
+                Llama2cToHf.write(tok, out);
             }
         } catch (CheckpointFormatException | java.nio.file.NoSuchFileException e) {
             System.err.println("e8q export-hf: " + e.getMessage());
             return 2;
         }
         System.out.println("wrote " + out.resolve("config.json") + " and " + out.resolve("model.safetensors")
-                + (tokenizer != null ? " and " + out.resolve("tokenizer.bin") : ""));
+                + (tokenizer != null ? ", tokenizer.bin, tokenizer.json and tokenizer_config.json" : ""));
         return 0;
     }
 }
