@@ -14,8 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Mean negative log-likelihood (nats per predicted token) and perplexity = exp(mean NLL).
  *
  * <p>Each sequence is run once through the batched forward pass; logits of position t are scored against token
- * t+1 with a log-sum-exp in double, so every token after the first is predicted. Sequences are independent and
- * run in parallel; their sums are added in sequence order, so results do not depend on the thread count.
+ * t+1 with a log-sum-exp in double, so every token after the first is predicted. With at least twice as many
+ * sequences as threads, sequences run in parallel (one per task); otherwise one at a time with parallel kernels.
+ * Per-sequence sums are added in sequence order, so results do not depend on the thread count.
  *
  * <p>Two ways to cut text into sequences:
  * <ul>
@@ -85,13 +86,17 @@ public final class PerplexityEvaluator {
         double[] nll = new double[sequences.size()];
         AtomicLong done = new AtomicLong();
         p.update("perplexity", 0, tot);
-        Parallel.forRange(sequences.size(), 1, (from, to) -> {
+        Parallel.RangeBody body = (from, to) -> {
             for (int i = from; i < to; i++) {
                 int[] s = sequences.get(i);
                 nll[i] = sequenceNll(s);
                 p.update("perplexity", done.addAndGet(Math.max(0, s.length - 1)), tot);
             }
-        });
+        };
+        // Enough sequences to keep every thread busy: one sequence per task (kernels then run inline).
+        // Otherwise one after another, each with the kernels split across the threads.
+        if (sequences.size() >= 2 * Parallel.threads()) Parallel.forRange(sequences.size(), 1, body);
+        else body.run(0, sequences.size());
         double sum = 0;
         for (double d : nll) sum += d;
         return new Result(sum, total, sequences.size());

@@ -77,13 +77,10 @@ public final class LlamaModel {
                     read(ws, p + "post_attention_layernorm.weight", c.dim(), 1), lin, bias[0], bias[1], bias[2]));
         }
         float[] norm = read(ws, "model.norm.weight", c.dim(), 1);
-        Linear head;
-        if (ws.has(headName) && !(c.tiedEmbeddings() && !ws.has(embName))) {
-            head = ws.has(embName) ? DenseLinear.of(read(ws, headName, c.vocabSize(), c.dim()), c.vocabSize(), c.dim(), storage)
-                    : DenseLinear.of(emb, c.vocabSize(), c.dim(), storage);
-        } else {
-            head = DenseLinear.of(emb, c.vocabSize(), c.dim(), storage);
-        }
+        // Tied (or only one of the two stored): lm_head shares the embedding; otherwise its own tensor.
+        boolean separate = !c.tiedEmbeddings() && ws.has(headName) && ws.has(embName);
+        float[] headW = separate ? read(ws, headName, c.vocabSize(), c.dim()) : emb;
+        Linear head = DenseLinear.of(headW, c.vocabSize(), c.dim(), storage);
         return new LlamaModel(c, emb, blocks, norm, head);
     }
 
