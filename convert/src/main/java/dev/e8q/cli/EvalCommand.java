@@ -33,7 +33,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "tokenizer .bin (llama2.c) or tokenizer.json; default: found beside the model")
     Path tokenizer;
 
-    @Option(names = "--context", description = "window length L in tokens including BOS (default: the model's maximum)")
+    @Option(names = "--context", description = "window length L in tokens including BOS (default: the model's maximum, at most 2048)")
     Integer context;
 
     @Option(names = "--max-tokens", defaultValue = "0", description = "use at most this many text tokens, 0 = all")
@@ -64,7 +64,7 @@ public final class EvalCommand implements Callable<Integer> {
         Tokenizer tok = ModelLoader.tokenizer(model, tokenizer, new HfTokenizer.Options(!noPrefixSpace, noFuseUnk ? Boolean.FALSE : null));
         String s = Files.readString(text, StandardCharsets.UTF_8);
         if (crlf) s = s.replace("\r\n", "\n");
-        int L = context != null ? context : m.config().maxSeqLen();
+        int L = context != null ? context : Math.min(m.config().maxSeqLen(), 2048);
         if (L > m.config().maxSeqLen()) throw new IllegalArgumentException("--context " + L + " exceeds the model's " + m.config().maxSeqLen());
         PerplexityEvaluator ev = new PerplexityEvaluator(m);
         long t0 = System.nanoTime();
