@@ -36,7 +36,13 @@ public final class HfCheckpoint implements WeightSource {
     }
 
     public static HfCheckpoint open(Path dir) throws IOException {
-        LlamaConfig config = HfConfig.read(dir.resolve("config.json"));
+        Path configFile = dir.resolve("config.json");
+        var json = HfConfig.readJson(configFile);
+        if (json.has("quip_params")) {
+            throw new CheckpointFormatException(configFile, "is a QuIP# quantized checkpoint (quip_params present);"
+                    + " the dense reader cannot load it");
+        }
+        LlamaConfig config = HfConfig.parse(configFile, json);
         SafetensorsShards shards = SafetensorsShards.open(dir);
         try {
             Map<String, String> names = new LinkedHashMap<>();

@@ -24,6 +24,11 @@ public final class HfConfig {
     private HfConfig() {}
 
     public static LlamaConfig read(Path configJson) throws IOException {
+        return parse(configJson, readJson(configJson));
+    }
+
+    /** The raw JSON object (for fields LlamaConfig does not hold, such as QuIP#'s {@code quip_params}). */
+    public static JsonNode readJson(Path configJson) throws IOException {
         JsonNode root;
         try {
             root = JSON.readTree(Files.readAllBytes(configJson));
@@ -31,10 +36,11 @@ public final class HfConfig {
             throw new CheckpointFormatException(configJson, "malformed JSON: " + e.getOriginalMessage());
         }
         if (root == null || !root.isObject()) throw new CheckpointFormatException(configJson, "not a JSON object");
-        return parse(configJson, root);
+        return root;
     }
 
-    static LlamaConfig parse(Path file, JsonNode c) throws CheckpointFormatException {
+    /** @param file named in error messages */
+    public static LlamaConfig parse(Path file, JsonNode c) throws CheckpointFormatException {
         String arch = architecture(file, c);
         int dim = intField(file, c, "hidden_size");
         int heads = intField(file, c, "num_attention_heads");

@@ -41,6 +41,27 @@ public final class Llama2cCheckpoint implements WeightSource {
         }
     }
 
+    /** Lays tensors out one after another from the end of the header, as llama2.c's memory_map_weights does. */
+    private static final class Layout {
+        final Map<String, TensorSlot> tensors = new LinkedHashMap<>();
+        long cursor = HEADER_BYTES;
+
+        void add(String name, long... shape) {
+            TensorSlot slot = new TensorSlot(cursor, shape);
+            tensors.put(name, slot);
+            cursor += slot.count() * Float.BYTES;
+        }
+
+        /** A [layers][shape] array: layer i is tensor {@code pattern} with {i} replaced. */
+        void stacked(String pattern, int layers, long... shape) {
+            for (int i = 0; i < layers; i++) add(pattern.replace("{i}", Integer.toString(i)), shape);
+        }
+
+        void skipFloats(long n) {
+            cursor += n * Float.BYTES;
+        }
+    }
+
     private Llama2cCheckpoint(MappedFile file, LlamaConfig config, Map<String, TensorSlot> tensors) {
         this.file = file;
         this.config = config;
@@ -90,48 +111,58 @@ public final class Llama2cCheckpoint implements WeightSource {
         }
         long kvDim = (long) kvHeads * headDim;
 
-        Map<String, TensorSlot> t = new LinkedHashMap<>();
-        long[] cursor = {HEADER_BYTES};
-        // Appends a tensor stacked over layers: slice i gets name pattern with {i} replaced.
-        java.util.function.BiConsumer<String, long[]> stacked = (pattern, shape) -> {
-            long per = 1;
-            for (long d : shape) per *= d;
-            for (int i = 0; i < layers; i++) {
-                t.put(pattern.replace("{i}", Integer.toString(i)), new TensorSlot(cursor[0], shape));
-                cursor[0] += per * Float.BYTES;
-            }
-        };
-        String p = "model.layers.{i}.";
-        t.put("model.embed_tokens.weight", new TensorSlot(cursor[0], new long[] {vocab, dim}));
-        cursor[0] += (long) vocab * dim * Float.BYTES;
-        stacked.accept(p + "input_layernorm.weight", new long[] {dim});
-        stacked.accept(p + "self_attn.q_proj.weight", new long[] {dim, dim});
-        stacked.accept(p + "self_attn.k_proj.weight", new long[] {kvDim, dim});
-        stacked.accept(p + "self_attn.v_proj.weight", new long[] {kvDim, dim});
-        stacked.accept(p + "self_attn.o_proj.weight", new long[] {dim, dim});
-        stacked.accept(p + "post_attention_layernorm.weight", new long[] {dim});
-        stacked.accept(p + "mlp.gate_proj.weight", new long[] {hidden, dim}); // w1
-        stacked.accept(p + "mlp.down_proj.weight", new long[] {dim, hidden}); // w2
-        stacked.accept(p + "mlp.up_proj.weight", new long[] {hidden, dim});   // w3
-        t.put("model.norm.weight", new TensorSlot(cursor[0], new long[] {dim}));
-        cursor[0] += (long) dim * Float.BYTES;
-        // freq_cis_real and freq_cis_imag: seq_len × head_size/2 each, unused (RoPE is recomputed).
-        cursor[0] += 2L * seqLen * (headDim / 2) * Float.BYTES;
-        if (shared) {
-            t.put("lm_head.weight", t.get("model.embed_tokens.weight"));
-        } else {
-            t.put("lm_head.weight", new TensorSlot(cursor[0], new long[] {vocab, dim}));
-            cursor[0] += (long) vocab * dim * Float.BYTES;
+        // Size check first, in closed form: a lying header (say 16M layers) must not make us build the layout.
+        long expected;
+        try {
+            expected = expectedBytes(dim, hidden, layers, kvDim, vocab, seqLen, headDim, shared);
+        } catch (ArithmeticException e) {
+            throw new CheckpointFormatException(path, "llama2.c header (" + header + ") implies more than 2^63 bytes");
         }
-        long expected = cursor[0];
         if (f.size() != expected) {
             throw new CheckpointFormatException(path, "llama2.c header (" + header + ") implies " + expected
                     + " bytes but the file has " + f.size()
                     + (f.size() < expected ? " (truncated?)" : " (trailing data: header wrong or not version 0)"));
         }
+        Layout l = new Layout();
+        lay(l, dim, hidden, layers, kvDim, vocab, seqLen, headDim, shared);
+        if (l.cursor != expected) throw new IllegalStateException("layout " + l.cursor + " != size formula " + expected);
+        Map<String, TensorSlot> t = l.tensors;
         LlamaConfig config = new LlamaConfig("llama2c", dim, hidden, layers, heads, kvHeads, headDim, vocab,
                 seqLen, 1e-5f, 10000f, null, true, shared, false, 1, 2);
         return new Llama2cCheckpoint(f, config, Collections.unmodifiableMap(t));
+    }
+
+    private static long expectedBytes(long dim, long hidden, long layers, long kvDim, long vocab, long seqLen,
+            long headDim, boolean shared) {
+        long perLayer = Math.addExact(Math.addExact(2 * dim, Math.multiplyExact(2 * dim, dim)),
+                Math.addExact(Math.multiplyExact(2 * kvDim, dim), Math.multiplyExact(3 * hidden, dim)));
+        long floats = Math.multiplyExact(vocab, dim) * (shared ? 1 : 2);
+        floats = Math.addExact(floats, Math.multiplyExact(layers, perLayer));
+        floats = Math.addExact(floats, dim + seqLen * headDim); // final norm + both freq_cis tables
+        return Math.addExact(HEADER_BYTES, Math.multiplyExact(floats, (long) Float.BYTES));
+    }
+
+    private static void lay(Layout l, int dim, int hidden, int layers, long kvDim, int vocab, int seqLen, int headDim,
+            boolean shared) {
+        String p = "model.layers.{i}.";
+        l.add("model.embed_tokens.weight", vocab, dim);
+        l.stacked(p + "input_layernorm.weight", layers, dim);
+        l.stacked(p + "self_attn.q_proj.weight", layers, dim, dim);
+        l.stacked(p + "self_attn.k_proj.weight", layers, kvDim, dim);
+        l.stacked(p + "self_attn.v_proj.weight", layers, kvDim, dim);
+        l.stacked(p + "self_attn.o_proj.weight", layers, dim, dim);
+        l.stacked(p + "post_attention_layernorm.weight", layers, dim);
+        l.stacked(p + "mlp.gate_proj.weight", layers, hidden, dim); // w1
+        l.stacked(p + "mlp.down_proj.weight", layers, dim, hidden); // w2
+        l.stacked(p + "mlp.up_proj.weight", layers, hidden, dim);   // w3
+        l.add("model.norm.weight", dim);
+        // freq_cis_real and freq_cis_imag: seq_len × head_size/2 each, unused (RoPE is recomputed).
+        l.skipFloats(2L * seqLen * (headDim / 2));
+        if (shared) {
+            l.tensors.put("lm_head.weight", l.tensors.get("model.embed_tokens.weight"));
+        } else {
+            l.add("lm_head.weight", vocab, dim); // wcls
+        }
     }
 
     public Path path() {

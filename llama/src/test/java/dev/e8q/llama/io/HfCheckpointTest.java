@@ -169,6 +169,18 @@ class HfCheckpointTest {
     }
 
     @Test
+    void quantizedCheckpointIsRecognised() throws IOException {
+        Map<String, Object> cfg = baseConfig("LlamaForCausalLM");
+        cfg.put("quip_params", "{\"codebook\":\"E8P12\",\"codebook_version\":1}");
+        Path dir = synthetic("quip", cfg, shapes(false, 4), List.of("model.layers.0.self_attn.q_proj.weight"));
+        var e = assertThrows(CheckpointFormatException.class, () -> Checkpoints.open(dir));
+        assertTrue(e.getMessage().contains("quantized"), e.getMessage());
+        // The base config still parses, for the quantized reader.
+        assertEquals(16, HfConfig.read(dir.resolve("config.json")).dim());
+        assertEquals("E8P12", HfConfig.readJson(dir.resolve("config.json")).path("quip_params").path("codebook").asText());
+    }
+
+    @Test
     void unknownArchitectureIsNamed() throws IOException {
         Path dir = synthetic("gpt2", baseConfig("GPT2LMHeadModel"), shapes(false, 4), List.of());
         var e = assertThrows(CheckpointFormatException.class, () -> Checkpoints.open(dir));

@@ -133,6 +133,8 @@ class Llama2cCheckpointTest {
         int[][] lies = {
             {0, 128},          // dim too large for file
             {2, 0},            // zero layers
+            {2, 1 << 24},      // 16M layers: must fail on size, not by building 150M layout entries
+            {1, 1 << 24},      // huge hidden_dim
             {3, 7},            // n_heads does not divide dim
             {4, 3},            // n_kv_heads does not divide n_heads
             {5, 0x7fffffff},   // absurd vocab
