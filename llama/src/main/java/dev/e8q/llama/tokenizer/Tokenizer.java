@@ -4,7 +4,11 @@ import java.nio.charset.StandardCharsets;
 
 /** Text ↔ token ids. Implementations are immutable and thread-safe. */
 public interface Tokenizer {
-    /** Token ids of {@code text}, with the BOS id first and/or the EOS id last when asked. */
+    /**
+     * Token ids of {@code text}, with the BOS id first and/or the EOS id last when asked. Asking for a token
+     * the tokenizer does not define ({@link #bos()} or {@link #eos()} is -1, e.g. Qwen2 has no BOS) throws
+     * {@link IllegalStateException}.
+     */
     int[] encode(String text, boolean bos, boolean eos);
 
     /**
@@ -27,7 +31,9 @@ public interface Tokenizer {
 
     int vocabSize();
 
+    /** The beginning-of-sequence id, or -1 when the tokenizer has none. */
     int bos();
 
+    /** The end-of-sequence id, or -1 when the tokenizer has none. */
     int eos();
 }
