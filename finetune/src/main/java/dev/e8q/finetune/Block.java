@@ -280,37 +280,50 @@ public final class Block {
         }
     }
 
+    /** Keys or values of one KV head transposed: out[d*T + j] = qkvOut[j*S + off + d]. */
+    private static double[] transposed(double[] qkvOut, int T, int S, int off, int hdim) {
+        double[] out = new double[hdim * T];
+        for (int j = 0; j < T; j++) for (int d = 0; d < hdim; d++) out[d * T + j] = qkvOut[j * S + off + d];
+        return out;
+    }
+
+    /**
+     * Causal attention, per KV head with transposed keys and values so that every inner loop runs over
+     * key positions (long contiguous vectors even for small head dimensions).
+     */
     void attention(double[] qkvOut, int T, double[] att) {
         int hdim = shape.headDim(), S = shape.qkvDim(), qd = shape.qDim(), kvd = shape.kvDim();
         int group = shape.nHeads() / shape.nKvHeads();
         double scale = 1 / Math.sqrt(hdim);
         double[] p = new double[T];
-        for (int t = 0; t < T; t++) {
-            for (int h = 0; h < shape.nHeads(); h++) {
-                int qo = t * S + h * hdim, kh = h / group;
-                int ko = qd + kh * hdim, vo = qd + kvd + kh * hdim;
-                softmaxRow(qkvOut, qo, ko, S, t, hdim, scale, p);
-                int ao = t * qd + h * hdim;
-                for (int j = 0; j <= t; j++) LinearParam.axpy(p[j], qkvOut, j * S + vo, att, ao, hdim);
+        for (int kh = 0; kh < shape.nKvHeads(); kh++) {
+            double[] kt = transposed(qkvOut, T, S, qd + kh * hdim, hdim);
+            double[] vt = transposed(qkvOut, T, S, qd + kvd + kh * hdim, hdim);
+            for (int h = kh * group; h < (kh + 1) * group; h++) {
+                for (int t = 0; t < T; t++) {
+                    probabilities(qkvOut, t * S + h * hdim, kt, T, t, hdim, scale, p);
+                    int ao = t * qd + h * hdim;
+                    for (int d = 0; d < hdim; d++) att[ao + d] = LinearParam.dot(p, 0, vt, d * T, t + 1);
+                }
             }
         }
     }
 
-    private static void softmaxRow(double[] qkvOut, int qo, int ko, int S, int t, int hdim, double scale, double[] p) {
+    /** p[0..t] = softmax_j(scale · q·k_j) for j ≤ t. */
+    private static void probabilities(double[] qkvOut, int qo, double[] kt, int T, int t, int hdim, double scale, double[] p) {
+        int n = t + 1;
+        java.util.Arrays.fill(p, 0, n, 0);
+        for (int d = 0; d < hdim; d++) LinearParam.axpy(qkvOut[qo + d] * scale, kt, d * T, p, 0, n);
         double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j <= t; j++) {
-            double s = LinearParam.dot(qkvOut, qo, qkvOut, j * S + ko, hdim) * scale;
-            p[j] = s;
-            if (s > max) max = s;
-        }
+        for (int j = 0; j < n; j++) if (p[j] > max) max = p[j];
         double sum = 0;
-        for (int j = 0; j <= t; j++) {
+        for (int j = 0; j < n; j++) {
             double e = Math.exp(p[j] - max);
             p[j] = e;
             sum += e;
         }
         double inv = 1 / sum;
-        for (int j = 0; j <= t; j++) p[j] *= inv;
+        for (int j = 0; j < n; j++) p[j] *= inv;
     }
 
     /** dqkv (post-RoPE q, k and v gradients) from datt; recomputes the attention probabilities. */
@@ -319,23 +332,33 @@ public final class Block {
         int group = shape.nHeads() / shape.nKvHeads();
         double scale = 1 / Math.sqrt(hdim);
         double[] p = new double[T], dp = new double[T];
-        for (int t = 0; t < T; t++) {
-            for (int h = 0; h < shape.nHeads(); h++) {
-                int qo = t * S + h * hdim, kh = h / group;
-                int ko = qd + kh * hdim, vo = qd + kvd + kh * hdim;
-                int ao = t * qd + h * hdim;
-                softmaxRow(qkvOut, qo, ko, S, t, hdim, scale, p);
-                double sum = 0;
-                for (int j = 0; j <= t; j++) {
-                    dp[j] = LinearParam.dot(datt, ao, qkvOut, j * S + vo, hdim);
-                    sum += p[j] * dp[j];
+        for (int kh = 0; kh < shape.nKvHeads(); kh++) {
+            int ko = qd + kh * hdim, vo = qd + kvd + kh * hdim;
+            double[] kt = transposed(qkvOut, T, S, ko, hdim);
+            double[] vt = transposed(qkvOut, T, S, vo, hdim);
+            double[] dkt = new double[hdim * T], dvt = new double[hdim * T];
+            for (int h = kh * group; h < (kh + 1) * group; h++) {
+                for (int t = 0; t < T; t++) {
+                    int qo = t * S + h * hdim, ao = t * qd + h * hdim, n = t + 1;
+                    probabilities(qkvOut, qo, kt, T, t, hdim, scale, p);
+                    java.util.Arrays.fill(dp, 0, n, 0);
+                    for (int d = 0; d < hdim; d++) {
+                        double g = datt[ao + d];
+                        LinearParam.axpy(g, vt, d * T, dp, 0, n);    // dp_j = datt·v_j
+                        LinearParam.axpy(g, p, 0, dvt, d * T, n);    // dv_j += p_j datt
+                    }
+                    double sum = LinearParam.dot(p, 0, dp, 0, n);
+                    for (int j = 0; j < n; j++) dp[j] = p[j] * (dp[j] - sum) * scale; // ds_j
+                    for (int d = 0; d < hdim; d++) {
+                        dqkv[qo + d] += LinearParam.dot(dp, 0, kt, d * T, n);       // dq += Σ ds_j k_j
+                        LinearParam.axpy(qkvOut[qo + d], dp, 0, dkt, d * T, n);      // dk_j += ds_j q
+                    }
                 }
-                for (int j = 0; j <= t; j++) {
-                    double ds = p[j] * (dp[j] - sum) * scale;
-                    int kj = j * S + ko;
-                    LinearParam.axpy(ds, qkvOut, kj, dqkv, qo, hdim);
-                    LinearParam.axpy(ds, qkvOut, qo, dqkv, kj, hdim);
-                    LinearParam.axpy(p[j], datt, ao, dqkv, j * S + vo, hdim);
+            }
+            for (int j = 0; j < T; j++) {
+                for (int d = 0; d < hdim; d++) {
+                    dqkv[j * S + ko + d] += dkt[d * T + j];
+                    dqkv[j * S + vo + d] += dvt[d * T + j];
                 }
             }
         }

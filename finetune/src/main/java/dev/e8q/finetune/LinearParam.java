@@ -47,9 +47,25 @@ public abstract sealed class LinearParam permits DenseLinear, QuantLinear {
     /** A deep copy with fresh parameters (same names, groups and trainable flags). */
     public abstract LinearParam copy();
 
+    private static final jdk.incubator.vector.VectorSpecies<Double> SP = jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED;
+    private static final int L = SP.length();
+
     static double dot(double[] a, int ao, double[] b, int bo, int n) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int i = 0;
+        if (n >= 2 * L) {
+            var acc0 = jdk.incubator.vector.DoubleVector.zero(SP);
+            var acc1 = jdk.incubator.vector.DoubleVector.zero(SP);
+            for (; i + 2 * L <= n; i += 2 * L) {
+                acc0 = jdk.incubator.vector.DoubleVector.fromArray(SP, a, ao + i)
+                        .fma(jdk.incubator.vector.DoubleVector.fromArray(SP, b, bo + i), acc0);
+                acc1 = jdk.incubator.vector.DoubleVector.fromArray(SP, a, ao + i + L)
+                        .fma(jdk.incubator.vector.DoubleVector.fromArray(SP, b, bo + i + L), acc1);
+            }
+            double s = acc0.add(acc1).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            for (; i < n; i++) s += a[ao + i] * b[bo + i];
+            return s;
+        }
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         for (; i + 3 < n; i += 4) {
             s0 += a[ao + i] * b[bo + i];
             s1 += a[ao + i + 1] * b[bo + i + 1];
@@ -62,6 +78,14 @@ public abstract sealed class LinearParam permits DenseLinear, QuantLinear {
 
     /** y[yo..yo+n) += a · x[xo..xo+n) */
     static void axpy(double a, double[] x, int xo, double[] y, int yo, int n) {
-        for (int i = 0; i < n; i++) y[yo + i] += a * x[xo + i];
+        int i = 0;
+        if (n >= L) {
+            var av = jdk.incubator.vector.DoubleVector.broadcast(SP, a);
+            for (; i + L <= n; i += L) {
+                jdk.incubator.vector.DoubleVector.fromArray(SP, x, xo + i).fma(av,
+                        jdk.incubator.vector.DoubleVector.fromArray(SP, y, yo + i)).intoArray(y, yo + i);
+            }
+        }
+        for (; i < n; i++) y[yo + i] += a * x[xo + i];
     }
 }
