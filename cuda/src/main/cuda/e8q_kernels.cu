@@ -17,7 +17,9 @@
 //    byte k of word W+j); 4-bit stride 2W (words [W, 2W) of every row form the stage-2 flat stream).
 //    Flat word f of a stage s stream lives at (f / W) * stride + s*W + f % W.
 
+#ifndef E8Q_HOST_EMULATION  // cuda/src/test/cpp/e8q_emulate.cpp compiles this file as C++ for the tests
 #include <cuda_fp16.h>
+#endif
 
 #define E8Q_WARPS 8          // warps per matvec block (blockDim.x must be 32 * E8Q_WARPS)
 #define E8Q_FWHT_TILE 4096   // floats of shared memory per FWHT pass block
@@ -192,39 +194,43 @@ E8Q_MATVEC_ENTRY(e8q_matmul4_b8, 4, 8)
 
 // ---------------------------------------------------------------------------------------------
 // One pass of the natural-order (Sylvester) Walsh-Hadamard transform along the middle axis of
-// data viewed as [A][len][B] (element g = (a*len + i)*B + b), len a power of two, len*tb <= TILE.
-// Block: one a and tb consecutive b (tb divides B); grid.x = A * (B / tb).
+// data viewed as [A][len][B] (element g = (a*len + i)*B + b), len a power of two.
+// A block transforms ta consecutive a by tb consecutive b (tb divides B; ta*len*tb <= TILE); blocks past
+// a = A do nothing. Grid.x = ceil(A / ta) * (B / tb).
 // out[g] = alpha * post[g % n] * sum_i' H_len[i][i'] * pre[g' % n] * in[g'] (pre/post may be null).
 // in == out is allowed (each block reads and writes only its own tile).
 extern "C" __global__ void e8q_fwht_pass(const float* in, float* out, const float* __restrict__ pre,
                                          const float* __restrict__ post, float alpha, int n,
-                                         int len, int B, int tb) {
+                                         int len, int B, int tb, int ta, int A) {
     __shared__ float s[E8Q_FWHT_TILE];
     const int tilesPerA = B / tb;
-    const int a = blockIdx.x / tilesPerA;
+    const int a0 = (blockIdx.x / tilesPerA) * ta;
     const int b0 = (blockIdx.x % tilesPerA) * tb;
-    const int count = len * tb;
+    const int rowLen = len * tb;                        // one a of the tile
+    const int count = min(ta, A - a0) * rowLen;         // a partial last block holds fewer a
     for (int e = threadIdx.x; e < count; e += blockDim.x) {
-        const int i = e / tb, bb = e % tb;
-        const size_t g = ((size_t) a * len + i) * B + b0 + bb;
+        const int aa = e / rowLen, i = (e % rowLen) / tb, bb = e % tb;
+        const size_t g = ((size_t) (a0 + aa) * len + i) * B + b0 + bb;
         float x = in[g];
         if (pre) x *= pre[g % n];
         s[e] = x;
     }
+    const int half = rowLen >> 1;
     for (int h = 1; h < len; h <<= 1) {
         __syncthreads();
         for (int t = threadIdx.x; t < (count >> 1); t += blockDim.x) {
-            const int bb = t % tb, pi = t / tb;
+            const int aa = t / half, pi = (t % half) / tb, bb = t % tb;
             const int i1 = (pi / h) * 2 * h + (pi % h);
-            const float x = s[i1 * tb + bb], y = s[(i1 + h) * tb + bb];
-            s[i1 * tb + bb] = x + y;
-            s[(i1 + h) * tb + bb] = x - y;
+            const int k1 = aa * rowLen + i1 * tb + bb, k2 = k1 + h * tb;
+            const float x = s[k1], y = s[k2];
+            s[k1] = x + y;
+            s[k2] = x - y;
         }
     }
     __syncthreads();
     for (int e = threadIdx.x; e < count; e += blockDim.x) {
-        const int i = e / tb, bb = e % tb;
-        const size_t g = ((size_t) a * len + i) * B + b0 + bb;
+        const int aa = e / rowLen, i = (e % rowLen) / tb, bb = e % tb;
+        const size_t g = ((size_t) (a0 + aa) * len + i) * B + b0 + bb;
         float x = s[e] * alpha;
         if (post) x *= post[g % n];
         out[g] = x;

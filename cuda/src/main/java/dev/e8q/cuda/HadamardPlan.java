@@ -30,10 +30,16 @@ public record HadamardPlan(int n, int baseK, boolean transposed, List<Op> ops) {
     }
 
     /**
-     * {@code e8q_fwht_pass}: H_len along the middle axis of [groups·batch][len][b]; a block covers tb consecutive
-     * b (grid = groups·batch·b/tb blocks).
+     * {@code e8q_fwht_pass}: H_len along the middle axis of [groups·batch][len][b]; a block covers ta consecutive
+     * groups by tb consecutive b, ta·len·tb ≤ {@value #TILE}.
      */
-    public record Fwht(int groups, int len, int b, int tb, boolean pre, boolean post, float alpha) implements Op {}
+    public record Fwht(int groups, int len, int b, int tb, int ta, boolean pre, boolean post, float alpha)
+            implements Op {
+        /** Blocks to launch for {@code batch} vectors. */
+        public int blocks(int batch) {
+            return (groups * batch + ta - 1) / ta * (b / tb);
+        }
+    }
 
     /** {@code e8q_hadk}: hadK (or its transpose) across the K segments of length l. */
     public record BaseFactor(int k, int l, boolean transposed, boolean pre, boolean post, float alpha) implements Op {}
@@ -70,7 +76,9 @@ public record HadamardPlan(int n, int baseK, boolean transposed, List<Op> ops) {
             if (i < passes.size()) {
                 Shape s = passes.get(i);
                 int tb = Math.min(s.b(), TILE / s.len());
-                ops.add(new Fwht(n / (s.len() * s.b()), s.len(), s.b(), tb, pre, post, a));
+                int groups = n / (s.len() * s.b());
+                int ta = Math.min(TILE / (s.len() * tb), Integer.highestOneBit(groups)); // short runs: several per block
+                ops.add(new Fwht(groups, s.len(), s.b(), tb, ta, pre, post, a));
             } else {
                 ops.add(new BaseFactor(k, l, transposed, pre, post, a));
             }

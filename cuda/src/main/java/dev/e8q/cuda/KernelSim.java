@@ -15,7 +15,8 @@ public final class KernelSim implements KernelLauncher {
     public void launch(String kernel, int gridX, int gridY, int blockX, Object... a) {
         switch (kernel) {
             case LayerLaunches.FWHT_KERNEL -> fwht(gridX, (float[]) a[0], (float[]) a[1], (float[]) a[2], (float[]) a[3],
-                    (Float) a[4], (Integer) a[5], (Integer) a[6], (Integer) a[7], (Integer) a[8]);
+                    (Float) a[4], (Integer) a[5], (Integer) a[6], (Integer) a[7], (Integer) a[8], (Integer) a[9],
+                    (Integer) a[10]);
             case LayerLaunches.HADK_KERNEL -> hadk(gridX * blockX, (float[]) a[0], (float[]) a[1], (float[]) a[2],
                     (Integer) a[3], (Integer) a[4], (Integer) a[5] != 0, (float[]) a[6], (float[]) a[7], (Float) a[8],
                     (Integer) a[9], (Integer) a[10]);
@@ -103,30 +104,32 @@ public final class KernelSim implements KernelLauncher {
 
     /** e8q_fwht_pass over {@code blocks} blocks; in == out is allowed. */
     static void fwht(int blocks, float[] in, float[] out, float[] pre, float[] post, float alpha, int n, int len,
-                     int bB, int tb) {
-        int tilesPerA = bB / tb, count = len * tb;
-        float[] s = new float[count];
+                     int bB, int tb, int ta, int bigA) {
+        int tilesPerA = bB / tb, rowLen = len * tb, half = rowLen / 2;
+        float[] s = new float[ta * rowLen];
         for (int block = 0; block < blocks; block++) {
-            int a = block / tilesPerA, b0 = (block % tilesPerA) * tb;
+            int a0 = (block / tilesPerA) * ta, b0 = (block % tilesPerA) * tb;
+            int count = Math.min(ta, bigA - a0) * rowLen;
             for (int e = 0; e < count; e++) {
-                int i = e / tb, bb = e % tb;
-                int g = (a * len + i) * bB + b0 + bb;
+                int aa = e / rowLen, i = (e % rowLen) / tb, bb = e % tb;
+                int g = ((a0 + aa) * len + i) * bB + b0 + bb;
                 float x = in[g];
                 if (pre != null) x *= pre[g % n];
                 s[e] = x;
             }
             for (int h = 1; h < len; h <<= 1) {
                 for (int t = 0; t < count / 2; t++) {
-                    int bb = t % tb, pi = t / tb;
+                    int aa = t / half, pi = (t % half) / tb, bb = t % tb;
                     int i1 = (pi / h) * 2 * h + (pi % h);
-                    float x = s[i1 * tb + bb], y = s[(i1 + h) * tb + bb];
-                    s[i1 * tb + bb] = x + y;
-                    s[(i1 + h) * tb + bb] = x - y;
+                    int k1 = aa * rowLen + i1 * tb + bb, k2 = k1 + h * tb;
+                    float x = s[k1], y = s[k2];
+                    s[k1] = x + y;
+                    s[k2] = x - y;
                 }
             }
             for (int e = 0; e < count; e++) {
-                int i = e / tb, bb = e % tb;
-                int g = (a * len + i) * bB + b0 + bb;
+                int aa = e / rowLen, i = (e % rowLen) / tb, bb = e % tb;
+                int g = ((a0 + aa) * len + i) * bB + b0 + bb;
                 float x = s[e] * alpha;
                 if (post != null) x *= post[g % n];
                 out[g] = x;

@@ -45,8 +45,8 @@ record LayerLaunches(QidxsLayout layout, HadamardPlan in, HadamardPlan out, floa
         for (HadamardPlan.Op op : plan.ops()) {
             Object pre = op.pre() ? scale : null, post = op.post() ? scale : null;
             switch (op) {
-                case HadamardPlan.Fwht f -> l.launch(FWHT_KERNEL, f.groups() * batch * (f.b() / f.tb()), 1, THREADS,
-                        cur, cur, pre, post, f.alpha(), n, f.len(), f.b(), f.tb());
+                case HadamardPlan.Fwht f -> l.launch(FWHT_KERNEL, f.blocks(batch), 1, THREADS,
+                        cur, cur, pre, post, f.alpha(), n, f.len(), f.b(), f.tb(), f.ta(), f.groups() * batch);
                 case HadamardPlan.BaseFactor b -> {
                     int total = batch * n;
                     l.launch(HADK_KERNEL, (total + THREADS - 1) / THREADS, 1, THREADS, cur, other, hk, b.k(), b.l(),

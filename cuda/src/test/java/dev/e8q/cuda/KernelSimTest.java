@@ -60,7 +60,8 @@ class KernelSimTest {
         for (int n : new int[] {64, 4096, 8192, 16384, 32768, 11008, 13824, 57344}) {
             for (HadamardPlan.Op op : HadamardPlan.input(n).ops()) {
                 if (op instanceof HadamardPlan.Fwht f) {
-                    assertTrue(f.len() * f.tb() <= HadamardPlan.TILE, "tile too large: " + f);
+                    assertTrue(f.ta() * f.len() * f.tb() <= HadamardPlan.TILE, "tile too large: " + f);
+                    assertTrue(f.ta() >= 1 && f.ta() <= f.groups(), "bad ta: " + f);
                     assertTrue(f.b() % f.tb() == 0 && (f.tb() >= 32 || f.tb() == f.b()), "uncoalesced: " + f);
                 }
             }
