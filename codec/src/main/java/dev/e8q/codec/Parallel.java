@@ -56,7 +56,7 @@ public final class Parallel {
         if (n <= 0) return;
         int g = Math.max(1, grain);
         int t = threads;
-        if (t == 1 || n <= g || java.util.concurrent.ForkJoinTask.getPool() == pool) {
+        if (t == 1 || n <= g || java.util.concurrent.ForkJoinTask.getPool() == pool()) {
             body.run(0, n);
             return;
         }
