@@ -106,7 +106,7 @@ public final class CudaBench {
                 float[] su = signs(n, rnd), sv = signs(m, rnd);
                 QuantizedWeights w = new QuantizedWeights(m, n, lay, bits == 3 ? 2.04f : 3.45f, q, su, sv);
                 try (CudaE8Linear lin = new CudaE8Linear(ctx, w)) {
-                    CUdeviceptr in = lin.inputBuffer(batch);
+                    Object in = lin.inputBuffer(batch);
                     CUdeviceptr out = ctx.alloc(4L * batch * m);
                     try {
                         double kernel = timeDevice(ctx, iters, () -> lin.matvec(in, out, batch));

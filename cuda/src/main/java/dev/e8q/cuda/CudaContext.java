@@ -13,6 +13,7 @@ import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
@@ -48,7 +49,7 @@ import jcuda.driver.JCudaDriver;
  * the device first makes this context current on the calling thread, so layers may be called from any thread.
  * The shared tables (packed-abs, E81B, Hadamard base matrices) are uploaded once per context.
  */
-public final class CudaContext implements KernelLauncher, AutoCloseable {
+public final class CudaContext implements Device, AutoCloseable {
     /** The PTX resource, relative to this class. */
     static final String PTX_RESOURCE = "e8q_kernels.ptx";
     /** Kernels are compiled for compute_80; older GPUs cannot JIT them. */
@@ -214,7 +215,8 @@ public final class CudaContext implements KernelLauncher, AutoCloseable {
     }
 
     /** Makes this context current on the calling thread. */
-    void bind() {
+    @Override
+    public void bind() {
         if (closed) throw new IllegalStateException("CUDA context for device " + ordinal + " is closed");
         cuCtxSetCurrent(context);
     }
@@ -260,6 +262,7 @@ public final class CudaContext implements KernelLauncher, AutoCloseable {
     }
 
     /** Throws a {@link CudaUnavailableException} when fewer than {@code bytes} (+64 MiB headroom) are free. */
+    @Override
     public void requireMemory(long bytes, String what) {
         long free = freeMemory(), headroom = 64L << 20;
         if (bytes + headroom > free)
@@ -307,13 +310,15 @@ public final class CudaContext implements KernelLauncher, AutoCloseable {
         return p;
     }
 
-    CUdeviceptr upload(long[] data) {
+    @Override
+    public CUdeviceptr upload(long[] data) {
         CUdeviceptr p = alloc((long) data.length * Sizeof.LONG);
         cuMemcpyHtoD(p, Pointer.to(data), (long) data.length * Sizeof.LONG);
         return p;
     }
 
-    CUdeviceptr upload(float[] data) {
+    @Override
+    public CUdeviceptr upload(float[] data) {
         CUdeviceptr p = alloc((long) data.length * Sizeof.FLOAT);
         cuMemcpyHtoD(p, Pointer.to(data), (long) data.length * Sizeof.FLOAT);
         return p;
@@ -335,20 +340,45 @@ public final class CudaContext implements KernelLauncher, AutoCloseable {
         if (p != null) cuMemFree(p);
     }
 
+    @Override
+    public CUdeviceptr allocFloats(long count) {
+        return alloc(count * Sizeof.FLOAT);
+    }
+
+    @Override
+    public void copyToDevice(Object dst, float[] src, int srcOff, int count) {
+        cuMemcpyHtoD((CUdeviceptr) dst, Pointer.to(src).withByteOffset((long) srcOff * Sizeof.FLOAT),
+                (long) count * Sizeof.FLOAT);
+    }
+
+    @Override
+    public void copyToHost(float[] dst, int dstOff, Object src, int count) {
+        cuMemcpyDtoH(Pointer.to(dst).withByteOffset((long) dstOff * Sizeof.FLOAT), (CUdeviceptr) src,
+                (long) count * Sizeof.FLOAT);
+    }
+
+    @Override
+    public void release(Object buffer) {
+        free((CUdeviceptr) buffer);
+    }
+
     /** The §1.4 packed-abs table on the device (uploaded once). */
-    synchronized CUdeviceptr packedAbsTable() {
+    @Override
+    public synchronized CUdeviceptr packedAbsTable() {
         if (packedAbs == null) packedAbs = upload(GpuTables.packedAbs());
         return packedAbs;
     }
 
     /** The E81B table (256×8 int8 of 2g) on the device (uploaded once). */
-    synchronized CUdeviceptr e81bTable() {
+    @Override
+    public synchronized CUdeviceptr e81bTable() {
         if (e81bGrid == null) e81bGrid = upload(GpuTables.e81bGrid2());
         return e81bGrid;
     }
 
     /** hadK as K×K float on the device (uploaded once per K); null for K = 1. */
-    synchronized CUdeviceptr baseMatrix(int k) {
+    @Override
+    public synchronized CUdeviceptr baseMatrix(int k) {
         if (k == 1) return null;
         return baseMatrices.computeIfAbsent(k, kk -> upload(GpuTables.hadamardBase(kk)));
     }

@@ -1,13 +1,7 @@
 package dev.e8q.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
-
 import dev.e8q.codec.E8Matrix;
 import dev.e8q.llama.Linear;
-import jcuda.Pointer;
-import jcuda.Sizeof;
-import jcuda.driver.CUdeviceptr;
 
 /**
  * A quantized linear on the GPU: y = (SV ⊙ M_m Ŵr M_nᵀ (SU ⊙ x₀))[0, out) (SPEC §4.1), with Ŵr decoded inside
@@ -20,23 +14,28 @@ public final class CudaE8Linear implements Linear, AutoCloseable {
     /** Vectors per batched launch chunk; bounds the activation buffers. */
     static final int MAX_BATCH = 256;
 
-    private final CudaContext ctx;
+    private final Device dev;
     private final QuantizedWeights w;
     private final QidxsLayout lay;
-    private final CUdeviceptr dq, dsu, dsv;
+    private final Object dq, dsu, dsv;
     private final LayerLaunches launches;
-    private CUdeviceptr bufA, bufB;
+    private Object bufA, bufB;
     private int bufBatch;
     private float[] hostIn, hostOut;
     private boolean closed;
 
     public CudaE8Linear(CudaContext ctx, QuantizedWeights w) {
-        this.ctx = ctx;
+        this((Device) ctx, w);
+    }
+
+    /** On any {@link Device}; the tests pass array-backed ones. */
+    CudaE8Linear(Device ctx, QuantizedWeights w) {
+        this.dev = ctx;
         this.w = w;
         this.lay = w.layout();
         HadamardPlan inPlan = HadamardPlan.input(lay.cols()), outPlan = HadamardPlan.output(lay.rows());
         ctx.bind();
-        ctx.requireMemory(w.deviceBytes() + 2L * Sizeof.FLOAT * Math.max(lay.rows(), lay.cols()),
+        ctx.requireMemory(w.deviceBytes() + 8L * Math.max(lay.rows(), lay.cols()),
                 "a " + w.outFeatures() + "x" + w.inFeatures() + " " + lay.bits() + "-bit linear");
         dq = ctx.upload(w.qidxs());
         dsu = ctx.upload(w.su());
@@ -87,55 +86,53 @@ public final class CudaE8Linear implements Linear, AutoCloseable {
         if (xOff < 0 || xOff + (long) batch * in > x.length || yOff < 0 || yOff + (long) batch * out > y.length)
             throw new IllegalArgumentException("x needs " + batch * in + " values from " + xOff + " (has " + x.length
                     + "), y " + batch * out + " from " + yOff + " (has " + y.length + ")");
-        ctx.bind();
+        dev.bind();
         ensureBuffers(batch);
-        // x → bufA, zero-padded to n per vector
         if (in == n) {
-            cuMemcpyHtoD(bufA, Pointer.to(x).withByteOffset((long) xOff * Sizeof.FLOAT), (long) batch * n * Sizeof.FLOAT);
-        } else {
+            dev.copyToDevice(bufA, x, xOff, batch * n);
+        } else { // zero-pad each vector to n (the padding of hostIn stays zero)
             for (int v = 0; v < batch; v++) System.arraycopy(x, xOff + v * in, hostIn, v * n, in);
-            cuMemcpyHtoD(bufA, Pointer.to(hostIn), (long) batch * n * Sizeof.FLOAT);
+            dev.copyToDevice(bufA, hostIn, 0, batch * n);
         }
-        CUdeviceptr yDev = runOnDevice(batch);
+        Object yDev = runOnDevice(batch);
         if (out == m) {
-            cuMemcpyDtoH(Pointer.to(y).withByteOffset((long) yOff * Sizeof.FLOAT), yDev, (long) batch * m * Sizeof.FLOAT);
+            dev.copyToHost(y, yOff, yDev, batch * m);
         } else {
-            cuMemcpyDtoH(Pointer.to(hostOut), yDev, (long) batch * m * Sizeof.FLOAT);
+            dev.copyToHost(hostOut, 0, yDev, batch * m);
             for (int v = 0; v < batch; v++) System.arraycopy(hostOut, v * m, y, yOff + v * out, out);
         }
     }
 
     /**
-     * The device part of a call: input in bufA (batch × paddedCols), result pointer returned (batch × paddedRows).
+     * The device part of a call: input in bufA (batch × paddedCols), result buffer returned (batch × paddedRows).
      * Asynchronous with respect to the host.
      */
-    CUdeviceptr runOnDevice(int batch) {
-        return (CUdeviceptr) launches.run(ctx, bufA, bufB, batch);
+    Object runOnDevice(int batch) {
+        return launches.run(dev, bufA, bufB, batch);
     }
 
     /** Only the fused decode-multiply kernel: z = Ŵr u, both already on the device. */
-    void matvec(CUdeviceptr u, CUdeviceptr z, int batch) {
-        launches.matvec(ctx, u, z, batch);
+    void matvec(Object u, Object z, int batch) {
+        launches.matvec(dev, u, z, batch);
     }
 
     /** Device buffers for {@code batch} vectors; the batched input buffer, for the benchmark. */
-    CUdeviceptr inputBuffer(int batch) {
+    Object inputBuffer(int batch) {
         ensureBuffers(batch);
         return bufA;
     }
 
     private void ensureBuffers(int batch) {
         if (batch <= bufBatch) return;
-        int width = Math.max(lay.rows(), lay.cols());
-        long bytes = 2L * batch * width * Sizeof.FLOAT;
+        long floats = (long) batch * Math.max(lay.rows(), lay.cols());
         if (bufA != null) {
-            CudaContext.free(bufA);
-            CudaContext.free(bufB);
+            dev.release(bufA);
+            dev.release(bufB);
             bufA = bufB = null;
         }
-        ctx.requireMemory(bytes, "activation buffers of " + batch + " vectors");
-        bufA = ctx.alloc(bytes / 2);
-        bufB = ctx.alloc(bytes / 2);
+        dev.requireMemory(8 * floats, "activation buffers of " + batch + " vectors");
+        bufA = dev.allocFloats(floats);
+        bufB = dev.allocFloats(floats);
         bufBatch = batch;
         hostIn = new float[batch * lay.cols()];
         hostOut = new float[batch * lay.rows()];
@@ -145,11 +142,7 @@ public final class CudaE8Linear implements Linear, AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        ctx.bind();
-        CudaContext.free(dq);
-        CudaContext.free(dsu);
-        CudaContext.free(dsv);
-        CudaContext.free(bufA);
-        CudaContext.free(bufB);
+        dev.bind();
+        for (Object b : new Object[] {dq, dsu, dsv, bufA, bufB}) if (b != null) dev.release(b);
     }
 }
