@@ -16,15 +16,15 @@ import java.util.Map;
 final class BpeModel {
     final Map<String, Integer> vocab;
     final String[] pieces;
-    /** (left id, right id) packed in a long → {rank, merged id}. */
-    private final Map<Long, int[]> merges;
+    /** (left id, right id) packed in a long → {@link BpeMerger#pack}(rank, merged id). */
+    private final Map<Long, Long> merges;
     private final int unkId;
     private final boolean byteFallback;
     private final boolean fuseUnk;
     private final boolean ignoreMerges;
     private final int[] byteIds = new int[256];
 
-    private BpeModel(Map<String, Integer> vocab, String[] pieces, Map<Long, int[]> merges, int unkId, boolean byteFallback,
+    private BpeModel(Map<String, Integer> vocab, String[] pieces, Map<Long, Long> merges, int unkId, boolean byteFallback,
             boolean fuseUnk, boolean ignoreMerges) {
         this.vocab = vocab;
         this.pieces = pieces;
@@ -63,7 +63,7 @@ final class BpeModel {
         extraTokens.forEach((id, s) -> {
             if (pieces[id] == null) pieces[id] = s;
         });
-        Map<Long, int[]> merges = new HashMap<>();
+        Map<Long, Long> merges = new HashMap<>();
         int rank = 0;
         for (JsonNode mg : m.path("merges")) {
             String a, b;
@@ -80,7 +80,7 @@ final class BpeModel {
             if (ia == null || ib == null || iab == null) {
                 throw new HfTokenizerException("merge " + rank + " '" + a + " " + b + "' uses or produces a token outside the vocabulary");
             }
-            merges.putIfAbsent(key(ia, ib), new int[] {rank, iab});
+            merges.putIfAbsent(key(ia, ib), BpeMerger.pack(rank, iab));
             rank++;
         }
         String unk = m.hasNonNull("unk_token") ? m.get("unk_token").asText() : null;
@@ -138,9 +138,9 @@ final class BpeModel {
         for (int id : BpeMerger.merge(ids, this::mergeOf)) out.add(id);
     }
 
-    private BpeMerger.Merge mergeOf(int left, int right) {
-        int[] m = merges.get(key(left, right));
-        return m == null ? null : new BpeMerger.Merge(m[1], -m[0]);
+    private long mergeOf(int left, int right) {
+        Long m = merges.get(key(left, right));
+        return m == null ? BpeMerger.NONE : m;
     }
 
     /** The byte of a {@code <0xNN>} piece when byte fallback is on, else -1. */

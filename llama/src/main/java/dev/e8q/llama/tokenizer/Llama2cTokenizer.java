@@ -28,6 +28,15 @@ public final class Llama2cTokenizer implements Tokenizer {
     private final byte[][] text;
     /** Piece bytes (as ISO-8859-1 string, one char per byte) → id; the first id wins for duplicates. */
     private final Map<String, Integer> index;
+    /** {@link #key} of each piece, precomputed for the merge loop. */
+    private final String[] keys;
+    /**
+     * Merge rank of each id: 0 for the highest score. Equal scores share a rank so that, as in llama2.c's
+     * strict {@code >} comparison, the leftmost of equally scored pairs merges first.
+     */
+    private final int[] scoreRank;
+    /** (left id, right id) → {@link BpeMerger#pack}(rank, merged id); see {@link #buildPairs()}. */
+    private final Map<Long, Long> pairs;
     private final int[] byteIds = new int[256];
 
     private Llama2cTokenizer(byte[][] pieces, float[] scores) {
@@ -35,11 +44,15 @@ public final class Llama2cTokenizer implements Tokenizer {
         this.scores = scores;
         this.text = new byte[pieces.length][];
         this.index = HashMap.newHashMap(pieces.length);
+        this.keys = new String[pieces.length];
         for (int i = 0; i < pieces.length; i++) {
-            index.putIfAbsent(key(pieces[i]), i);
+            keys[i] = key(pieces[i]);
+            index.putIfAbsent(keys[i], i);
             int b = bytePiece(pieces[i]);
             text[i] = b >= 0 ? new byte[] {(byte) b} : pieces[i];
         }
+        this.scoreRank = ranks(scores);
+        this.pairs = buildPairs();
         for (int b = 0; b < 256; b++) {
             // llama2.c hard-codes id = byte + 3; look the piece up so other layouts work too.
             Integer id = index.get(String.format("<0x%02X>", b));
@@ -110,9 +123,27 @@ public final class Llama2cTokenizer implements Tokenizer {
         }
     }
 
-    private BpeMerger.Merge mergeOf(int left, int right) {
-        Integer id = index.get(key(pieces[left]) + key(pieces[right]));
-        return id == null ? null : new BpeMerger.Merge(id, scores[id]);
+    private long mergeOf(int left, int right) {
+        Long m = pairs.get(((long) left << 32) | right);
+        return m == null ? BpeMerger.NONE : m;
+    }
+
+    /**
+     * Every (left, right) whose byte concatenation is a piece, as llama2.c's {@code str_lookup} of the
+     * concatenation would find it: each piece split at each byte, both halves in the vocabulary. Looking
+     * pairs up by two ints is several times faster than building and hashing the concatenated string.
+     */
+    private Map<Long, Long> buildPairs() {
+        Map<Long, Long> m = new HashMap<>();
+        for (int id = 0; id < pieces.length; id++) {
+            if (index.get(keys[id]) != id) continue; // a duplicate piece: lookups resolve to the first id
+            String k = keys[id];
+            for (int cut = 1; cut < k.length(); cut++) {
+                Integer l = index.get(k.substring(0, cut)), r = index.get(k.substring(cut));
+                if (l != null && r != null) m.putIfAbsent(((long) l << 32) | r, BpeMerger.pack(scoreRank[id], id));
+            }
+        }
+        return m;
     }
 
     @Override
@@ -172,6 +203,19 @@ public final class Llama2cTokenizer implements Tokenizer {
     @Override
     public int eos() {
         return EOS;
+    }
+
+    private static int[] ranks(float[] scores) {
+        Integer[] order = new Integer[scores.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, (a, b) -> Float.compare(scores[b], scores[a]));
+        int[] rank = new int[scores.length];
+        for (int r = 0, k = 0; k < order.length; k++) {
+            // Float.compare would separate -0.0 from 0.0; llama2.c's > does not.
+            if (k > 0 && scores[order[k]] != scores[order[k - 1]]) r = k;
+            rank[order[k]] = r;
+        }
+        return rank;
     }
 
     private static String key(byte[] b) {
