@@ -78,6 +78,18 @@ public final class BlockTuner {
     /** The tuned block (a copy; the input block is not modified) and the loss history. */
     public record Result(Block block, TuneResult history) {}
 
+    /** The tuned state (dense weights, norms, SU/SV) and the loss history. */
+    public record StateResult(BlockState state, TuneResult history) {}
+
+    /**
+     * Tunes a block given in the converter's form: quantized parts train SU/SV, dense linears and norms
+     * train their weights. Returns a new state; {@code state} is unchanged.
+     */
+    public static StateResult tune(BlockState state, List<float[]> inputs, List<float[]> targets, Options o, ProgressListener progress) {
+        Result r = tune(state.toBlock(), inputs, targets, o, progress);
+        return new StateResult(state.withTuned(r.block()), r.history());
+    }
+
     /**
      * @param inputs  original block inputs, one T_i × dim float array per sequence
      * @param targets original block outputs, same shapes

@@ -2,6 +2,7 @@ package dev.e8q.finetune;
 
 import dev.e8q.codec.Parallel;
 import dev.e8q.codec.ProgressListener;
+import dev.e8q.llama.model.LlamaModel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -74,6 +75,19 @@ public final class E2eTuner {
 
     /** The tuned model (a copy sharing the frozen embedding and quantized matrices) and the loss history. */
     public record Result(Model model, TuneResult history) {}
+
+    /** The tuned state (SU/SV of every quantized part, all norms, lm_head) and the loss history. */
+    public record StateResult(ModelState state, TuneResult history) {}
+
+    /**
+     * Tunes a model given in the converter's form against the original model's distribution.
+     *
+     * @param original the full-precision model (teacher); only its forward pass is used
+     */
+    public static StateResult tune(ModelState student, LlamaModel original, List<int[]> sequences, Options o, ProgressListener progress) {
+        Result r = tune(student.toModel(), sequences, Teacher.of(original, sequences), o, progress);
+        return new StateResult(student.withTuned(r.model()), r.history());
+    }
 
     /** Mean soft-target cross-entropy per predicted position over the given sequences. */
     public static double loss(Model model, List<int[]> sequences, Teacher teacher) {

@@ -38,6 +38,36 @@ public final class QuantLinear extends LinearParam {
         this.outScale = outScale;
     }
 
+    /**
+     * The fine-tuning view of an encoded matrix: Ŵr decoded once, SU/SV as trainable doubles, and the
+     * fixed output scales of a fused matrix (piece i's {@code pieceRows[i]} rows times {@code fuseScales[i]};
+     * both null when unfused).
+     */
+    public static QuantLinear of(String name, dev.e8q.codec.E8Matrix m, float[] fuseScales, int[] pieceRows) {
+        double[] os = null;
+        if (fuseScales != null) {
+            if (pieceRows == null || pieceRows.length != fuseScales.length) {
+                throw new IllegalArgumentException(name + ": " + fuseScales.length + " fuse scales need as many piece row counts");
+            }
+            os = new double[m.rows()];
+            int r = 0;
+            for (int i = 0; i < fuseScales.length; i++) {
+                if (r + pieceRows[i] > m.rows()) throw new IllegalArgumentException(name + ": pieces exceed " + m.rows() + " rows");
+                java.util.Arrays.fill(os, r, r + pieceRows[i], fuseScales[i]);
+                r += pieceRows[i];
+            }
+            if (r != m.rows()) throw new IllegalArgumentException(name + ": pieces cover " + r + " of " + m.rows() + " rows");
+        }
+        return new QuantLinear(name, m.rows(), m.cols(), FromLlama.toDouble(m.decodeRotated()),
+                Rotation.hadamard(m.paddedRows()), Rotation.hadamard(m.paddedCols()),
+                FromLlama.toDouble(m.su()), FromLlama.toDouble(m.sv()), os);
+    }
+
+    /** The tuned sign vectors written back into the matrix (SU, SV as float). */
+    public dev.e8q.codec.E8Matrix applyTo(dev.e8q.codec.E8Matrix m) {
+        return m.withSignVectors(Teacher.toFloat(su.value()), Teacher.toFloat(sv.value()));
+    }
+
     public int paddedRows() { return pr; }
 
     public int paddedCols() { return pc; }

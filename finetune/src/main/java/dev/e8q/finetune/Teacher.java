@@ -1,6 +1,7 @@
 package dev.e8q.finetune;
 
 import dev.e8q.codec.Parallel;
+import dev.e8q.llama.model.LlamaModel;
 import java.util.List;
 
 /**
@@ -28,6 +29,32 @@ public final class Teacher {
             for (int i = from; i < to; i++) h[i] = toFloat(teacher.normedHidden(sequences.get(i)));
         });
         return new Teacher(h, toFloat(teacher.lmHead().weight().value()), teacher.vocab(), teacher.shape().dim());
+    }
+
+    /**
+     * Runs the llama module's (float) forward pass of the original model once over every sequence: final
+     * norm applied to its last hidden states, lm_head taken from the model (must be dense).
+     */
+    public static Teacher of(LlamaModel original, List<int[]> sequences) {
+        var c = original.config();
+        int d = c.dim();
+        float[][] h = new float[sequences.size()][];
+        float[] fn = original.finalNorm();
+        Parallel.forRange(sequences.size(), 1, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int[] s = sequences.get(i);
+                float[] x = original.hiddenSequence(s, null);
+                float[] out = new float[x.length];
+                for (int t = 0; t < s.length; t++) {
+                    double ss = 0;
+                    for (int j = 0; j < d; j++) ss += (double) x[t * d + j] * x[t * d + j];
+                    double r = 1 / Math.sqrt(ss / d + c.normEps());
+                    for (int j = 0; j < d; j++) out[t * d + j] = (float) (x[t * d + j] * r * fn[j]);
+                }
+                h[i] = out;
+            }
+        });
+        return new Teacher(h, FromLlama.weights(original.lmHead(), "lm_head"), c.vocabSize(), d);
     }
 
     public int size() { return hidden.length; }
