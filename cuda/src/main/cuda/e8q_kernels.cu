@@ -31,6 +31,9 @@
 // byte (that is sigma = [0,4,1,5,2,6,3,7] of §1.2 read backwards), i.e. from bit 32 + 4k + slot of
 // the word. XOR with 0xE maps an odd nibble t to 16 - t (negation). p = parity of the sign byte:
 // p = 1 flips sign bit 0 and shifts by -1/4, p = 0 shifts by +1/4. Value = (t - 8)/2 +- 1/4.
+// The nibble becomes a float without a (quarter-rate) int-to-float conversion: with the exponent of 2^21
+// (ulp 1/4), the bits 0x4A000000 | (t << 1) are exactly 2^21 + t/2, and subtracting 2^21 + 4 -+ 1/4 (also
+// exact) leaves (t - 8)/2 +- 1/4 exactly.
 // o[] receives the 8 values in coordinate order.
 __device__ __forceinline__ void e8q_decode(unsigned long long word, int slot,
                                            const unsigned int* __restrict__ tab, float* o) {
@@ -41,15 +44,15 @@ __device__ __forceinline__ void e8q_decode(unsigned long long word, int slot,
     unsigned int p = __popc(sb) & 1u;
     sb ^= p;                                            // s = signByte XOR p (bit 0 only)
     packed ^= sb * 0xEu;                                // negate the nibbles whose sign bit is set
-    float bias = p ? -4.25f : -3.75f;                   // -8/2 -+ 1/4
-    o[0] = fmaf(0.5f, (float) (packed & 15u), bias);
-    o[2] = fmaf(0.5f, (float) ((packed >> 4) & 15u), bias);
-    o[4] = fmaf(0.5f, (float) ((packed >> 8) & 15u), bias);
-    o[6] = fmaf(0.5f, (float) ((packed >> 12) & 15u), bias);
-    o[1] = fmaf(0.5f, (float) ((packed >> 16) & 15u), bias);
-    o[3] = fmaf(0.5f, (float) ((packed >> 20) & 15u), bias);
-    o[5] = fmaf(0.5f, (float) ((packed >> 24) & 15u), bias);
-    o[7] = fmaf(0.5f, (float) (packed >> 28), bias);
+    const float base = p ? 2097156.25f : 2097155.75f;   // 2^21 + 4 +- 1/4
+    o[0] = __int_as_float(0x4A000000u | ((packed << 1) & 0x1Eu)) - base;
+    o[2] = __int_as_float(0x4A000000u | ((packed >> 3) & 0x1Eu)) - base;
+    o[4] = __int_as_float(0x4A000000u | ((packed >> 7) & 0x1Eu)) - base;
+    o[6] = __int_as_float(0x4A000000u | ((packed >> 11) & 0x1Eu)) - base;
+    o[1] = __int_as_float(0x4A000000u | ((packed >> 15) & 0x1Eu)) - base;
+    o[3] = __int_as_float(0x4A000000u | ((packed >> 19) & 0x1Eu)) - base;
+    o[5] = __int_as_float(0x4A000000u | ((packed >> 23) & 0x1Eu)) - base;
+    o[7] = __int_as_float(0x4A000000u | ((packed >> 27) & 0x1Eu)) - base;
 }
 
 __device__ __forceinline__ float e8q_dot8(const float* w, float4 a, float4 b) {
@@ -113,9 +116,17 @@ __device__ __forceinline__ void e8q_matvec_body(const unsigned long long* __rest
 #pragma unroll
     for (int v = 0; v < NB; ++v) { acc[0][v] = 0.f; acc[1][v] = 0.f; }
 
+    // (flat / W, flat % W) of this lane's word, flat = (P*T + Q)*32 + lane, kept up to date without a division
+    int frow = 0, fcol = 0;
+    if (q0 < q1) {
+        const int f0 = (P * T + q0) * 32 + lane;
+        frow = f0 / W;
+        fcol = f0 % W;
+    }
     for (int Q = q0; Q < q1; ++Q) {
-        const int f = (P * T + Q) * 32 + lane;            // flat word of this lane
-        const size_t base = (size_t) (f / W) * stride + (f % W);
+        const size_t base = (size_t) frow * stride + fcol;
+        fcol += 32;
+        while (fcol >= W) { fcol -= W; ++frow; }
         const unsigned long long w1 = __ldg(q + base);
         unsigned long long w2 = 0ull, e0 = 0ull, e1 = 0ull;
         if (BITS == 4) w2 = __ldg(q + base + W);

@@ -114,6 +114,7 @@ static inline float __shfl_xor_sync(unsigned mask, float v, int laneMask) {
 }
 template <class T> static inline T __ldg(const T* p) { return *p; }
 static inline int __popc(unsigned x) { return __builtin_popcount(x); }
+static inline float __int_as_float(unsigned x) { float f; std::memcpy(&f, &x, 4); return f; }
 static inline int min(int a, int b) { return a < b ? a : b; }
 static inline _Float16 __float2half_rn(float f) { return (_Float16) f; }
 static inline unsigned short __half_as_ushort(_Float16 h) { unsigned short u; std::memcpy(&u, &h, 2); return u; }

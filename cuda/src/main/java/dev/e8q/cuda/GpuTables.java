@@ -40,7 +40,8 @@ public final class GpuTables {
 
     /**
      * Decodes slot {@code slot} of a Qidxs word exactly as {@code e8q_decode} does (same integer operations, same
-     * float formula), writing 8 values in coordinate order to out[off..off+8).
+     * float construction 0x4A000000 | 2t = 2^21 + t/2, same subtraction), writing 8 values in coordinate order to
+     * out[off..off+8).
      */
     public static void decode(long word, int slot, int[] packedAbs, float[] out, int off) {
         int abs32 = (int) word;
@@ -50,8 +51,11 @@ public final class GpuTables {
         int p = Integer.bitCount(sb) & 1;
         sb ^= p;
         packed ^= sb * 0xE;
-        float bias = p != 0 ? -4.25f : -3.75f;
-        for (int k = 0; k < 8; k++) out[off + NIBBLE_POS[k]] = Math.fma(0.5f, (float) ((packed >>> (4 * k)) & 15), bias);
+        float base = p != 0 ? 2097156.25f : 2097155.75f;
+        for (int k = 0; k < 8; k++) {
+            int twoT = k == 0 ? (packed << 1) & 0x1E : (packed >>> (4 * k - 1)) & 0x1E;
+            out[off + NIBBLE_POS[k]] = Float.intBitsToFloat(0x4A000000 | twoT) - base;
+        }
     }
 
     /** hadK (SPEC §4.3) as K×K float, row-major, as the {@code e8q_hadk} kernel reads it. */
