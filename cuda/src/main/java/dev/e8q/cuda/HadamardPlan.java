@@ -39,6 +39,14 @@ public record HadamardPlan(int n, int baseK, boolean transposed, List<Op> ops) {
         public int blocks(int batch) {
             return (groups * batch + ta - 1) / ta * (b / tb);
         }
+
+        /**
+         * Threads per block: one per butterfly of a stage (ta·len·tb/2), between 64 and 1024, so that a 4096-long
+         * transform (one block at batch 1) spends 2 butterflies per thread and stage, not 8.
+         */
+        public int threads() {
+            return Math.clamp(ta * len * tb / 2, 64, 1024);
+        }
     }
 
     /** {@code e8q_hadk}: hadK (or its transpose) across the K segments of length l. */

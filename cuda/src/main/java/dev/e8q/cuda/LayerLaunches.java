@@ -11,7 +11,7 @@ package dev.e8q.cuda;
 record LayerLaunches(QidxsLayout layout, HadamardPlan in, HadamardPlan out, float residScale, Object q,
                      Object packedAbs, Object grid2, Object su, Object sv, Object hkIn, Object hkOut) {
     static final String FWHT_KERNEL = "e8q_fwht_pass", HADK_KERNEL = "e8q_hadk";
-    /** Threads per block of the elementwise and FWHT kernels. */
+    /** Threads per block of the base-factor kernel. */
     static final int THREADS = 256;
 
     /** The decode-multiply entry point: one vector, or 8 vectors per decode. */
@@ -45,7 +45,7 @@ record LayerLaunches(QidxsLayout layout, HadamardPlan in, HadamardPlan out, floa
         for (HadamardPlan.Op op : plan.ops()) {
             Object pre = op.pre() ? scale : null, post = op.post() ? scale : null;
             switch (op) {
-                case HadamardPlan.Fwht f -> l.launch(FWHT_KERNEL, f.blocks(batch), 1, THREADS,
+                case HadamardPlan.Fwht f -> l.launch(FWHT_KERNEL, f.blocks(batch), 1, f.threads(),
                         cur, cur, pre, post, f.alpha(), n, f.len(), f.b(), f.tb(), f.ta(), f.groups() * batch);
                 case HadamardPlan.BaseFactor b -> {
                     int total = batch * n;
