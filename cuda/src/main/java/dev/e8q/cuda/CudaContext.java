@@ -1,7 +1,6 @@
 package dev.e8q.cuda;
 
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
@@ -142,7 +141,8 @@ public final class CudaContext implements Device, AutoCloseable {
 
     /** Null when a device can be opened, else the reason (for skipping GPU tests and for CLI messages). */
     public static String unavailableReason() {
-        try (CudaContext ignored = open()) {
+        try {
+            open().close();
             return null;
         } catch (CudaUnavailableException e) {
             return e.getMessage();
@@ -381,11 +381,6 @@ public final class CudaContext implements Device, AutoCloseable {
     public synchronized CUdeviceptr baseMatrix(int k) {
         if (k == 1) return null;
         return baseMatrices.computeIfAbsent(k, kk -> upload(GpuTables.hadamardBase(kk)));
-    }
-
-    void synchronize() {
-        bind();
-        cuCtxSynchronize();
     }
 
     @Override

@@ -39,7 +39,7 @@ public final class KernelSim implements KernelLauncher {
     static void matvec(int gridX, int gridY, int nb, QidxsLayout lay, long[] q, int[] packedAbs, byte[] grid2,
                        float residScale, float[] u, float[] z, int batch) {
         int m = lay.rows(), n = lay.cols(), bits = lay.bits();
-        int tiles = lay.tiles(), w = lay.e8Words(), stride = lay.stride();
+        int tiles = lay.tiles();
         int chunk = (tiles + WARPS - 1) / WARPS;
         float inv = 1f / residScale, gscale = 0.5f * inv;
         float[][] wv = new float[4][8];
@@ -56,11 +56,11 @@ public final class KernelSim implements KernelLauncher {
                         float[][] acc = new float[2][nb];
                         for (int bigQ = q0; bigQ < q1; bigQ++) {
                             int f = lay.laneFlat(bigP, bigQ, lane);
-                            int base = (f / w) * stride + f % w;
-                            long w1 = q[base];
-                            long w2 = bits == 4 ? q[base + w] : 0;
-                            long e0 = bits == 3 ? q[r0 * stride + w + bigQ] : 0;
-                            long e1 = bits == 3 ? q[(r0 + 1) * stride + w + bigQ] : 0;
+                            long w1 = q[lay.memoryIndex(0, f)];
+                            long w2 = bits == 4 ? q[lay.memoryIndex(1, f)] : 0;
+                            int block = QidxsLayout.laneBlock(bigQ, lane, 0); // both rows' E81B word is word bigQ
+                            long e0 = bits == 3 ? q[lay.e81bIndex(r0, block)] : 0;
+                            long e1 = bits == 3 ? q[lay.e81bIndex(r0 + 1, block)] : 0;
                             for (int i = 0; i < 4; i++) {
                                 GpuTables.decode(w1, i, packedAbs, wv[i], 0);
                                 if (bits == 4) {
