@@ -23,6 +23,7 @@
 
 #define E8Q_WARPS 8          // warps per matvec block (blockDim.x must be 32 * E8Q_WARPS)
 #define E8Q_FWHT_TILE 4096   // floats of shared memory per FWHT pass block
+#define E8Q_PREFETCH 4       // column tiles whose words a warp loads before decoding them
 
 // ---------------------------------------------------------------------------------------------
 // E8P decode with the 256-entry packed-abs table (SPEC §1.4).
@@ -123,45 +124,58 @@ __device__ __forceinline__ void e8q_matvec_body(const unsigned long long* __rest
         frow = f0 / W;
         fcol = f0 % W;
     }
-    for (int Q = q0; Q < q1; ++Q) {
-        const size_t base = (size_t) frow * stride + fcol;
-        fcol += 32;
-        while (fcol >= W) { fcol -= W; ++frow; }
-        const unsigned long long w1 = __ldg(q + base);
-        unsigned long long w2 = 0ull, e0 = 0ull, e1 = 0ull;
-        if (BITS == 4) w2 = __ldg(q + base + W);
-        if (BITS == 3) {
-            e0 = __ldg(q + (size_t) R0 * stride + W + Q);
-            e1 = __ldg(q + (size_t) (R0 + 1) * stride + W + Q);
-        }
-        float wv[4][8];
+    // E8Q_PREFETCH tiles at a time: all their words are loaded before any is decoded, so each warp keeps
+    // several 256-byte loads in flight (batch-1 matvecs are latency-bound otherwise).
+    for (int Q0 = q0; Q0 < q1; Q0 += E8Q_PREFETCH) {
+        unsigned long long w1[E8Q_PREFETCH], w2[E8Q_PREFETCH], e0[E8Q_PREFETCH], e1[E8Q_PREFETCH];
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            e8q_decode(w1, i, sAbs, wv[i]);
-            if (BITS == 4) {
-                float t[8];
-                e8q_decode(w2, i, sAbs, t);
-#pragma unroll
-                for (int k = 0; k < 8; ++k) wv[i][k] = fmaf(t[k], inv, wv[i][k]);
-            }
-            if (BITS == 3) {
-                const unsigned long long e = (i & 1) ? e1 : e0;
-                const unsigned int idx = (unsigned int) (e >> (8 * (2 * c + (i >> 1)))) & 0xFFu;
-                const unsigned int lo = sGrid[2 * idx], hi = sGrid[2 * idx + 1];
-#pragma unroll
-                for (int k = 0; k < 4; ++k) {
-                    wv[i][k] = fmaf((float) (signed char) (lo >> (8 * k)), gscale, wv[i][k]);
-                    wv[i][k + 4] = fmaf((float) (signed char) (hi >> (8 * k)), gscale, wv[i][k + 4]);
+        for (int j = 0; j < E8Q_PREFETCH; ++j) {
+            w1[j] = w2[j] = e0[j] = e1[j] = 0ull;
+            if (Q0 + j < q1) {
+                const size_t base = (size_t) frow * stride + fcol;
+                fcol += 32;
+                while (fcol >= W) { fcol -= W; ++frow; }
+                w1[j] = __ldg(q + base);
+                if (BITS == 4) w2[j] = __ldg(q + base + W);
+                if (BITS == 3) {
+                    e0[j] = __ldg(q + (size_t) R0 * stride + W + Q0 + j);
+                    e1[j] = __ldg(q + (size_t) (R0 + 1) * stride + W + Q0 + j);
                 }
             }
         }
 #pragma unroll
-        for (int v = 0; v < NB; ++v) {
-            if (v < nv) {
-                const float4* ub = (const float4*) (u + (size_t) (v0 + v) * n + Q * 64 + c * 16);
-                const float4 a0 = __ldg(ub), a1 = __ldg(ub + 1), a2 = __ldg(ub + 2), a3 = __ldg(ub + 3);
-                acc[0][v] += e8q_dot8(wv[0], a0, a1) + e8q_dot8(wv[2], a2, a3);
-                acc[1][v] += e8q_dot8(wv[1], a0, a1) + e8q_dot8(wv[3], a2, a3);
+        for (int j = 0; j < E8Q_PREFETCH; ++j) {
+            if (Q0 + j >= q1) break;
+            const int Q = Q0 + j;
+            float wv[4][8];
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+                e8q_decode(w1[j], i, sAbs, wv[i]);
+                if (BITS == 4) {
+                    float t[8];
+                    e8q_decode(w2[j], i, sAbs, t);
+#pragma unroll
+                    for (int k = 0; k < 8; ++k) wv[i][k] = fmaf(t[k], inv, wv[i][k]);
+                }
+                if (BITS == 3) {
+                    const unsigned long long e = (i & 1) ? e1[j] : e0[j];
+                    const unsigned int idx = (unsigned int) (e >> (8 * (2 * c + (i >> 1)))) & 0xFFu;
+                    const unsigned int lo = sGrid[2 * idx], hi = sGrid[2 * idx + 1];
+#pragma unroll
+                    for (int k = 0; k < 4; ++k) {
+                        wv[i][k] = fmaf((float) (signed char) (lo >> (8 * k)), gscale, wv[i][k]);
+                        wv[i][k + 4] = fmaf((float) (signed char) (hi >> (8 * k)), gscale, wv[i][k + 4]);
+                    }
+                }
+            }
+#pragma unroll
+            for (int v = 0; v < NB; ++v) {
+                if (v < nv) {
+                    const float4* ub = (const float4*) (u + (size_t) (v0 + v) * n + Q * 64 + c * 16);
+                    const float4 a0 = __ldg(ub), a1 = __ldg(ub + 1), a2 = __ldg(ub + 2), a3 = __ldg(ub + 3);
+                    acc[0][v] += e8q_dot8(wv[0], a0, a1) + e8q_dot8(wv[2], a2, a3);
+                    acc[1][v] += e8q_dot8(wv[1], a0, a1) + e8q_dot8(wv[3], a2, a3);
+                }
             }
         }
     }

@@ -37,6 +37,14 @@ class EmulatedKernelsTest {
         check(emu, CudaGpuTest.randomMatrix(new int[] {16, 8192, 16, 8192}, 3, rnd), 1, rnd);
     }
 
+    /** 3072 columns = 48 tiles: 6 per warp, so each warp ends with a partial group of prefetched tiles. */
+    @Test
+    void cudaSourceHandlesPartialPrefetchGroups() {
+        EmulatedLauncher emu = EmulatedLauncher.get();
+        Random rnd = new Random(23);
+        check(emu, CudaGpuTest.randomMatrix(new int[] {32, 3072, 32, 3072}, 4, rnd), 2, rnd);
+    }
+
     private static void check(EmulatedLauncher emu, E8Matrix m, int batch, Random rnd) {
         int rows = m.rows(), cols = m.cols();
         float[] x = CudaGpuTest.gaussian(batch * cols, rnd), want = new float[batch * rows];
