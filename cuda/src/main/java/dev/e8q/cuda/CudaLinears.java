@@ -26,7 +26,8 @@ import java.util.function.Function;
  *
  * A quantized linear is recognized by a public no-argument method returning {@link E8Matrix} (whatever its name,
  * so this module needs no compile-time knowledge of the quantized-model loader) whose shape equals the linear's;
- * a slice of a fused matrix (whose E8Matrix is larger than the linear) stays on the CPU.
+ * a slice of a fused matrix (whose E8Matrix is larger than the linear) stays on the CPU, and so does a matrix the
+ * kernels cannot take (65536 or more padded rows or columns).
  */
 public final class CudaLinears {
     private CudaLinears() {}
@@ -143,7 +144,8 @@ public final class CudaLinears {
 
     private static Linear toGpu(Placement p, Linear l, Function<Linear, E8Matrix> quantized, boolean denseToo) {
         E8Matrix m = quantized.apply(l);
-        if (m != null && m.isE8() && m.rows() == l.outFeatures() && m.cols() == l.inFeatures()) {
+        if (m != null && m.isE8() && m.rows() == l.outFeatures() && m.cols() == l.inFeatures()
+                && QidxsLayout.supports(m.paddedRows(), m.paddedCols())) {
             CudaE8Linear g = CudaE8Linear.of(p.ctx, m);
             p.layers.add(g);
             p.quantized++;

@@ -14,9 +14,14 @@ public record QidxsLayout(int rows, int cols, int bits) {
     /** Rows per kernel block (one 16-row group) and columns per tile (one warp-load of 32 words). */
     public static final int GROUP_ROWS = 16, TILE_COLS = 64, WORDS_PER_TILE = 32;
 
+    /** Whether the kernels can run a padded rows × cols matrix. */
+    public static boolean supports(int rows, int cols) {
+        return rows > 0 && cols > 0 && rows % 16 == 0 && cols % 64 == 0 && rows < 65536 && cols < 65536;
+    }
+
     public QidxsLayout {
         if (bits < 2 || bits > 4) throw new IllegalArgumentException("bits must be 2, 3 or 4, got " + bits);
-        if (rows <= 0 || cols <= 0 || rows % 16 != 0 || cols % 64 != 0 || rows >= 65536 || cols >= 65536)
+        if (!supports(rows, cols))
             throw new IllegalArgumentException("the CUDA kernels need 0 < rows < 65536 with rows % 16 == 0 and "
                     + "0 < cols < 65536 with cols % 64 == 0, got " + rows + "x" + cols);
     }
