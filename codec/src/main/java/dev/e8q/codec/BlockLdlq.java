@@ -56,6 +56,15 @@ final class BlockLdlq {
      * refinement passes after LDLQ (ignored without a Hessian).
      */
     static Result run(float[] x, int rows, int n, BlockCodebook cb, Operands ops, int passes, ProgressListener pl) {
+        return run(x, rows, n, cb, ops, passes, false, pl);
+    }
+
+    /**
+     * monotone: accept a refinement move only when it lowers the proxy loss (see {@link #refine}); false is
+     * SPEC §5 as written, where every changed rounding is taken.
+     */
+    static Result run(float[] x, int rows, int n, BlockCodebook cb, Operands ops, int passes, boolean monotone,
+                      ProgressListener pl) {
         if (ops != null && ops.n() != n) throw new IllegalArgumentException("Hessian is " + ops.n() + " wide, W is " + n);
         int nb = n / 8;
         long[] codes = new long[rows * nb];
@@ -66,7 +75,7 @@ final class BlockLdlq {
             for (int t0 = r0; t0 < r1; t0 += TILE) {
                 int t1 = Math.min(r1, t0 + TILE);
                 float[] eta = ldlq(x, n, t0, t1, cb, ops, codes, xhat);
-                if (ops != null && passes > 0) refine(n, t0, t1, cb, ops, passes, eta, codes, xhat);
+                if (ops != null && passes > 0) refine(n, t0, t1, cb, ops, passes, monotone, eta, codes, xhat);
                 pl.update(task, done.addAndGet(t1 - t0), rows);
             }
         });
@@ -102,6 +111,22 @@ final class BlockLdlq {
     }
 
     /**
+     * Change of the row's loss ΔHrΔᵀ when block k moves from ŵ_k to q, d = q − ŵ_k: Δ becomes Δ − d, so the
+     * loss changes by d·Hkk·dᵀ − 2·d·P_k.
+     */
+    private static double lossChange(float[] q, float[] xhat, int xo, float[] p, int po, float[] hr, int b, int n) {
+        double s = 0;
+        for (int j = 0; j < 8; j++) {
+            double dj = q[j] - xhat[xo + j];
+            if (dj == 0) continue;
+            double hd = 0;
+            for (int l = 0; l < 8; l++) hd += hr[(b + j) * n + b + l] * (double) (q[l] - xhat[xo + l]);
+            s += dj * (hd - 2 * p[po + j]);
+        }
+        return s;
+    }
+
+    /**
      * P = ΔHr = ΔLDLᵀ = ηDLᵀ: block k of ηD feeds columns c ≥ 8k through row block k of Lᵀ. Triangular, so
      * half the work of the dense product ΔHr.
      */
@@ -127,8 +152,12 @@ final class BlockLdlq {
      * alone, rounded. P = ΔHr is kept up to date incrementally (8 axpys per changed block), and a block is
      * re-evaluated only when some block of its row changed since its last evaluation: otherwise its target,
      * hence its code, would be the same. This gives exactly the result of running every pass in full.
+     *
+     * <p>Rounding the target to the Euclidean-nearest code can raise the proxy loss (the loss weighs the error
+     * by Hkk, not by I); with monotone set, a move is only taken when it lowers the loss, which makes the
+     * passes a descent method: the result is never worse than plain LDLQ.
      */
-    private static void refine(int n, int t0, int t1, BlockCodebook cb, Operands ops, int passes, float[] eta,
+    private static void refine(int n, int t0, int t1, BlockCodebook cb, Operands ops, int passes, boolean monotone, float[] eta,
                                long[] codes, float[] xhat) {
         int nb = n / 8, tRows = t1 - t0;
         float[] hr = ops.hr(), inv = ops.hkkInv();
@@ -150,7 +179,7 @@ final class BlockLdlq {
                         tgt[j] = s;
                     }
                     long code = cb.quantize(tgt, 0, q, 0);
-                    if (code != codes[r * nb + k]) {
+                    if (code != codes[r * nb + k] && (!monotone || lossChange(q, xhat, xo, p, po, hr, b, n) < 0)) {
                         codes[r * nb + k] = code;
                         for (int j = 0; j < 8; j++) {
                             float d = q[j] - xhat[xo + j];

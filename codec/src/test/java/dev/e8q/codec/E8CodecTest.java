@@ -104,6 +104,19 @@ class E8CodecTest {
     }
 
     @Test
+    void monotoneRefinementNeverEndsAboveLdlq() {
+        int rows = 16, cols = 128;
+        DMatrixRMaj h = ar1(cols, 0.9);
+        qt().withExamples(6).forAll(integers().between(2, 4), booleans().all(), longs().all()).checkAssert((bits, noE8, seed) -> {
+            float[] w = gaussian(rows * cols, seed);
+            E8Encoder e = E8Codec.encoder().bits(bits).noE8(noE8).seed(seed).hessian(h);
+            double ldlq = e.refinePasses(0).encodeWithReport(w, rows, cols).proxyLoss();
+            double refined = e.encodeWithReport(w, rows, cols).proxyLoss();
+            assertTrue(refined <= ldlq * (1 + 1e-5), bits + " bits, noE8=" + noE8 + ": refined " + refined + " > LDLQ " + ldlq);
+        });
+    }
+
+    @Test
     void identityHessianGivesPlainRounding() {
         int rows = 16, cols = 64;
         float[] w = gaussian(rows * cols, 5);

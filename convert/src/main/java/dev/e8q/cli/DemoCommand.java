@@ -60,6 +60,7 @@ public final class DemoCommand implements Callable<Integer> {
         double[] hReg = ProxyLoss.regularizedHessian(h, E8Encoder.DEFAULT_DAMPING);
         List<Row> table = new ArrayList<>();
         long start = System.nanoTime();
+        warmUp();
         for (int[] shape : shapes) {
             for (boolean heavy : new boolean[] {false, true}) {
                 int rows = shape[0], cols = shape[1];
@@ -84,6 +85,21 @@ public final class DemoCommand implements Callable<Integer> {
             Files.move(tmp, markdown, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         return 0;
+    }
+
+    /** Compiles the hot paths first, so the first table rows' weights/s are not JIT warm-up. */
+    private void warmUp() {
+        status("warming up the JIT");
+        int n = 256;
+        float[] w = gaussian(n, n, 99);
+        DMatrixRMaj h = syntheticHessian(n, 99);
+        for (int b : bits) {
+            E8Codec.encoder().bits(b).encode(w, n, n);
+            E8Codec.encoder().bits(b).hessian(h).encodeWithReport(w, n, n);
+            E8Codec.encoder().bits(b).hessian(h).noE8(true).encode(w, n, n);
+            RtnQuantizer.perGroup(RtnQuantizer.Scheme.ASYMMETRIC, b, group).quantize(w, n, n);
+            RtnQuantizer.perChannel(RtnQuantizer.Scheme.SYMMETRIC, b).quantize(w, n, n);
+        }
     }
 
     private Row e8(String name, String method, float[] w, int rows, int cols, int b, DMatrixRMaj h, boolean noE8, double[] hReg) {
