@@ -6,31 +6,40 @@ import dev.e8q.llama.model.DecoderBlock;
 import dev.e8q.llama.model.DenseLinear;
 import dev.e8q.llama.model.LinearKind;
 import dev.e8q.llama.model.LlamaModel;
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
  * The hook for the command line ({@code --device cuda}): moves a loaded model's linears to the GPU without the
- * CLI knowing any CUDA class. Quantized linears become {@link CudaE8Linear}; optionally, dense ones (without
- * bias) become {@link CudaFp16Linear}. Embedding, norms, attention and sampling stay on the CPU.
+ * CLI knowing any CUDA class. Quantized linears become {@link CudaE8Linear}s (pieces of a fused QuIP# matrix share
+ * one, see {@link CudaFusedSlice}); optionally, dense ones without bias become {@link CudaFp16Linear}s. Embedding,
+ * norms, attention and sampling stay on the CPU.
  *
  * <pre>{@code
- * try (CudaLinears.Placement p = CudaLinears.moveToGpu(model, true)) {
- *     System.err.println(p);          // "30 quantized and 1 dense linears on CUDA device 0 (...)"
+ * try (CudaLinears.Placement p = CudaLinears.moveToGpu(model,
+ *         l -> l instanceof QuantizedLinear q ? new CudaLinears.Quantized(q.matrix(), q.rowOffset(), q.scale()) : null,
+ *         true)) {
+ *     System.err.println(p);          // "21 quantized and 1 dense linears on CUDA device 0 (...)"
  *     ... generate / evaluate with model ...
  * }
  * }</pre>
- *
- * A quantized linear is recognized by a public no-argument method returning {@link E8Matrix} (whatever its name,
- * so this module needs no compile-time knowledge of the quantized-model loader) whose shape equals the linear's;
- * a slice of a fused matrix (whose E8Matrix is larger than the linear) stays on the CPU, and so does a matrix the
- * kernels cannot take (65536 or more padded rows or columns).
  */
 public final class CudaLinears {
     private CudaLinears() {}
+
+    /**
+     * What the GPU needs to know of a quantized {@link Linear}: its {@link E8Matrix} (for a piece of a fused
+     * matrix, the whole fused matrix), the first row of the piece and the piece's fuse scale (0 and 1 unfused).
+     * The piece's row count is the linear's {@code outFeatures()}.
+     */
+    public record Quantized(E8Matrix matrix, int rowOffset, float scale) {
+        public static Quantized of(E8Matrix m) {
+            return new Quantized(m, 0, 1f);
+        }
+    }
 
     /** Null when a CUDA GPU can be used, else a one-line reason (for "--device cuda" error messages). */
     public static String unavailableReason() {
@@ -39,19 +48,16 @@ public final class CudaLinears {
 
     /** What {@link #moveToGpu} did; closing it frees the device memory and the context. */
     public static final class Placement implements AutoCloseable {
-        private final CudaContext ctx;
+        private final Device dev;
         private final List<AutoCloseable> layers = new ArrayList<>();
-        private int quantized, dense;
+        private final Map<E8Matrix, CudaFusedSlice.Product> fused = new IdentityHashMap<>();
+        private int quantized, dense, cpu;
 
-        Placement(CudaContext ctx) {
-            this.ctx = ctx;
+        Placement(Device dev) {
+            this.dev = dev;
         }
 
-        public CudaContext context() {
-            return ctx;
-        }
-
-        /** Linears now running the E8P kernels. */
+        /** Linears now running the E8P kernels (each piece of a fused matrix counted). */
         public int quantized() {
             return quantized;
         }
@@ -61,9 +67,14 @@ public final class CudaLinears {
             return dense;
         }
 
+        /** Linears left on the CPU. */
+        public int onCpu() {
+            return cpu;
+        }
+
         @Override
         public String toString() {
-            return quantized + " quantized and " + dense + " dense linears on " + ctx;
+            return quantized + " quantized and " + dense + " dense linears on " + dev + ", " + cpu + " on the CPU";
         }
 
         @Override
@@ -72,27 +83,40 @@ public final class CudaLinears {
                 try {
                     l.close();
                 } catch (Exception ignored) {
-                    // freeing device memory of a layer failed; the context release below frees the rest
+                    // freeing one layer failed; releasing the context below frees the rest
                 }
             }
             layers.clear();
-            ctx.close();
+            fused.clear();
+            if (dev instanceof AutoCloseable c) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException("closing " + dev + " failed", e);
+                }
+            }
         }
     }
 
     /**
-     * Replaces, in every decoder block (and lm_head when {@code denseToo}), each linear for which
-     * {@code quantized} returns an {@link E8Matrix} with a {@link CudaE8Linear}, and each bias-free
-     * {@link DenseLinear} with a {@link CudaFp16Linear} when {@code denseToo}. Opens the default device
-     * ({@link CudaContext#open()}).
+     * Replaces, in every decoder block (and lm_head when {@code denseToo}), each linear for which {@code quantized}
+     * returns a description with a GPU one, and each bias-free {@link DenseLinear} with a {@link CudaFp16Linear}
+     * when {@code denseToo}. Layers the kernels cannot take (65536 or more padded rows or columns) stay on the CPU.
+     * Opens the default device ({@link CudaContext#open()}).
      *
-     * @param quantized returns the codec matrix behind a quantized {@link Linear}, or null for any other linear
-     * @throws CudaUnavailableException no usable GPU, or too little device memory (the model is left unchanged
-     *                                  only if the failure happens before the first layer moved)
+     * @param quantized describes a quantized {@link Linear}, or returns null for any other
+     * @throws CudaUnavailableException no usable GPU (the model is unchanged), or too little device memory (layers
+     *                                  moved before the failure are freed, and the model may hold closed ones: reload it)
      */
-    public static Placement moveToGpu(LlamaModel model, Function<Linear, E8Matrix> quantized, boolean denseToo) {
-        CudaContext ctx = CudaContext.open();
-        Placement p = new Placement(ctx);
+    public static Placement moveToGpu(LlamaModel model, Function<Linear, Quantized> quantized, boolean denseToo) {
+        return moveTo(CudaContext.open(), model, quantized, denseToo);
+    }
+
+    /** {@link #moveToGpu} onto any {@link Device} (the tests use array-backed ones; dense layers need the GPU). */
+    static Placement moveTo(Device dev, LlamaModel model, Function<Linear, Quantized> quantized, boolean denseToo) {
+        if (denseToo && !(dev instanceof CudaContext))
+            throw new IllegalArgumentException("dense layers need cuBLAS, i.e. a CudaContext");
+        Placement p = new Placement(dev);
         try {
             for (DecoderBlock b : model.blocks()) {
                 for (LinearKind k : LinearKind.values()) {
@@ -111,52 +135,34 @@ public final class CudaLinears {
         return p;
     }
 
-    /** {@link #moveToGpu(LlamaModel, Function, boolean)} with {@link #e8MatrixOf} as the recognizer. */
-    public static Placement moveToGpu(LlamaModel model, boolean denseToo) {
-        return moveToGpu(model, CudaLinears::e8MatrixOf, denseToo);
-    }
-
-    private static final ClassValue<Method> ACCESSOR = new ClassValue<>() {
-        @Override
-        protected Method computeValue(Class<?> type) {
-            for (Method m : type.getMethods())
-                if (m.getParameterCount() == 0 && m.getReturnType() == E8Matrix.class && !Modifier.isStatic(m.getModifiers()))
-                    return m;
-            return null;
-        }
-    };
-
-    /**
-     * The {@link E8Matrix} behind a quantized linear, found through its public no-argument accessor, or null when
-     * the linear has none or the matrix's logical shape differs from the linear's.
-     */
-    public static E8Matrix e8MatrixOf(Linear l) {
-        Method m = ACCESSOR.get(l.getClass());
-        if (m == null) return null;
-        try {
-            m.trySetAccessible(); // the accessor may live in a non-public class
-            E8Matrix e = (E8Matrix) m.invoke(l);
-            return e != null && e.rows() == l.outFeatures() && e.cols() == l.inFeatures() ? e : null;
-        } catch (ReflectiveOperationException e) {
-            return null; // e.g. a public method of a non-public class: treat as not quantized
-        }
-    }
-
-    private static Linear toGpu(Placement p, Linear l, Function<Linear, E8Matrix> quantized, boolean denseToo) {
-        E8Matrix m = quantized.apply(l);
-        if (m != null && m.isE8() && m.rows() == l.outFeatures() && m.cols() == l.inFeatures()
-                && QidxsLayout.supports(m.paddedRows(), m.paddedCols())) {
-            CudaE8Linear g = CudaE8Linear.of(p.ctx, m);
-            p.layers.add(g);
+    private static Linear toGpu(Placement p, Linear l, Function<Linear, Quantized> quantized, boolean denseToo) {
+        Quantized q = quantized.apply(l);
+        if (q != null) {
+            E8Matrix m = q.matrix();
+            if (!m.isE8() || !QidxsLayout.supports(m.paddedRows(), m.paddedCols()) || m.cols() != l.inFeatures()) {
+                p.cpu++;
+                return null;
+            }
             p.quantized++;
-            return g;
+            if (q.rowOffset() == 0 && l.outFeatures() == m.rows() && q.scale() == 1f) {
+                CudaE8Linear g = new CudaE8Linear(p.dev, QuantizedWeights.of(m));
+                p.layers.add(g);
+                return g;
+            }
+            CudaFusedSlice.Product prod = p.fused.computeIfAbsent(m, mm -> {
+                CudaE8Linear g = new CudaE8Linear(p.dev, QuantizedWeights.of(mm));
+                p.layers.add(g);
+                return new CudaFusedSlice.Product(g);
+            });
+            return new CudaFusedSlice(prod, q.rowOffset(), l.outFeatures(), q.scale());
         }
         if (denseToo && l instanceof DenseLinear d && d.bias() == null) {
-            CudaFp16Linear g = CudaFp16Linear.of(p.ctx, d.weights(), d.outFeatures(), d.inFeatures());
+            CudaFp16Linear g = CudaFp16Linear.of((CudaContext) p.dev, d.weights(), d.outFeatures(), d.inFeatures());
             p.layers.add(g);
             p.dense++;
             return g;
         }
+        p.cpu++;
         return null;
     }
 }

@@ -125,29 +125,52 @@ class CudaGpuTest {
     }
 
     /**
-     * stories260K with every decoder linear at 4 bits, moved to the GPU through the CLI hook
-     * ({@link CudaLinears#moveToGpu}): greedy text on the GPU equals the CPU's.
+     * stories260K with every decoder linear at 4 bits, q/k/v and gate/up as fused QuIP# matrices with fuse scales,
+     * moved to the GPU through the CLI hook ({@link CudaLinears#moveToGpu}): greedy text on the GPU equals the CPU's.
      */
     @Test
     void stories260KGreedyTextEqualsCpu() throws Exception {
         Gpu.context();
         LlamaModel cpu = load(), gpu = load();
         for (int l = 0; l < cpu.blocks().size(); l++) {
-            DecoderBlock cb = cpu.block(l), gb = gpu.block(l);
-            for (LinearKind k : LinearKind.values()) {
-                DenseLinear d = (DenseLinear) cb.linear(k);
-                E8Matrix q = E8Codec.encode(d.weights(), d.outFeatures(), d.inFeatures(), 4);
-                cb.setLinear(k, new CudaLinearsTest.FakeQuantized(q));
-                gb.setLinear(k, new CudaLinearsTest.FakeQuantized(q));
-            }
+            quantizeBlock(cpu.block(l), gpu.block(l));
         }
-        try (CudaLinears.Placement p = CudaLinears.moveToGpu(gpu, false)) {
+        try (CudaLinears.Placement p = CudaLinears.moveToGpu(gpu, CudaLinearsTest.FakeQuantized::describe, false)) {
             assertEquals(5 * 7, p.quantized(), p.toString());
-            assertTrue(gpu.block(0).linear(LinearKind.Q) instanceof CudaE8Linear);
+            assertTrue(gpu.block(0).linear(LinearKind.O) instanceof CudaE8Linear);
+            assertTrue(gpu.block(0).linear(LinearKind.Q) instanceof CudaFusedSlice);
             int[] a = new Generator(cpu).generate(new int[] {1}, 60, Sampler.greedy(), null).generated();
             int[] b = new Generator(gpu).generate(new int[] {1}, 60, Sampler.greedy(), null).generated();
             assertTrue(a.length > 20, "the quantized model should produce text, got " + a.length + " tokens");
             assertArrayEquals(a, b, "greedy ids, CPU vs GPU");
+        }
+    }
+
+    /** Quantizes a block: [q; k; v] and [up; gate] fused (fuse scales 1, 0.5, 2 / 1, 0.75), o and down alone. */
+    static void quantizeBlock(DecoderBlock cb, DecoderBlock gb) {
+        LinearKind[][] groups = {{LinearKind.Q, LinearKind.K, LinearKind.V}, {LinearKind.UP, LinearKind.GATE},
+                {LinearKind.O}, {LinearKind.DOWN}};
+        float[][] scales = {{1f, 0.5f, 2f}, {1f, 0.75f}, {1f}, {1f}};
+        for (int g = 0; g < groups.length; g++) {
+            int in = cb.linear(groups[g][0]).inFeatures(), rows = 0;
+            for (LinearKind k : groups[g]) rows += cb.linear(k).outFeatures();
+            float[] w = new float[rows * in];
+            int o = 0;
+            for (int i = 0; i < groups[g].length; i++) {
+                DenseLinear d = (DenseLinear) cb.linear(groups[g][i]);
+                float[] part = d.weights();
+                for (int j = 0; j < part.length; j++) w[o * in + j] = part[j] / scales[g][i];
+                o += d.outFeatures();
+            }
+            E8Matrix q = E8Codec.encode(w, rows, in, 4);
+            o = 0;
+            for (int i = 0; i < groups[g].length; i++) {
+                LinearKind k = groups[g][i];
+                int r = cb.linear(k).outFeatures();
+                cb.setLinear(k, new CudaLinearsTest.FakeQuantized(q, o, r, scales[g][i]));
+                gb.setLinear(k, new CudaLinearsTest.FakeQuantized(q, o, r, scales[g][i]));
+                o += r;
+            }
         }
     }
 
@@ -156,7 +179,7 @@ class CudaGpuTest {
     void stories260KOnFp16CublasStartsLikeTheReference() throws Exception {
         Gpu.context();
         LlamaModel gpu = load();
-        try (CudaLinears.Placement p = CudaLinears.moveToGpu(gpu, true)) {
+        try (CudaLinears.Placement p = CudaLinears.moveToGpu(gpu, l -> null, true)) {
             assertEquals(5 * 7 + 1, p.dense(), p.toString());
             int[] b = new Generator(gpu).generate(new int[] {1}, 12, Sampler.greedy(), null).generated();
             // "Once upon a time, there was a little girl" (shared/data/README.md)
