@@ -156,7 +156,16 @@ public final class E8Encoder {
         for (float v : w) sumSq += (double) v * v;
         double s = Math.sqrt(sumSq / w.length);
         // An all-zero W has no scale; SV = 0 then decodes it exactly.
-        float[] wr = Rotation.rotate(w, rows, cols, su, svSign, s == 0 ? 1f : (float) (1 / s));
+        float inv0 = s == 0 ? 1f : (float) (1 / s);
+        float[] src = w;
+        if (Float.isInfinite(inv0)) {
+            // RMS below ~3e-39 (subnormal weights): 1/s overflows a float and w·(1/s) would be ∞ or NaN.
+            // Normalize in double instead; the tiny scale then lives in SV as usual.
+            src = new float[w.length];
+            for (int i = 0; i < w.length; i++) src[i] = (float) (w[i] / s);
+            inv0 = 1f;
+        }
+        float[] wr = Rotation.rotate(src, rows, cols, su, svSign, inv0);
         double rotSq = 0;
         for (float v : wr) rotSq += (double) v * v;
         double wscale = Math.sqrt(rotSq / wr.length) / r;
