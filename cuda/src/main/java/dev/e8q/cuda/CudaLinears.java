@@ -41,6 +41,26 @@ public final class CudaLinears {
         }
     }
 
+    /**
+     * The command line's {@code --device} option: "cpu" does nothing and returns null; "cuda" runs
+     * {@link #moveToGpu moveToGpu(model, quantized, true)}, prints the placement as one line to stderr and returns
+     * it (the caller may close it, or let the process end).
+     *
+     * @throws IllegalArgumentException for any other device name
+     * @throws CudaUnavailableException  when the GPU cannot be used, with a one-line reason
+     */
+    public static Placement onDevice(String device, LlamaModel model, Function<Linear, Quantized> quantized) {
+        return switch (device == null ? "cpu" : device.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "cpu" -> null;
+            case "cuda", "gpu" -> {
+                Placement p = moveToGpu(model, quantized, true);
+                System.err.println("e8q: " + p);
+                yield p;
+            }
+            default -> throw new IllegalArgumentException("--device must be cpu or cuda, got '" + device + "'");
+        };
+    }
+
     /** Null when a CUDA GPU can be used, else a one-line reason (for "--device cuda" error messages). */
     public static String unavailableReason() {
         return CudaContext.unavailableReason();

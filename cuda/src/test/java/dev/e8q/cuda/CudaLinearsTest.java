@@ -107,6 +107,18 @@ class CudaLinearsTest {
     }
 
     @Test
+    void deviceOptionCpuDoesNothingAndOtherNamesAreRejected() throws Exception {
+        LlamaModel model = CudaGpuTest.load();
+        Linear q = model.block(0).linear(LinearKind.Q);
+        assertEquals(null, CudaLinears.onDevice("cpu", model, FakeQuantized::describe));
+        assertEquals(null, CudaLinears.onDevice(null, model, FakeQuantized::describe));
+        assertSame(q, model.block(0).linear(LinearKind.Q));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CudaLinears.onDevice("tpu", model, FakeQuantized::describe));
+        assertTrue(e.getMessage().contains("cpu or cuda"), e.getMessage());
+    }
+
+    @Test
     void withoutGpuMoveToGpuFailsClearlyAndLeavesTheModelAlone() throws Exception {
         assumeFalse(CudaAvailabilityTest.nvidiaDriverPresent(), "skipped: this machine has an NVIDIA driver");
         LlamaModel model = CudaGpuTest.load();
@@ -116,6 +128,7 @@ class CudaLinearsTest {
         CudaUnavailableException e = assertThrows(CudaUnavailableException.class,
                 () -> CudaLinears.moveToGpu(model, FakeQuantized::describe, true));
         assertEquals(e.getMessage(), CudaLinears.unavailableReason());
+        assertThrows(CudaUnavailableException.class, () -> CudaLinears.onDevice("cuda", model, FakeQuantized::describe));
         int i = 0;
         for (var b : model.blocks()) for (LinearKind k : LinearKind.values()) assertSame(before.get(i++), b.linear(k));
         assertSame(head, model.lmHead());
