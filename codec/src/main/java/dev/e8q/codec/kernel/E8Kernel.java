@@ -26,7 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <li>per coordinate k: {@code 4·|A[absIdx][k]|} by a 256-entry byte-table lookup (two {@code vpermi2b}
  * and a blend; the table for k = 7 carries the odd-pattern sign flip), negated where bit σ(k) of s is set,
  * plus the shift ±1 (in units of ¼);</li>
- * <li>the 64 resulting int8 weights are widened to floats and accumulated with one FMA per 16 weights
+ * <li>the 64 resulting int8 weights (all 8 coordinates of a block are stored first, then reloaded: a store
+ * immediately followed by its reload costs ~25 % more on Zen 4) are widened to floats and accumulated with
+ * one FMA per 16 weights
  * against the broadcast u[8b + k].</li>
  * </ol>
  * All integer steps are exact; the float sums differ from decode-then-multiply only by rounding order.
@@ -169,7 +171,7 @@ public final class E8Kernel {
         if (WIDE) {
             Parallel.forRange(groups, 1, (g0, g1) -> {
                 float[] acc = new float[GROUP];
-                byte[] scratch = new byte[GROUP];
+                byte[] scratch = new byte[8 * GROUP];
                 for (int g = g0; g < g1; g++) {
                     groupE8P(abs[0], sgn[0], g, nb, u, uOff, acc, scratch, stageScale[0], false);
                     if (bits == 4) groupE8P(abs[1], sgn[1], g, nb, u, uOff, acc, scratch, stageScale[1], true);
@@ -204,7 +206,7 @@ public final class E8Kernel {
         Parallel.forRange(groups, 1, (g0, g1) -> {
             float[] w = new float[TILE * 8 * GROUP];
             float[] acc = new float[batch * GROUP];
-            byte[] scratch = new byte[GROUP];
+            byte[] scratch = new byte[8 * GROUP];
             for (int g = g0; g < g1; g++) {
                 java.util.Arrays.fill(acc, 0f);
                 for (int b0 = 0; b0 < nb; b0 += TILE) {
@@ -243,18 +245,24 @@ public final class E8Kernel {
             ByteVector par = sb.lanewise(VectorOperators.BIT_COUNT).and((byte) 1);
             ByteVector s = sb.lanewise(VectorOperators.XOR, par);
             ByteVector sh = one.sub(par.add(par));
-            int ub = uOff + b * 8;
+            // phase 1: the 8 coordinates' int8 weights of the 64 rows into scratch (stores retire before the
+            // loads of phase 2 need them; a store-then-reload per coordinate costs ~25 % more on Zen 4)
             for (int k = 0; k < 8; k++) {
                 int tb = k * 256;
                 ByteVector t = a.selectFrom(ByteVector.fromArray(B64, TAB_E8P, tb), ByteVector.fromArray(B64, TAB_E8P, tb + 64))
                         .blend(a.selectFrom(ByteVector.fromArray(B64, TAB_E8P, tb + 128), ByteVector.fromArray(B64, TAB_E8P, tb + 192)), hi);
                 VectorMask<Byte> neg = s.and(ByteVector.fromArray(B64, SIGN_BITS, k * 64)).compare(VectorOperators.NE, (byte) 0);
-                t.lanewise(VectorOperators.NEG, neg).add(sh).intoArray(scratch, 0);
+                t.lanewise(VectorOperators.NEG, neg).add(sh).intoArray(scratch, k * GROUP);
+            }
+            // phase 2: widen to float, one FMA per 16 weights against the broadcast u[8b + k]
+            int ub = uOff + b * 8;
+            for (int k = 0; k < 8; k++) {
                 FloatVector uk = FloatVector.broadcast(F16, u[ub + k]);
-                a0 = widen(scratch, 0).fma(uk, a0);
-                a1 = widen(scratch, 16).fma(uk, a1);
-                a2 = widen(scratch, 32).fma(uk, a2);
-                a3 = widen(scratch, 48).fma(uk, a3);
+                int o = k * GROUP;
+                a0 = widen(scratch, o).fma(uk, a0);
+                a1 = widen(scratch, o + 16).fma(uk, a1);
+                a2 = widen(scratch, o + 32).fma(uk, a2);
+                a3 = widen(scratch, o + 48).fma(uk, a3);
             }
         }
         finish(acc, a0, a1, a2, a3, scale, add);
@@ -266,17 +274,20 @@ public final class E8Kernel {
         for (int b = 0; b < nb; b++) {
             ByteVector a = ByteVector.fromArray(B64, ab, base + b * GROUP);
             VectorMask<Byte> hi = a.lt((byte) 0);
-            int ub = uOff + b * 8;
             for (int k = 0; k < 8; k++) {
                 int tb = k * 256;
                 a.selectFrom(ByteVector.fromArray(B64, TAB_E81B, tb), ByteVector.fromArray(B64, TAB_E81B, tb + 64))
                         .blend(a.selectFrom(ByteVector.fromArray(B64, TAB_E81B, tb + 128), ByteVector.fromArray(B64, TAB_E81B, tb + 192)), hi)
-                        .intoArray(scratch, 0);
+                        .intoArray(scratch, k * GROUP);
+            }
+            int ub = uOff + b * 8;
+            for (int k = 0; k < 8; k++) {
                 FloatVector uk = FloatVector.broadcast(F16, u[ub + k]);
-                a0 = widen(scratch, 0).fma(uk, a0);
-                a1 = widen(scratch, 16).fma(uk, a1);
-                a2 = widen(scratch, 32).fma(uk, a2);
-                a3 = widen(scratch, 48).fma(uk, a3);
+                int o = k * GROUP;
+                a0 = widen(scratch, o).fma(uk, a0);
+                a1 = widen(scratch, o + 16).fma(uk, a1);
+                a2 = widen(scratch, o + 32).fma(uk, a2);
+                a3 = widen(scratch, o + 48).fma(uk, a3);
             }
         }
         finish(acc, a0, a1, a2, a3, scale, true);
@@ -313,9 +324,9 @@ public final class E8Kernel {
             ByteVector t = a.selectFrom(ByteVector.fromArray(B64, TAB_E8P, tb), ByteVector.fromArray(B64, TAB_E8P, tb + 64))
                     .blend(a.selectFrom(ByteVector.fromArray(B64, TAB_E8P, tb + 128), ByteVector.fromArray(B64, TAB_E8P, tb + 192)), hi);
             VectorMask<Byte> neg = s.and(ByteVector.fromArray(B64, SIGN_BITS, k * 64)).compare(VectorOperators.NE, (byte) 0);
-            t.lanewise(VectorOperators.NEG, neg).add(sh).intoArray(scratch, 0);
-            store(scratch, w, wOff + k * GROUP, scale, add);
+            t.lanewise(VectorOperators.NEG, neg).add(sh).intoArray(scratch, k * GROUP);
         }
+        for (int k = 0; k < 8; k++) store(scratch, k * GROUP, w, wOff + k * GROUP, scale, add);
     }
 
     private static void decodeE81B(byte[] ab, int off, float[] w, int wOff, byte[] scratch, float scale, boolean add) {
@@ -325,14 +336,14 @@ public final class E8Kernel {
             int tb = k * 256;
             a.selectFrom(ByteVector.fromArray(B64, TAB_E81B, tb), ByteVector.fromArray(B64, TAB_E81B, tb + 64))
                     .blend(a.selectFrom(ByteVector.fromArray(B64, TAB_E81B, tb + 128), ByteVector.fromArray(B64, TAB_E81B, tb + 192)), hi)
-                    .intoArray(scratch, 0);
-            store(scratch, w, wOff + k * GROUP, scale, add);
+                    .intoArray(scratch, k * GROUP);
         }
+        for (int k = 0; k < 8; k++) store(scratch, k * GROUP, w, wOff + k * GROUP, scale, add);
     }
 
-    private static void store(byte[] scratch, float[] w, int o, float scale, boolean add) {
+    private static void store(byte[] scratch, int so, float[] w, int o, float scale, boolean add) {
         for (int p = 0; p < 4; p++) {
-            FloatVector f = widen(scratch, p * 16);
+            FloatVector f = widen(scratch, so + p * 16);
             if (add) f.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, w, o + p * 16)).intoArray(w, o + p * 16);
             else f.mul(scale).intoArray(w, o + p * 16);
         }
