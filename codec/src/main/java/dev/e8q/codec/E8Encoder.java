@@ -180,6 +180,7 @@ public final class E8Encoder {
         double[] hReg = null;
         if (hNorm != null) {
             sigma = damping;
+            progress.update("factor Hessian", 0, 1);
             for (int attempt = 0; ; attempt++) {
                 double[] hp = HessianRegularizer.dampedPadded(hNorm, cols, n, sigma);
                 double[] hr = Rotation.rotateHessian(hp, su);
@@ -187,6 +188,7 @@ public final class E8Encoder {
                 if (f != null) {
                     ops = BlockLdlq.operands(hr, f);
                     hReg = HessianRegularizer.dampedPadded(hNorm, cols, cols, sigma);
+                    progress.update("factor Hessian", 1, 1);
                     break;
                 }
                 if (attempt == MAX_DAMPING_RETRIES)
