@@ -23,6 +23,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("generate", new GenerateCommand());
         cl.addSubcommand("eval", new EvalCommand());
         cl.addSubcommand("export-hf", new ExportHfCommand());
+        cl.addSubcommand("convert", new ConvertCommand());
         return cl;
     }
 

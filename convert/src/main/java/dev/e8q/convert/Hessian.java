@@ -1,0 +1,117 @@
+package dev.e8q.convert;
+
+import dev.e8q.codec.Parallel;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.ejml.data.DMatrixRMaj;
+
+/**
+ * Accumulates Σ x xᵀ (fp64) and the token count of one linear group's inputs, plus per-channel activation
+ * statistics. Deterministic: each entry of the sum is accumulated in the order the batches (and, inside a batch,
+ * the rows) arrive, whatever the thread count — threads split the rows of the matrix, never the sum over tokens.
+ */
+final class Hessian {
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    final int n;
+    private final double[] sum; // lower triangle used until finish()
+    private final boolean wantMatrix;
+    long count;
+    final double[] min, max, s1, s2, sAbs;
+
+    /** @param wantMatrix false: statistics only (resumed layers need no Hessian) */
+    Hessian(int n, boolean wantMatrix) {
+        this.n = n;
+        this.wantMatrix = wantMatrix;
+        this.sum = wantMatrix ? new double[n * n] : null;
+        min = new double[n];
+        max = new double[n];
+        s1 = new double[n];
+        s2 = new double[n];
+        sAbs = new double[n];
+        java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
+        java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+    }
+
+    /** Adds rows × n inputs (row-major). */
+    void add(float[] x, int rows, int cols) {
+        if (cols != n) throw new IllegalArgumentException("input has " + cols + " features, Hessian is " + n + "x" + n);
+        for (int t = 0; t < rows; t++) {
+            int o = t * n;
+            for (int j = 0; j < n; j++) {
+                double v = x[o + j];
+                if (v < min[j]) min[j] = v;
+                if (v > max[j]) max[j] = v;
+                s1[j] += v;
+                s2[j] += v * v;
+                sAbs[j] += Math.abs(v);
+            }
+        }
+        count += rows;
+        if (!wantMatrix) return;
+        double[] xd = new double[rows * n];
+        for (int i = 0; i < xd.length; i++) xd[i] = x[i];
+        // Row i of the lower triangle costs i+1; chunks of rows balance well enough at grain 8.
+        Parallel.forRange(n, 8, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                int ho = i * n, len = i + 1;
+                for (int t = 0; t < rows; t++) {
+                    double a = xd[t * n + i];
+                    if (a == 0) continue;
+                    axpy(a, xd, t * n, sum, ho, len);
+                }
+            }
+        });
+    }
+
+    private static void axpy(double a, double[] x, int xo, double[] y, int yo, int len) {
+        int j = 0;
+        int L = D.length();
+        if (len >= L) {
+            DoubleVector av = DoubleVector.broadcast(D, a);
+            for (; j + L <= len; j += L)
+                DoubleVector.fromArray(D, x, xo + j).fma(av, DoubleVector.fromArray(D, y, yo + j)).intoArray(y, yo + j);
+        }
+        for (; j < len; j++) y[yo + j] = Math.fma(a, x[xo + j], y[yo + j]);
+    }
+
+    /** E[x xᵀ] (the uncentered second moment QuIP# quantizes with), n × n. */
+    DMatrixRMaj secondMoment() {
+        if (!wantMatrix) throw new IllegalStateException("statistics-only accumulator has no Hessian");
+        if (count == 0) throw new IllegalStateException("no calibration tokens were seen");
+        DMatrixRMaj h = new DMatrixRMaj(n, n);
+        double inv = 1.0 / count;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) {
+                double v = sum[i * n + j] * inv;
+                h.data[i * n + j] = v;
+                h.data[j * n + i] = v;
+            }
+        return h;
+    }
+
+    /** Per-channel statistics as a JSON-ready map (min, max, mean, std, mean_abs). */
+    java.util.Map<String, Object> stats() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        double[] mean = new double[n], std = new double[n], mabs = new double[n];
+        for (int j = 0; j < n; j++) {
+            mean[j] = s1[j] / count;
+            std[j] = Math.sqrt(Math.max(0, s2[j] / count - mean[j] * mean[j]));
+            mabs[j] = sAbs[j] / count;
+        }
+        m.put("channels", n);
+        m.put("tokens", count);
+        m.put("min", round(min));
+        m.put("max", round(max));
+        m.put("mean", round(mean));
+        m.put("std", round(std));
+        m.put("mean_abs", round(mabs));
+        return m;
+    }
+
+    /** float precision is plenty for a report and halves the JSON. */
+    private static float[] round(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) f[i] = (float) a[i];
+        return f;
+    }
+}
