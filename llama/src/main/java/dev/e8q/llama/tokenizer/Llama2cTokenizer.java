@@ -21,6 +21,8 @@ import java.util.Map;
  */
 public final class Llama2cTokenizer implements Tokenizer {
     private static final int BOS = 1, EOS = 2;
+    /** Pieces up to this many bytes are in {@link #pairs}; Llama 2's longest is 27 (tok512's 7). */
+    private static final int PAIR_TABLE_MAX_LENGTH = 128;
 
     private final byte[][] pieces;
     private final float[] scores;
@@ -125,7 +127,11 @@ public final class Llama2cTokenizer implements Tokenizer {
 
     private long mergeOf(int left, int right) {
         Long m = pairs.get(((long) left << 32) | right);
-        return m == null ? BpeMerger.NONE : m;
+        if (m != null) return m;
+        if (keys[left].length() + keys[right].length() <= PAIR_TABLE_MAX_LENGTH) return BpeMerger.NONE;
+        // Longer than any piece in the pair table: look the concatenation up directly (llama2.c's str_lookup).
+        Integer id = index.get(keys[left] + keys[right]);
+        return id == null ? BpeMerger.NONE : BpeMerger.pack(scoreRank[id], id);
     }
 
     /**
@@ -138,6 +144,9 @@ public final class Llama2cTokenizer implements Tokenizer {
         for (int id = 0; id < pieces.length; id++) {
             if (index.get(keys[id]) != id) continue; // a duplicate piece: lookups resolve to the first id
             String k = keys[id];
+            // Splitting costs O(length²); longer pieces (none in real vocabularies, but a file may declare
+            // 64 KiB ones) are found by mergeOf's direct lookup instead.
+            if (k.length() > PAIR_TABLE_MAX_LENGTH) continue;
             for (int cut = 1; cut < k.length(); cut++) {
                 Integer l = index.get(k.substring(0, cut)), r = index.get(k.substring(cut));
                 if (l != null && r != null) m.putIfAbsent(((long) l << 32) | r, BpeMerger.pack(scoreRank[id], id));
