@@ -6,6 +6,7 @@ import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 
+import dev.e8q.codec.E8Matrix;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +26,9 @@ import jcuda.driver.CUevent;
  *   <li>{@code GB/s}, {@code % peak}: bytes the kernel must read (codes + input) and write, over the kernel time.</li>
  * </ul>
  * Weights are random codes (every 64-bit word is a valid code group), which cost exactly what trained ones cost.
+ * Before timing, every quantized layer's GPU output is compared with the codec's CPU product
+ * ({@link E8Matrix#multiply}) on one random vector ({@code check} column: max |Δ| / max |y|); the benchmark
+ * exits with status 1 if any exceeds {@value #TOLERANCE}.
  *
  * <p>Usage: {@code CudaBench [--shapes 4096x4096,11008x4096,16384x16384] [--bits 2,3,4] [--iters 200]
  * [--batch 1] [--peak-gbps G]}. Needs a CUDA GPU; without one it prints why and exits with status 2.
@@ -32,7 +36,10 @@ import jcuda.driver.CUevent;
 public final class CudaBench {
     private CudaBench() {}
 
-    record Row(String what, String shape, double kernelUs, double layerUs, double callUs, double bytes) {}
+    record Row(String what, String shape, double kernelUs, double layerUs, double callUs, double bytes, String check) {}
+
+    /** Largest relative error (max |Δ| / max |y|) a checked layer may have before the benchmark fails. */
+    static final double TOLERANCE = 1e-3;
 
     public static void main(String[] args) {
         List<int[]> shapes = new ArrayList<>(List.of(new int[] {4096, 4096}, new int[] {11008, 4096},
@@ -70,7 +77,10 @@ public final class CudaBench {
             }
         }
         try (CudaContext ctx = CudaContext.open()) {
-            run(ctx, shapes, bitsList, iters, batch, peakOverride);
+            if (!run(ctx, shapes, bitsList, iters, batch, peakOverride)) {
+                System.err.println("CudaBench: a GPU result differs from the CPU reference by more than " + TOLERANCE);
+                System.exit(1);
+            }
         } catch (CudaUnavailableException e) {
             System.err.println("CudaBench needs a CUDA GPU: " + e.getMessage());
             System.exit(2);
@@ -82,12 +92,14 @@ public final class CudaBench {
         return v;
     }
 
-    static void run(CudaContext ctx, List<int[]> shapes, int[] bitsList, int iters, int batch, double peakOverride) {
+    /** Prints the table; returns false when a correctness check failed. */
+    static boolean run(CudaContext ctx, List<int[]> shapes, int[] bitsList, int iters, int batch, double peakOverride) {
+        boolean allOk = true;
         double peak = peakOverride > 0 ? peakOverride : ctx.peakBandwidth();
         System.out.printf(Locale.ROOT, "%s; peak DRAM bandwidth %s; batch %d; %d iterations%n", ctx,
                 peak > 0 ? String.format(Locale.ROOT, "%.0f GB/s", peak / 1e9) : "unknown (pass --peak-gbps)", batch, iters);
-        System.out.println("| weights | shape | kernel µs | layer µs | call µs | GB/s | % peak |");
-        System.out.println("|---|---|---|---|---|---|---|");
+        System.out.println("| weights | shape | kernel µs | layer µs | call µs | GB/s | % peak | check |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
         SplittableRandom rnd = new SplittableRandom(42);
         for (int[] s : shapes) {
             int m = s[0], n = s[1];
@@ -97,7 +109,7 @@ public final class CudaBench {
                 double full = timeDevice(ctx, iters, () -> fp16.runOnDevice(batch));
                 double call = timeCall(iters, fp16, batch);
                 rows.add(new Row("FP16 cuBLAS", m + "x" + n, gemm, full, call,
-                        2.0 * m * n + batch * (2.0 * n + 4.0 * m)));
+                        2.0 * m * n + batch * (2.0 * n + 4.0 * m), "-"));
             }
             for (int bits : bitsList) {
                 QidxsLayout lay = new QidxsLayout(m, n, bits);
@@ -106,6 +118,9 @@ public final class CudaBench {
                 float[] su = signs(n, rnd), sv = signs(m, rnd);
                 QuantizedWeights w = new QuantizedWeights(m, n, lay, bits == 3 ? 2.04f : 3.45f, q, su, sv);
                 try (CudaE8Linear lin = new CudaE8Linear(ctx, w)) {
+                    double err = check(lin, w, rnd);
+                    boolean ok = err <= TOLERANCE;
+                    allOk &= ok;
                     Object in = lin.inputBuffer(batch);
                     CUdeviceptr out = ctx.alloc(4L * batch * m);
                     try {
@@ -113,7 +128,8 @@ public final class CudaBench {
                         double layer = timeDevice(ctx, iters, () -> lin.runOnDevice(batch));
                         double call = timeCall(iters, lin, batch);
                         rows.add(new Row("E8P " + bits + "-bit", m + "x" + n, kernel, layer, call,
-                                8.0 * q.length + batch * 4.0 * (n + m)));
+                                8.0 * q.length + batch * 4.0 * (n + m),
+                                String.format(Locale.ROOT, "%.1e%s", err, ok ? "" : " FAIL")));
                     } finally {
                         CudaContext.free(out);
                     }
@@ -121,11 +137,29 @@ public final class CudaBench {
             }
             for (Row r : rows) {
                 double gbs = r.bytes() / (r.kernelUs() * 1e-6) / 1e9;
-                System.out.printf(Locale.ROOT, "| %s | %s | %.1f | %.1f | %.1f | %.0f | %s |%n", r.what(), r.shape(),
+                System.out.printf(Locale.ROOT, "| %s | %s | %.1f | %.1f | %.1f | %.0f | %s | %s |%n", r.what(), r.shape(),
                         r.kernelUs(), r.layerUs(), r.callUs(), gbs,
-                        peak > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * gbs * 1e9 / peak) : "?");
+                        peak > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * gbs * 1e9 / peak) : "?", r.check());
             }
         }
+        return allOk;
+    }
+
+    /** max |GPU − CPU| / max |CPU| for one random input. */
+    static double check(CudaE8Linear lin, QuantizedWeights w, SplittableRandom rnd) {
+        QidxsLayout lay = w.layout();
+        E8Matrix cpu = E8Matrix.fromQidxs(w.outFeatures(), w.inFeatures(), lay.bits(), w.qidxs(), w.su(), w.sv(),
+                w.residScale());
+        float[] x = new float[w.inFeatures()], want = new float[w.outFeatures()], got = new float[w.outFeatures()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextDouble() * 2 - 1);
+        cpu.multiply(x, want);
+        lin.forward(x, 0, got, 0);
+        double maxAbs = 0, maxErr = 0;
+        for (int i = 0; i < want.length; i++) {
+            maxAbs = Math.max(maxAbs, Math.abs(want[i]));
+            maxErr = Math.max(maxErr, Math.abs(want[i] - got[i]));
+        }
+        return maxErr / Math.max(maxAbs, Float.MIN_NORMAL);
     }
 
     private static float[] signs(int n, SplittableRandom rnd) {

@@ -61,6 +61,24 @@ class CudaE8LinearHostTest {
                 QuantizedWeights.of(m)).forward(new float[63], 0, new float[16], 0));
     }
 
+    /** The benchmark's correctness check, on the replay: tiny error for a correct layer, large for a wrong one. */
+    @Test
+    void benchmarkCheckSeparatesRightFromWrong() {
+        Random rnd = new Random(35);
+        E8Matrix m = CudaGpuTest.randomMatrix(new int[] {64, 128, 64, 128}, 3, rnd);
+        QuantizedWeights w = QuantizedWeights.of(m);
+        try (CudaE8Linear g = new CudaE8Linear(new ArrayDevice(new KernelSim()), w)) {
+            assertTrue(CudaBench.check(g, w, new java.util.SplittableRandom(1)) < 1e-5);
+        }
+        float[] sv = w.sv().clone();
+        sv[3] = -sv[3]; // a layer whose output row 3 is wrong
+        QuantizedWeights wrong = new QuantizedWeights(w.outFeatures(), w.inFeatures(), w.layout(), w.residScale(),
+                w.qidxs(), w.su(), sv);
+        try (CudaE8Linear g = new CudaE8Linear(new ArrayDevice(new KernelSim()), wrong)) {
+            assertTrue(CudaBench.check(g, w, new java.util.SplittableRandom(1)) > CudaBench.TOLERANCE);
+        }
+    }
+
     /** The same host code on the CPU emulation of the CUDA source. */
     @Test
     void hostCodeOnTheEmulatedCudaSource() {
