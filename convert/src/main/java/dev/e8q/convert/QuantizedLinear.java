@@ -185,8 +185,29 @@ public final class QuantizedLinear implements Linear {
                     else for (int i = 0; i < rows; i++) y[yo + i] = rowScale[i] * (sv[i] * z[i]);
                 }
             };
-            if (batch == 1) body.run(0, 1);
-            else Parallel.forRange(batch, 1, body);
+            if (batch == 1) {
+                body.run(0, 1);
+                return y;
+            }
+            // batched: rotate all inputs, one batched Ŵr·U (the fused kernel decodes each code once for all
+            // columns), rotate all outputs back
+            float[] u = new float[batch * pn], z = new float[batch * pm];
+            Parallel.forRange(batch, 1, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    int xo = xOff + b * cols, uo = b * pn;
+                    for (int i = 0; i < cols; i++) u[uo + i] = su[i] * x[xo + i];
+                    Hadamard.transformTransposed(u, uo, pn);
+                }
+            });
+            m.multiplyRotatedBatch(u, 0, z, 0, batch);
+            Parallel.forRange(batch, 1, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    int zo = b * pm, yo = b * rows;
+                    Hadamard.transform(z, zo, pm);
+                    if (rowScale == null) for (int i = 0; i < rows; i++) y[yo + i] = sv[i] * z[zo + i];
+                    else for (int i = 0; i < rows; i++) y[yo + i] = rowScale[i] * (sv[i] * z[zo + i]);
+                }
+            });
             return y;
         }
     }
