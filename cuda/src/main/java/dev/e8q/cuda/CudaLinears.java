@@ -119,7 +119,7 @@ public final class CudaLinears {
     }
 
     /**
-     * Replaces, in every decoder block (and lm_head when {@code denseToo}), each linear for which {@code quantized}
+     * Replaces, in every decoder block and lm_head, each linear for which {@code quantized}
      * returns a description with a GPU one, and each bias-free {@link DenseLinear} with a {@link CudaFp16Linear}
      * when {@code denseToo}. Layers the kernels cannot take (65536 or more padded rows or columns) stay on the CPU.
      * Opens the default device ({@link CudaContext#open()}).
@@ -144,10 +144,8 @@ public final class CudaLinears {
                     if (g != null) b.setLinear(k, g);
                 }
             }
-            if (denseToo) {
-                Linear head = toGpu(p, model.lmHead(), quantized, true);
-                if (head != null) model.setLmHead(head);
-            }
+            Linear head = toGpu(p, model.lmHead(), quantized, denseToo);
+            if (head != null) model.setLmHead(head);
         } catch (RuntimeException e) {
             p.close();
             throw e;
