@@ -5,6 +5,7 @@ import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuMemsetD32;
 
 import dev.e8q.codec.E8Matrix;
 import java.util.ArrayList;
@@ -105,8 +106,9 @@ public final class CudaBench {
             int m = s[0], n = s[1];
             List<Row> rows = new ArrayList<>();
             try (CudaFp16Linear fp16 = CudaFp16Linear.constant(ctx, m, n, (short) 0x2C00)) { // 1/16
-                double gemm = timeDevice(ctx, iters, () -> fp16.gemm(batch));
-                double full = timeDevice(ctx, iters, () -> fp16.runOnDevice(batch));
+                Object[] buf = zeroedScratch(ctx, fp16.scratchFloats(batch));
+                double gemm = timeDevice(ctx, iters, () -> fp16.gemm(buf, batch));
+                double full = timeDevice(ctx, iters, () -> fp16.runOnDevice(buf, batch));
                 double call = timeCall(iters, fp16, batch);
                 rows.add(new Row("FP16 cuBLAS", m + "x" + n, gemm, full, call,
                         2.0 * m * n + batch * (2.0 * n + 4.0 * m), "-"));
@@ -121,11 +123,11 @@ public final class CudaBench {
                     double err = check(lin, w, rnd);
                     boolean ok = err <= TOLERANCE;
                     allOk &= ok;
-                    Object in = lin.inputBuffer(batch);
+                    Object[] buf = zeroedScratch(ctx, lin.scratchFloats(batch));
                     CUdeviceptr out = ctx.alloc(4L * batch * m);
                     try {
-                        double kernel = timeDevice(ctx, iters, () -> lin.matvec(in, out, batch));
-                        double layer = timeDevice(ctx, iters, () -> lin.runOnDevice(batch));
+                        double kernel = timeDevice(ctx, iters, () -> lin.matvec(buf[0], out, batch));
+                        double layer = timeDevice(ctx, iters, () -> lin.runOnDevice(buf, batch));
                         double call = timeCall(iters, lin, batch);
                         rows.add(new Row("E8P " + bits + "-bit", m + "x" + n, kernel, layer, call,
                                 8.0 * q.length + batch * 4.0 * (n + m),
@@ -160,6 +162,13 @@ public final class CudaBench {
             maxErr = Math.max(maxErr, Math.abs(want[i] - got[i]));
         }
         return maxErr / Math.max(maxAbs, Float.MIN_NORMAL);
+    }
+
+    /** The context's scratch buffers, zero-filled (the bench is single-threaded, so no lock is held). */
+    private static Object[] zeroedScratch(CudaContext ctx, long floats) {
+        Object[] buf = ctx.scratch(floats);
+        for (Object b : buf) cuMemsetD32((CUdeviceptr) b, 0, floats);
+        return buf;
     }
 
     private static float[] signs(int n, SplittableRandom rnd) {

@@ -67,6 +67,8 @@ public final class CudaContext implements Device, AutoCloseable {
     private final int computeCapability;
     private final long totalBytes;
     private CUdeviceptr packedAbs, e81bGrid;
+    private CUdeviceptr scratchA, scratchB;
+    private long scratchFloats;
     private boolean closed;
 
     private CudaContext(int ordinal) {
@@ -362,6 +364,23 @@ public final class CudaContext implements Device, AutoCloseable {
         free((CUdeviceptr) buffer);
     }
 
+    @Override
+    public synchronized Object[] scratch(long floats) {
+        if (floats > scratchFloats) {
+            long want = Math.max(floats, 2 * scratchFloats); // grow geometrically
+            bind();
+            free(scratchA);
+            free(scratchB);
+            scratchA = scratchB = null;
+            scratchFloats = 0;
+            requireMemory(2 * want * Sizeof.FLOAT, "activation buffers of " + want + " floats");
+            scratchA = allocFloats(want);
+            scratchB = allocFloats(want);
+            scratchFloats = want;
+        }
+        return new Object[] {scratchA, scratchB};
+    }
+
     /** The §1.4 packed-abs table on the device (uploaded once). */
     @Override
     public synchronized CUdeviceptr packedAbsTable() {
@@ -389,6 +408,8 @@ public final class CudaContext implements Device, AutoCloseable {
         bind();
         free(packedAbs);
         free(e81bGrid);
+        free(scratchA);
+        free(scratchB);
         baseMatrices.values().forEach(CudaContext::free);
         baseMatrices.clear();
         cuModuleUnload(module);

@@ -7,8 +7,9 @@ import dev.e8q.llama.Linear;
  * A quantized linear on the GPU: y = (SV ⊙ M_m Ŵr M_nᵀ (SU ⊙ x₀))[0, out) (SPEC §4.1), with Ŵr decoded inside
  * the matvec kernel from QuIP#'s Qidxs words, never materialized. The codes, SU and SV are uploaded once; a
  * call copies x to the device, runs the input Hadamard passes, the fused decode-multiply kernel and the output
- * passes, and copies y back. forwardBatch runs the batched kernel (8 vectors per decode). Thread-safe
- * (calls are serialized per layer); close() frees the device memory.
+ * passes, and copies y back. forwardBatch runs the batched kernel (8 vectors per decode). Activations live in
+ * the device's shared scratch buffers, so calls on one device are serialized (they share one stream anyway);
+ * thread-safe. close() frees the layer's device memory.
  */
 public final class CudaE8Linear implements Linear, AutoCloseable {
     /** Vectors per batched launch chunk; bounds the activation buffers. */
@@ -19,9 +20,7 @@ public final class CudaE8Linear implements Linear, AutoCloseable {
     private final QidxsLayout lay;
     private final Object dq, dsu, dsv;
     private final LayerLaunches launches;
-    private Object bufA, bufB;
-    private int bufBatch;
-    private float[] hostIn, hostOut;
+    private float[] hostIn = new float[0], hostOut = new float[0]; // padding staging, only for padded shapes
     private boolean closed;
 
     public CudaE8Linear(CudaContext ctx, QuantizedWeights w) {
@@ -35,14 +34,13 @@ public final class CudaE8Linear implements Linear, AutoCloseable {
         this.lay = w.layout();
         HadamardPlan inPlan = HadamardPlan.input(lay.cols()), outPlan = HadamardPlan.output(lay.rows());
         ctx.bind();
-        ctx.requireMemory(w.deviceBytes() + 8L * Math.max(lay.rows(), lay.cols()),
+        ctx.requireMemory(w.deviceBytes(),
                 "a " + w.outFeatures() + "x" + w.inFeatures() + " " + lay.bits() + "-bit linear");
         dq = ctx.upload(w.qidxs());
         dsu = ctx.upload(w.su());
         dsv = ctx.upload(w.sv());
         launches = new LayerLaunches(lay, inPlan, outPlan, w.residScale(), dq, ctx.packedAbsTable(), ctx.e81bTable(),
                 dsu, dsv, ctx.baseMatrix(inPlan.baseK()), ctx.baseMatrix(outPlan.baseK()));
-        ensureBuffers(1);
     }
 
     /** Uploads a codec matrix. */
@@ -80,35 +78,44 @@ public final class CudaE8Linear implements Linear, AutoCloseable {
         for (int b0 = 0; b0 < batch; b0 += MAX_BATCH) run(x, b0 * in, y, b0 * out, Math.min(MAX_BATCH, batch - b0));
     }
 
-    private synchronized void run(float[] x, int xOff, float[] y, int yOff, int batch) {
-        if (closed) throw new IllegalStateException("CudaE8Linear is closed");
+    private void run(float[] x, int xOff, float[] y, int yOff, int batch) {
         int in = w.inFeatures(), out = w.outFeatures(), m = lay.rows(), n = lay.cols();
         if (xOff < 0 || xOff + (long) batch * in > x.length || yOff < 0 || yOff + (long) batch * out > y.length)
             throw new IllegalArgumentException("x needs " + batch * in + " values from " + xOff + " (has " + x.length
                     + "), y " + batch * out + " from " + yOff + " (has " + y.length + ")");
-        dev.bind();
-        ensureBuffers(batch);
-        if (in == n) {
-            dev.copyToDevice(bufA, x, xOff, batch * n);
-        } else { // zero-pad each vector to n (the padding of hostIn stays zero)
-            for (int v = 0; v < batch; v++) System.arraycopy(x, xOff + v * in, hostIn, v * n, in);
-            dev.copyToDevice(bufA, hostIn, 0, batch * n);
-        }
-        Object yDev = runOnDevice(batch);
-        if (out == m) {
-            dev.copyToHost(y, yOff, yDev, batch * m);
-        } else {
-            dev.copyToHost(hostOut, 0, yDev, batch * m);
-            for (int v = 0; v < batch; v++) System.arraycopy(hostOut, v * m, y, yOff + v * out, out);
+        synchronized (dev) {
+            if (closed) throw new IllegalStateException("CudaE8Linear is closed");
+            dev.bind();
+            Object[] buf = dev.scratch(scratchFloats(batch));
+            if (in == n) {
+                dev.copyToDevice(buf[0], x, xOff, batch * n);
+            } else { // zero-pad each vector to n (the padding of hostIn stays zero)
+                if (hostIn.length < batch * n) hostIn = new float[batch * n];
+                for (int v = 0; v < batch; v++) System.arraycopy(x, xOff + v * in, hostIn, v * n, in);
+                dev.copyToDevice(buf[0], hostIn, 0, batch * n);
+            }
+            Object yDev = runOnDevice(buf, batch);
+            if (out == m) {
+                dev.copyToHost(y, yOff, yDev, batch * m);
+            } else {
+                if (hostOut.length < batch * m) hostOut = new float[batch * m];
+                dev.copyToHost(hostOut, 0, yDev, batch * m);
+                for (int v = 0; v < batch; v++) System.arraycopy(hostOut, v * m, y, yOff + v * out, out);
+            }
         }
     }
 
+    /** Floats per scratch buffer for {@code batch} vectors. */
+    long scratchFloats(int batch) {
+        return (long) batch * Math.max(lay.rows(), lay.cols());
+    }
+
     /**
-     * The device part of a call: input in bufA (batch × paddedCols), result buffer returned (batch × paddedRows).
-     * Asynchronous with respect to the host.
+     * The device part of a call: input in buf[0] (batch × paddedCols), result buffer returned (batch × paddedRows,
+     * buf[0] or buf[1]). Asynchronous with respect to the host; the caller holds the device's monitor.
      */
-    Object runOnDevice(int batch) {
-        return launches.run(dev, bufA, bufB, batch);
+    Object runOnDevice(Object[] buf, int batch) {
+        return launches.run(dev, buf[0], buf[1], batch);
     }
 
     /** Only the fused decode-multiply kernel: z = Ŵr u, both already on the device. */
@@ -116,33 +123,15 @@ public final class CudaE8Linear implements Linear, AutoCloseable {
         launches.matvec(dev, u, z, batch);
     }
 
-    /** Device buffers for {@code batch} vectors; the batched input buffer, for the benchmark. */
-    Object inputBuffer(int batch) {
-        ensureBuffers(batch);
-        return bufA;
-    }
-
-    private void ensureBuffers(int batch) {
-        if (batch <= bufBatch) return;
-        long floats = (long) batch * Math.max(lay.rows(), lay.cols());
-        if (bufA != null) {
-            dev.release(bufA);
-            dev.release(bufB);
-            bufA = bufB = null;
-        }
-        dev.requireMemory(8 * floats, "activation buffers of " + batch + " vectors");
-        bufA = dev.allocFloats(floats);
-        bufB = dev.allocFloats(floats);
-        bufBatch = batch;
-        hostIn = new float[batch * lay.cols()];
-        hostOut = new float[batch * lay.rows()];
-    }
-
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        dev.bind();
-        for (Object b : new Object[] {dq, dsu, dsv, bufA, bufB}) if (b != null) dev.release(b);
+    public void close() {
+        synchronized (dev) {
+            if (closed) return;
+            closed = true;
+            dev.bind();
+            dev.release(dq);
+            dev.release(dsu);
+            dev.release(dsv);
+        }
     }
 }

@@ -1,13 +1,11 @@
 package dev.e8q.cuda;
 
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemsetD16;
 
 import dev.e8q.llama.Linear;
 import jcuda.CudaException;
 import jcuda.Pointer;
-import jcuda.Sizeof;
 import jcuda.cudaDataType;
 import jcuda.driver.CUdeviceptr;
 import jcuda.jcublas.JCublas2;
@@ -18,7 +16,8 @@ import jcuda.jcublas.cublasOperation;
 
 /**
  * The FP16 baseline: W stored as fp16 on the device, y = W x through cuBLAS {@code cublasGemmEx} (fp16 inputs,
- * fp32 accumulate and output). x is converted to fp16 on the device by {@code e8q_f32_to_f16}. Used by
+ * fp32 accumulate and output). x is converted to fp16 on the device by {@code e8q_f32_to_f16}; activations use
+ * the context's shared scratch buffers, so calls on one device are serialized. Used by
  * {@link CudaBench} to put the quantized kernels beside what a dense fp16 model costs, and usable as a
  * {@link Linear} for unquantized layers (e.g. lm_head). Needs cuBLAS 12 ({@code libcublas.so.12}) besides the
  * driver.
@@ -30,8 +29,6 @@ public final class CudaFp16Linear implements Linear, AutoCloseable {
     private final int rows, cols;
     private final cublasHandle handle = new cublasHandle();
     private final CUdeviceptr dw;
-    private CUdeviceptr dx32, dx16, dy;
-    private int bufBatch;
     private boolean closed;
 
     private CudaFp16Linear(CudaContext ctx, int rows, int cols) {
@@ -52,7 +49,6 @@ public final class CudaFp16Linear implements Linear, AutoCloseable {
         long bytes = 2L * rows * cols;
         ctx.requireMemory(bytes, "a " + rows + "x" + cols + " fp16 matrix");
         dw = ctx.alloc(bytes);
-        ensureBuffers(1);
     }
 
     /** Uploads W (rows × cols, row-major float) as fp16. */
@@ -95,54 +91,56 @@ public final class CudaFp16Linear implements Linear, AutoCloseable {
 
     @Override
     public void forwardBatch(float[] x, float[] y, int batch) {
-        run(x, 0, y, 0, batch);
+        for (int b0 = 0; b0 < batch; b0 += CudaE8Linear.MAX_BATCH)
+            run(x, b0 * cols, y, b0 * rows, Math.min(CudaE8Linear.MAX_BATCH, batch - b0));
     }
 
-    private synchronized void run(float[] x, int xOff, float[] y, int yOff, int batch) {
-        if (closed) throw new IllegalStateException("CudaFp16Linear is closed");
-        ctx.bind();
-        ensureBuffers(batch);
-        cuMemcpyHtoD(dx32, Pointer.to(x).withByteOffset((long) xOff * Sizeof.FLOAT), (long) batch * cols * Sizeof.FLOAT);
-        runOnDevice(batch);
-        cuMemcpyDtoH(Pointer.to(y).withByteOffset((long) yOff * Sizeof.FLOAT), dy, (long) batch * rows * Sizeof.FLOAT);
+    private void run(float[] x, int xOff, float[] y, int yOff, int batch) {
+        if (xOff < 0 || xOff + (long) batch * cols > x.length || yOff < 0 || yOff + (long) batch * rows > y.length)
+            throw new IllegalArgumentException("x needs " + batch * cols + " values from " + xOff + " (has " + x.length
+                    + "), y " + batch * rows + " from " + yOff + " (has " + y.length + ")");
+        synchronized (ctx) {
+            if (closed) throw new IllegalStateException("CudaFp16Linear is closed");
+            ctx.bind();
+            Object[] buf = ctx.scratch(scratchFloats(batch));
+            ctx.copyToDevice(buf[0], x, xOff, batch * cols);
+            runOnDevice(buf, batch);
+            ctx.copyToHost(y, yOff, buf[0], batch * rows);
+        }
     }
 
-    /** Converts the fp32 input buffer to fp16 and runs the GEMM; asynchronous. */
-    void runOnDevice(int batch) {
+    /** Floats per scratch buffer for {@code batch} vectors. */
+    long scratchFloats(int batch) {
+        return (long) batch * Math.max(rows, cols);
+    }
+
+    /**
+     * x (fp32, buf[0]) → fp16 in buf[1] → y = W x (fp32) into buf[0]; asynchronous; the caller holds the
+     * context's monitor.
+     */
+    void runOnDevice(Object[] buf, int batch) {
         int count = batch * cols;
-        ctx.launch(TO_HALF_KERNEL, (count + 255) / 256, 1, 256, dx32, dx16, count);
-        gemm(batch);
+        ctx.launch(TO_HALF_KERNEL, (count + 255) / 256, 1, 256, buf[0], buf[1], count);
+        gemm(buf, batch);
     }
 
-    /** Only the cuBLAS call (x already fp16 on the device). */
-    void gemm(int batch) {
+    /** Only the cuBLAS call: fp16 x in buf[1], fp32 y into buf[0]. */
+    void gemm(Object[] buf, int batch) {
         // Row-major W (rows x cols) is column-major Wᵀ with ld = cols: Y(rows x batch, col-major) = op_T(Wᵀ)·X.
         JCublas2.cublasGemmEx(handle, cublasOperation.CUBLAS_OP_T, cublasOperation.CUBLAS_OP_N, rows, batch, cols,
-                Pointer.to(new float[] {1f}), dw, cudaDataType.CUDA_R_16F, cols, dx16, cudaDataType.CUDA_R_16F, cols,
-                Pointer.to(new float[] {0f}), dy, cudaDataType.CUDA_R_32F, rows, cublasComputeType.CUBLAS_COMPUTE_32F,
-                cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
-    }
-
-    private void ensureBuffers(int batch) {
-        if (batch <= bufBatch) return;
-        CudaContext.free(dx32);
-        CudaContext.free(dx16);
-        CudaContext.free(dy);
-        dx32 = ctx.alloc((long) batch * cols * Sizeof.FLOAT);
-        dx16 = ctx.alloc((long) batch * cols * 2);
-        dy = ctx.alloc((long) batch * rows * Sizeof.FLOAT);
-        bufBatch = batch;
+                Pointer.to(new float[] {1f}), dw, cudaDataType.CUDA_R_16F, cols, (CUdeviceptr) buf[1],
+                cudaDataType.CUDA_R_16F, cols, Pointer.to(new float[] {0f}), (CUdeviceptr) buf[0],
+                cudaDataType.CUDA_R_32F, rows, cublasComputeType.CUBLAS_COMPUTE_32F, cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
     }
 
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        ctx.bind();
-        CudaContext.free(dw);
-        CudaContext.free(dx32);
-        CudaContext.free(dx16);
-        CudaContext.free(dy);
-        JCublas2.cublasDestroy(handle);
+    public void close() {
+        synchronized (ctx) {
+            if (closed) return;
+            closed = true;
+            ctx.bind();
+            CudaContext.free(dw);
+            JCublas2.cublasDestroy(handle);
+        }
     }
 }

@@ -25,6 +25,13 @@ interface Device extends KernelLauncher {
 
     void release(Object buffer);
 
+    /**
+     * Two activation buffers of at least {@code floats} floats each, owned by the device and shared by all its
+     * layers (grown on demand; one layer's buffers would cost every layer the largest batch). Callers hold the
+     * device's monitor ({@code synchronized (device)}) from this call until they are done with the buffers.
+     */
+    Object[] scratch(long floats);
+
     /** §1.4 packed-abs table, E81B table, hadK (null for K = 1): uploaded once per device. */
     Object packedAbsTable();
 

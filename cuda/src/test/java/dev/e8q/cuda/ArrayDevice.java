@@ -22,7 +22,8 @@ final class ArrayDevice implements Device {
     @Override
     public void launch(String kernel, int gridX, int gridY, int blockX, Object... args) {
         for (Object a : args)
-            if (a != null && a.getClass().isArray() && !live.contains(a) && a != packed && a != grid && !bases.contains(a))
+            if (a != null && a.getClass().isArray() && !live.contains(a) && a != packed && a != grid && !bases.contains(a)
+                    && a != scratchA && a != scratchB)
                 throw new IllegalStateException(kernel + " got a buffer that is not allocated");
         launches++;
         launcher.launch(kernel, gridX, gridY, blockX, args);
@@ -71,6 +72,20 @@ final class ArrayDevice implements Device {
     @Override
     public void release(Object buffer) {
         if (!live.remove(buffer)) throw new IllegalStateException("released a buffer twice or one never allocated");
+    }
+
+    private float[] scratchA = new float[0], scratchB = new float[0];
+
+    /** Like the GPU's: grown on demand, and NaN-filled when grown (device memory is uninitialized). */
+    @Override
+    public synchronized Object[] scratch(long floats) {
+        if (floats > scratchA.length) {
+            scratchA = new float[Math.toIntExact(floats)];
+            scratchB = new float[Math.toIntExact(floats)];
+            java.util.Arrays.fill(scratchA, Float.NaN);
+            java.util.Arrays.fill(scratchB, Float.NaN);
+        }
+        return new Object[] {scratchA, scratchB};
     }
 
     private final int[] packed = GpuTables.packedAbs();
