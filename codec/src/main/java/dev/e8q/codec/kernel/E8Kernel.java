@@ -26,10 +26,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <li>per coordinate k: {@code 4·|A[absIdx][k]|} by a 256-entry byte-table lookup (two {@code vpermi2b}
  * and a blend; the table for k = 7 carries the odd-pattern sign flip), negated where bit σ(k) of s is set,
  * plus the shift ±1 (in units of ¼);</li>
- * <li>the 64 resulting int8 weights (all 8 coordinates of a block are stored first, then reloaded: a store
- * immediately followed by its reload costs ~25 % more on Zen 4) are widened to floats and accumulated with
- * one FMA per 16 weights
- * against the broadcast u[8b + k].</li>
+ * <li>all 8 coordinates of the block are stored (512 bytes) before any is reloaded: a store followed at once
+ * by its reload costs ~25 % more on Zen 4;</li>
+ * <li>the int8 weights are widened to floats 16 at a time and accumulated with one FMA per 16 weights against
+ * the broadcast u[8b + k].</li>
  * </ol>
  * All integer steps are exact; the float sums differ from decode-then-multiply only by rounding order.
  * With 256-bit vectors (or {@code -De8q.vector.bits=256}) a per-row kernel with the 512 KiB int8 grid
@@ -57,8 +57,22 @@ public final class E8Kernel {
     /** The E81B codebook as int8 of 2·g. */
     private static final byte[] GRID2 = E81B.grid2();
 
-    /** True when the 64-lane byte kernel is used (512-bit species selected). */
-    public static final boolean WIDE = Species.VECTOR && Species.bits() == 512;
+    /**
+     * True when the 64-lane byte kernel is used: 512-bit species selected and byte permutes in hardware
+     * (AVX-512 VBMI, read from /proc/cpuinfo where there is one). {@code -De8q.kernel.wide=false|true} overrides.
+     */
+    public static final boolean WIDE = Species.VECTOR && Species.bits() == 512
+            && Boolean.parseBoolean(System.getProperty("e8q.kernel.wide", String.valueOf(hasVbmi())));
+
+    private static boolean hasVbmi() {
+        try {
+            for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")))
+                if (l.startsWith("flags")) return l.contains(" avx512vbmi");
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: trust the 512-bit species
+        }
+        return true;
+    }
 
     static {
         byte[] src = E8P.sourceTable();
