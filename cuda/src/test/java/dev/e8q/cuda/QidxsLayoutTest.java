@@ -58,6 +58,24 @@ class QidxsLayoutTest {
         }
     }
 
+    /** An encoded (not random) matrix: every code the kernel would read equals E8Matrix.code(stage, row, block). */
+    @Test
+    void readsWhatE8MatrixHoldsForEncodedWeights() {
+        Random rnd = new Random(8);
+        int rows = 40, cols = 150; // padded by the codec
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+        for (int bits = 2; bits <= 4; bits++) {
+            dev.e8q.codec.E8Matrix m = dev.e8q.codec.E8Codec.encode(w, rows, cols, bits);
+            QidxsLayout lay = new QidxsLayout(m.paddedRows(), m.paddedCols(), bits);
+            long[] q = m.qidxs();
+            for (int stage = 0; stage < m.stages(); stage++)
+                for (int r = 0; r < lay.rows(); r++)
+                    for (int b = 0; b < lay.cols() / 8; b++)
+                        assertEquals(m.code(stage, r, b), lay.code(q, stage, r, b), bits + "-bit stage " + stage);
+        }
+    }
+
     /** The kernel's (group, tile, lane, slot) → (row, block) mapping must be the inverse of the flat index. */
     @Test
     void laneMappingCoversEveryCodeOnce() {
