@@ -40,6 +40,8 @@ final class EmulatedLauncher implements KernelLauncher {
                 if (!Files.exists(src)) src = Path.of("cuda/src/test/cpp/e8q_emulate.cpp");
                 Path dir = Files.createTempDirectory("e8q-emulate");
                 Path exe = dir.resolve("e8q_emulate");
+                dir.toFile().deleteOnExit(); // registered first, so deleted after the binary
+                exe.toFile().deleteOnExit();
                 Process p = new ProcessBuilder("g++", "-std=c++20", "-O2", "-Wno-unknown-pragmas", "-o",
                         exe.toString(), src.toString()).redirectErrorStream(true).start();
                 String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
