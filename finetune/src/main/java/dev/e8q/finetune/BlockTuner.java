@@ -46,7 +46,7 @@ public final class BlockTuner {
 
         /** Defaults tuned for the tiny models (see docs/finetune.md). */
         public static Options defaults() {
-            return new Options(1e-3, 1e-3, 5, 3, 4, 2, 1.0 / 3, 1, 0);
+            return new Options(3e-3, 3e-3, 5, 3, 4, 2, 1.0 / 3, 1, 0);
         }
 
         /** The reference's values (SPEC §6). */
@@ -114,7 +114,8 @@ public final class BlockTuner {
         long perSeq = 8L * (b.cacheDoubles(maxT) + 6L * maxT * d);
         int concurrency = Parallel.threads() * 4;
         boolean limited = false;
-        if (o.memoryBudgetBytes() > 0 && perSeq * concurrency > o.memoryBudgetBytes()) {
+        // sequences actually in flight at once: one per thread
+        if (o.memoryBudgetBytes() > 0 && perSeq * Parallel.threads() > o.memoryBudgetBytes()) {
             concurrency = (int) Math.max(1, o.memoryBudgetBytes() / perSeq);
             limited = true;
         }

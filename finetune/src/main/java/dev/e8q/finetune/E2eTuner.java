@@ -127,8 +127,9 @@ public final class E2eTuner {
         int concurrency = Parallel.threads() * 4;
         long full = 8L * m.fullCacheDoubles(maxT), ckpt = 8L * m.checkpointCacheDoubles(maxT);
         long budget = o.memoryBudgetBytes();
-        boolean recompute = budget > 0 && full * Math.min(concurrency, o.batchSize()) > budget;
-        if (recompute && ckpt * Math.min(concurrency, o.batchSize()) > budget) {
+        int inFlight = Parallel.threads(); // one sequence per thread at a time
+        boolean recompute = budget > 0 && full * inFlight > budget;
+        if (recompute && ckpt * inFlight > budget) {
             concurrency = (int) Math.max(1, budget / ckpt);
         }
         int conc = concurrency;

@@ -7,18 +7,19 @@ package dev.e8q.finetune;
  * so {@link #finalValLoss} = min over {@link #valLoss} ≤ {@link #initialValLoss}.
  *
  * @param bestEpoch      0 when no epoch improved on the initial state (which is then what is returned)
- * @param recomputed     whether activation recomputation (checkpointing) was used to meet the memory budget
+ * @param memoryLimited  whether the memory budget changed the schedule (E2eTuner: activations recomputed per
+ *                       block; both tuners: fewer sequences in flight)
  * @param seconds        wall time of the run
  */
 public record TuneResult(double[] trainLoss, double[] valLoss, int bestEpoch, double finalValLoss,
-                         int epochsRun, int steps, boolean recomputed, double seconds) {
+                         int epochsRun, int steps, boolean memoryLimited, double seconds) {
 
     public double initialValLoss() { return valLoss[0]; }
 
     public String summary() {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("val %.6g -> %.6g (best epoch %d of %d, %d steps, %.1f s%s)", initialValLoss(),
-                finalValLoss, bestEpoch, epochsRun, steps, seconds, recomputed ? ", recomputing activations" : ""));
+                finalValLoss, bestEpoch, epochsRun, steps, seconds, memoryLimited ? ", memory-limited schedule" : ""));
         return sb.toString();
     }
 }
