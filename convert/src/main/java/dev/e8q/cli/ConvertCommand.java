@@ -87,7 +87,14 @@ public final class ConvertCommand implements Callable<Integer> {
                 .finetune(ConvertOptions.Finetune.parse(finetune)).ftSamples(ftSamples).ftContext(ftContext).ftEpochs(ftEpochs)
                 .ftLr(ftLr).ftSignLr(ftSignLr).refinePasses(refinePasses).rho(rho == null ? Double.NaN : rho)
                 .progress(quiet ? ProgressListener.NONE : bar).log(bar::log);
-        ConvertReport r = Converter.convert(o);
+        ConvertReport r;
+        try {
+            r = Converter.convert(o);
+        } catch (java.io.IOException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+            bar.finish();
+            System.err.println("e8q convert: " + e.getMessage());
+            return 2;
+        }
         bar.finish();
         System.out.println("wrote " + out + ": " + r);
         return 0;

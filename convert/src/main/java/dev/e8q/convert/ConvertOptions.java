@@ -41,6 +41,7 @@ public final class ConvertOptions {
     double ftLr = 1e-3, ftSignLr = 1e-3, e2eLr = 1e-4, e2eSignLr = 1e-3;
     int refinePasses = 10;
     double rho = Double.NaN;
+    boolean scaleSearch = true;
     ProgressListener progress = ProgressListener.NONE;
     java.util.function.Consumer<String> log = s -> {};
     int failAfterLayer = -1;
@@ -138,6 +139,9 @@ public final class ConvertOptions {
     /** Overrides ρ (QuIP#'s --scale_override); NaN = the codebook default. */
     public ConvertOptions rho(double r) { rho = r; return this; }
 
+    /** Per-linear search of ρ (default on): see {@link Converter}. Ignored when {@link #rho} is set. */
+    public ConvertOptions scaleSearch(boolean b) { scaleSearch = b; return this; }
+
     public ConvertOptions progress(ProgressListener p) { progress = p == null ? ProgressListener.NONE : p; return this; }
 
     /** Receives one-line messages (warnings, stage summaries). */
@@ -177,7 +181,7 @@ public final class ConvertOptions {
         m.put("quantize_lm_head", quantizeLmHead);
         m.put("finetune", finetune.name().toLowerCase(java.util.Locale.ROOT));
         m.put("refine_passes", refinePasses);
-        m.put("rho", Double.isNaN(rho) ? "default" : Double.toString(rho));
+        m.put("rho", Double.isNaN(rho) ? (scaleSearch ? "search" : "default") : Double.toString(rho));
         if (finetune != Finetune.NONE) {
             m.put("ft_samples", ftSamples);
             m.put("ft_context", ftContext);

@@ -24,11 +24,11 @@ public record ConvertReport(Path out, List<LinearReport> linears, double bitsPer
 
     /**
      * One quantized linear. proxyLoss = tr(ΔHΔᵀ)/tr(WHWᵀ) and relativeError = ‖Δ‖²/‖W‖² of the encoder (SPEC §5, before
-     * fine-tuning, W the per-piece RMS-normalized matrix); tuneBefore/tuneAfter = the block tuner's validation MSE
+     * fine-tuning, W the per-piece RMS-normalized matrix); rho = the ρ used (searched or given); tuneBefore/tuneAfter = the block tuner's validation MSE
      * after this linear was quantized, before and after tuning (NaN when no tuning ran).
      */
     public record LinearReport(int layer, String name, int rows, int cols, int paddedRows, int paddedCols, double proxyLoss,
-                               double relativeError, double damping, boolean dampingIncreased, double seconds,
+                               double rho, double relativeError, double damping, boolean dampingIncreased, double seconds,
                                double tuneBefore, double tuneAfter) {
         Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -37,6 +37,7 @@ public record ConvertReport(Path out, List<LinearReport> linears, double bitsPer
             m.put("shape", List.of(rows, cols));
             m.put("padded_shape", List.of(paddedRows, paddedCols));
             m.put("proxy_loss", num(proxyLoss));
+            m.put("rho", num(rho));
             m.put("relative_error", num(relativeError));
             m.put("damping", num(damping));
             m.put("damping_increased", dampingIncreased);
@@ -50,7 +51,7 @@ public record ConvertReport(Path out, List<LinearReport> linears, double bitsPer
             List<?> s = (List<?>) m.get("shape"), p = (List<?>) m.get("padded_shape");
             return new LinearReport(((Number) m.get("layer")).intValue(), (String) m.get("name"), ((Number) s.get(0)).intValue(),
                     ((Number) s.get(1)).intValue(), ((Number) p.get(0)).intValue(), ((Number) p.get(1)).intValue(),
-                    d(m.get("proxy_loss")), d(m.get("relative_error")), d(m.get("damping")), (Boolean) m.get("damping_increased"),
+                    d(m.get("proxy_loss")), d(m.get("rho")), d(m.get("relative_error")), d(m.get("damping")), (Boolean) m.get("damping_increased"),
                     d(m.get("seconds")), d(m.get("block_tune_val_before")), d(m.get("block_tune_val_after")));
         }
     }

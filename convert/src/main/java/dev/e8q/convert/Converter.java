@@ -364,8 +364,38 @@ public final class Converter {
         return Double.isNaN(o.rho) ? e : e.rho(o.rho);
     }
 
+    /** ρ candidates of the scale search, as multiples of the codebook default (SPEC §2: QuIP# swept 0.75…1.05). */
+    static final double[] RHO_FACTORS = {1.0, 0.875, 0.75, 0.625};
+
+    /**
+     * With {@link ConvertOptions#scaleSearch}: encodes at each ρ candidate without refinement, keeps the one with the
+     * lowest proxy loss and encodes again there with the full refinement. Low-rank matrices (e.g. q/k of small models)
+     * have heavy-tailed rotated entries that the default ρ clips; a smaller ρ trades rounding for clipping error.
+     */
+    private EncodeResult encodeBest(E8Encoder e, float[] w, int rows, int cols) {
+        lastRho = Double.isNaN(o.rho) ? defaultRho(o.bits) : o.rho;
+        if (!o.scaleSearch || !Double.isNaN(o.rho)) return e.encodeWithReport(w, rows, cols);
+        double def = defaultRho(o.bits), best = def, bestLoss = Double.POSITIVE_INFINITY;
+        for (double f : RHO_FACTORS) {
+            double loss = e.rho(def * f).refinePasses(0).progress(null).encodeWithReport(w, rows, cols).proxyLoss();
+            if (loss < bestLoss) {
+                bestLoss = loss;
+                best = def * f;
+            }
+        }
+        lastRho = best;
+        return e.rho(best).encodeWithReport(w, rows, cols);
+    }
+
+    private double lastRho;
+
+    /** SPEC §2 opt_scale of the first stage: 1.03 (E8P), 0.98 (RVQ3), 1.03 (RVQ4). */
+    static double defaultRho(int bits) {
+        return bits == 3 ? 0.98 : 1.03;
+    }
+
     /** An encoded linear: matrix (SU/SV already rounded to fp16), fp16 fuse scales (null when unfused), report. */
-    private record Encoded(E8Matrix m, float[] fuse, EncodeResult r) {}
+    private record Encoded(E8Matrix m, float[] fuse, EncodeResult r, double rho) {}
 
     private Encoded encodeFused(int layer, int kind, String what, float[][] pieces, int cols, Hessian h) {
         int rows = 0;
@@ -383,13 +413,13 @@ public final class Converter {
             for (int j = 0; j < p.length; j++) w[off + j] = p[j] / s;
             off += p.length;
         }
-        EncodeResult r = encoder(layer, kind, what).hessian(h.secondMoment()).encodeWithReport(w, rows, cols);
-        return new Encoded(QuipFormat.roundSigns(r.matrix()), fuse, r);
+        EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.secondMoment()), w, rows, cols);
+        return new Encoded(QuipFormat.roundSigns(r.matrix()), fuse, r, lastRho);
     }
 
     private Encoded encode(int layer, int kind, String what, float[] w, int rows, int cols, Hessian h) {
-        EncodeResult r = encoder(layer, kind, what).hessian(h.secondMoment()).encodeWithReport(w, rows, cols);
-        return new Encoded(QuipFormat.roundSigns(r.matrix()), null, r);
+        EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.secondMoment()), w, rows, cols);
+        return new Encoded(QuipFormat.roundSigns(r.matrix()), null, r, lastRho);
     }
 
     private void quantizeLayer(int l, DecoderBlock blk, Hessian[] h, List<float[]> ftIn, List<float[]> ftOut, Path layerFile,
@@ -479,7 +509,7 @@ public final class Converter {
         EncodeResult r = e.r();
         E8Matrix m = e.m();
         return new ConvertReport.LinearReport(l, name, m.rows(), m.cols(), m.paddedRows(), m.paddedCols(), r.proxyLoss(),
-                r.relativeError(), r.damping(), r.dampingIncreased(), r.seconds(), tv[0], tv[1]);
+                e.rho(), r.relativeError(), r.damping(), r.dampingIncreased(), r.seconds(), tv[0], tv[1]);
     }
 
     private Block tuneBlock(Block b, List<float[]> in, List<float[]> out, int l, String after, double[] tv) {
@@ -522,7 +552,7 @@ public final class Converter {
 
     private static Encoded withTunedSigns(Encoded e, QuantLinear t) {
         E8Matrix m = e.m().withSignVectors(QuipFormat.fp16(flt(t.su().value())), QuipFormat.fp16(flt(t.sv().value())));
-        return new Encoded(m, e.fuse(), e.r());
+        return new Encoded(m, e.fuse(), e.r(), e.rho());
     }
 
     private static dev.e8q.finetune.DenseLinear dense(String name, float[] w, int rows, int cols) {
