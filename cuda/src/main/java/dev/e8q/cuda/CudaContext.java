@@ -36,6 +36,8 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasHandle;
 
 /**
  * One CUDA device, its primary context, and the e8q kernel module loaded from the committed PTX
@@ -68,6 +70,8 @@ public final class CudaContext implements Device, AutoCloseable {
     private final long totalBytes;
     private CUdeviceptr packedAbs, e81bGrid;
     private CUdeviceptr scratchA, scratchB;
+    private cublasHandle cublas;
+    private static String cublasFailure;
     private long scratchFloats;
     private boolean closed;
 
@@ -177,11 +181,16 @@ public final class CudaContext implements Device, AutoCloseable {
         loaded = true;
     }
 
-    /** One line out of JCuda's multi-page UnsatisfiedLinkError text. */
+    private static final java.util.regex.Pattern MISSING_LIB =
+            java.util.regex.Pattern.compile("(lib[\\w.+-]+?\\.so[.\\d]*): cannot open shared object file");
+
+    /** One line out of JCuda's multi-page UnsatisfiedLinkError text, naming the missing library if there is one. */
     static String linkFailure(Throwable e) {
         StringBuilder all = new StringBuilder();
         for (Throwable t = e; t != null; t = t.getCause()) all.append(t.getMessage()).append('\n');
         if (all.indexOf("libcuda.so") >= 0) return "libcuda.so.1, the NVIDIA driver library, was not found";
+        java.util.regex.Matcher m = MISSING_LIB.matcher(all);
+        if (m.find()) return m.group(1) + " was not found";
         String first = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
         return e.getClass().getSimpleName() + ": " + first;
     }
@@ -364,6 +373,28 @@ public final class CudaContext implements Device, AutoCloseable {
         free((CUdeviceptr) buffer);
     }
 
+    /** The context's cuBLAS handle, created on first use (only the FP16 baseline needs cuBLAS). */
+    synchronized cublasHandle cublas() {
+        if (cublasFailure != null) throw new CudaUnavailableException(cublasFailure);
+        if (cublas == null) {
+            bind();
+            cublasHandle h = new cublasHandle();
+            try {
+                JCublas2.setExceptionsEnabled(true);
+                JCublas2.cublasCreate(h);
+            } catch (LinkageError e) { // remembered: a second attempt would only say NoClassDefFoundError
+                cublasFailure = "cuBLAS could not be loaded (" + linkFailure(e) + "); the FP16 baseline needs"
+                        + " libcublas.so.12 and libcublasLt.so.12 on LD_LIBRARY_PATH (CUDA 12 toolkit, or"
+                        + " pip install nvidia-cublas-cu12)";
+                throw new CudaUnavailableException(cublasFailure, e);
+            } catch (CudaException e) {
+                throw new CudaUnavailableException("cublasCreate failed: " + e.getMessage(), e);
+            }
+            cublas = h;
+        }
+        return cublas;
+    }
+
     @Override
     public synchronized Object[] scratch(long floats) {
         if (floats > scratchFloats) {
@@ -410,6 +441,7 @@ public final class CudaContext implements Device, AutoCloseable {
         free(e81bGrid);
         free(scratchA);
         free(scratchB);
+        if (cublas != null) JCublas2.cublasDestroy(cublas);
         baseMatrices.values().forEach(CudaContext::free);
         baseMatrices.clear();
         cuModuleUnload(module);

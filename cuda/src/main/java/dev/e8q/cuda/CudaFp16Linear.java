@@ -4,7 +4,6 @@ import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuMemsetD16;
 
 import dev.e8q.llama.Linear;
-import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.cudaDataType;
 import jcuda.driver.CUdeviceptr;
@@ -27,7 +26,7 @@ public final class CudaFp16Linear implements Linear, AutoCloseable {
 
     private final CudaContext ctx;
     private final int rows, cols;
-    private final cublasHandle handle = new cublasHandle();
+    private final cublasHandle handle;
     private final CUdeviceptr dw;
     private boolean closed;
 
@@ -35,17 +34,7 @@ public final class CudaFp16Linear implements Linear, AutoCloseable {
         this.ctx = ctx;
         this.rows = rows;
         this.cols = cols;
-        ctx.bind();
-        try {
-            JCublas2.setExceptionsEnabled(true);
-            JCublas2.cublasCreate(handle);
-        } catch (LinkageError e) {
-            throw new CudaUnavailableException("cuBLAS could not be loaded (" + e.getMessage() + "); the FP16 baseline"
-                    + " needs libcublas.so.12 and libcublasLt.so.12 on LD_LIBRARY_PATH (CUDA 12 toolkit, or"
-                    + " pip install nvidia-cublas-cu12)", e);
-        } catch (CudaException e) {
-            throw new CudaUnavailableException("cublasCreate failed: " + e.getMessage(), e);
-        }
+        this.handle = ctx.cublas();
         long bytes = 2L * rows * cols;
         ctx.requireMemory(bytes, "a " + rows + "x" + cols + " fp16 matrix");
         dw = ctx.alloc(bytes);
@@ -140,7 +129,6 @@ public final class CudaFp16Linear implements Linear, AutoCloseable {
             closed = true;
             ctx.bind();
             CudaContext.free(dw);
-            JCublas2.cublasDestroy(handle);
         }
     }
 }

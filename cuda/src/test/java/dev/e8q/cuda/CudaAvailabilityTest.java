@@ -53,6 +53,9 @@ class CudaAvailabilityTest {
         var missingDriver = new UnsatisfiedLinkError("Error while loading native library \"JCudaDriver\"\nStack trace ...\n"
                 + "/tmp/libJCudaDriver.so: libcuda.so.1: cannot open shared object file: No such file or directory\n...");
         assertEquals("libcuda.so.1, the NVIDIA driver library, was not found", CudaContext.linkFailure(missingDriver));
+        var cublas = new UnsatisfiedLinkError("Error while loading native library \"JCublas2\"\n"
+                + "/tmp/libJCublas2.so: libcublas.so.12: cannot open shared object file: No such file or directory");
+        assertEquals("libcublas.so.12 was not found", CudaContext.linkFailure(cublas));
         var other = new UnsatisfiedLinkError("no JCudaDriver in java.library.path\nmore lines");
         assertEquals("UnsatisfiedLinkError: no JCudaDriver in java.library.path", CudaContext.linkFailure(other));
     }

@@ -110,7 +110,7 @@ class CudaGpuTest {
                             * Float.float16ToFloat(Float.floatToFloat16(x[b * cols + c]));
                 want[b * rows + r] = (float) acc;
             }
-        try (CudaFp16Linear g = CudaFp16Linear.of(ctx, w, rows, cols)) {
+        try (CudaFp16Linear g = fp16OrSkip(() -> CudaFp16Linear.of(ctx, w, rows, cols))) {
             g.forwardBatch(x, got, 2);
         }
         KernelSimTest.assertClose(want, got, 1e-3, "fp16 cuBLAS");
@@ -179,11 +179,22 @@ class CudaGpuTest {
     void stories260KOnFp16CublasStartsLikeTheReference() throws Exception {
         Gpu.context();
         LlamaModel gpu = load();
-        try (CudaLinears.Placement p = CudaLinears.moveToGpu(gpu, l -> null, true)) {
+        try (CudaLinears.Placement p = fp16OrSkip(() -> CudaLinears.moveToGpu(gpu, l -> null, true))) {
             assertEquals(5 * 7 + 1, p.dense(), p.toString());
             int[] b = new Generator(gpu).generate(new int[] {1}, 12, Sampler.greedy(), null).generated();
             // "Once upon a time, there was a little girl" (shared/data/README.md)
             assertArrayEquals(new int[] {403, 407, 261, 378, 432, 383, 286, 261, 376, 298}, java.util.Arrays.copyOf(b, 10));
+        }
+    }
+
+    /** Runs {@code make}; skips the test (with the reason) when only cuBLAS is missing on this GPU machine. */
+    static <T> T fp16OrSkip(java.util.function.Supplier<T> make) {
+        try {
+            return make.get();
+        } catch (CudaUnavailableException e) {
+            org.junit.jupiter.api.Assumptions.assumeFalse(e.getMessage().startsWith("cuBLAS could not be loaded"),
+                    "SKIPPED: the FP16 baseline needs cuBLAS 12: " + e.getMessage());
+            throw e;
         }
     }
 
