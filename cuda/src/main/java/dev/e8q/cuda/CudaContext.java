@@ -317,7 +317,14 @@ public final class CudaContext implements Device, AutoCloseable {
     CUdeviceptr alloc(long bytes) {
         bind();
         CUdeviceptr p = new CUdeviceptr();
-        cuMemAlloc(p, Math.max(bytes, 4));
+        try {
+            cuMemAlloc(p, Math.max(bytes, 4));
+        } catch (CudaException e) {
+            if (String.valueOf(e.getMessage()).contains("OUT_OF_MEMORY"))
+                throw new CudaUnavailableException("too little GPU memory: allocating " + mib(bytes) + " MiB failed on"
+                        + " device " + ordinal + " (" + name + ", " + mib(totalBytes) + " MiB)", e);
+            throw e;
+        }
         return p;
     }
 
