@@ -127,7 +127,8 @@ public final class DemoCommand implements Callable<Integer> {
             synchronized (this) {
                 if (now - lastDraw < 200_000_000L && done < total) return;
                 lastDraw = now;
-                err.printf("\r%-90s", String.format("[demo] %s: %s %d/%d rows", what, task, done, total));
+                err.printf("\r%-90s", total == 1 ? String.format("[demo] %s: %s", what, task)
+                        : String.format("[demo] %s: %s %d/%d rows", what, task, done, total));
                 err.flush();
             }
         };
