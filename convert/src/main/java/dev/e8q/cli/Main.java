@@ -24,6 +24,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("eval", new EvalCommand());
         cl.addSubcommand("export-hf", new ExportHfCommand());
         cl.addSubcommand("convert", new ConvertCommand());
+        cl.addSubcommand("compare", new CompareCommand());
         return cl;
     }
 
