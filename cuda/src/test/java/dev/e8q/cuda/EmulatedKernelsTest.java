@@ -29,12 +29,13 @@ class EmulatedKernelsTest {
         }
     }
 
-    /** 8192 columns: the FWHT takes two passes (4096 contiguous, then 2 strided). */
+    /** 8192 columns: two FWHT passes (4096 contiguous, then 2 strided); 11008 = 172·64: Llama-2-7B's MLP width. */
     @Test
-    void cudaSourceComputesATwoPassHadamardLayer() {
+    void cudaSourceComputesLlamaSizedHadamards() {
         EmulatedLauncher emu = EmulatedLauncher.get();
         Random rnd = new Random(22);
         check(emu, CudaGpuTest.randomMatrix(new int[] {16, 8192, 16, 8192}, 3, rnd), 1, rnd);
+        check(emu, CudaGpuTest.randomMatrix(new int[] {16, 11008, 16, 11008}, 2, rnd), 1, rnd);
     }
 
     /** 3072 columns = 48 tiles: 6 per warp, so each warp ends with a partial group of prefetched tiles. */
