@@ -24,6 +24,7 @@ public final class CompareOptions {
     long seed = 0;
     Integer threads;
     boolean bothRtnSchemes = true;
+    int[] lmHeadBits = {2};
 
     private CompareOptions(Path model, Path calibration, List<Path> evals) {
         this.model = Objects.requireNonNull(model, "model");
@@ -106,6 +107,13 @@ public final class CompareOptions {
         return this;
     }
 
+    /** Bit widths of the "e8q, lm_head quantized too" rows (default: 2 only). */
+    public CompareOptions lmHeadBits(int... bits) {
+        for (int b : bits) if (b < 2 || b > 4) throw new IllegalArgumentException("--lm-head-bits must be 2, 3 or 4, got " + b);
+        lmHeadBits = bits.clone();
+        return this;
+    }
+
     /** Per-group RTN rows with both absmax and zero-point (default); false: zero-point only. */
     public CompareOptions bothRtnSchemes(boolean b) { bothRtnSchemes = b; return this; }
 
@@ -122,6 +130,7 @@ public final class CompareOptions {
         m.put("prompts", prompts);
         m.put("prompt_words", promptWords);
         m.put("gen_tokens", genTokens);
+        m.put("lm_head_bits", java.util.Arrays.stream(lmHeadBits).boxed().toList());
         m.put("finetune_rows", finetuneRows);
         m.put("ft_samples", ftSamples);
         m.put("ft_context", ftContext);

@@ -98,7 +98,7 @@ public final class CompareRunner {
                         Double.NaN, Double.NaN, secs(tq)));
             }
             for (int b : new int[] {4, 3, 2}) rows.add(e8q(b, ConvertOptions.Finetune.NONE, false));
-            rows.add(e8q(2, ConvertOptions.Finetune.NONE, true));
+            for (int b : o.lmHeadBits) rows.add(e8q(b, ConvertOptions.Finetune.NONE, true));
             if (o.finetuneRows) {
                 for (int b : new int[] {2, 3, 4}) {
                     for (ConvertOptions.Finetune f : ConvertOptions.Finetune.values()) {
