@@ -183,14 +183,23 @@ public final class E8Kernel {
         if (uOff < 0 || uOff + cols > u.length || zOff < 0 || zOff + rows > z.length)
             throw new IndexOutOfBoundsException("u[" + uOff + "+" + cols + "] of " + u.length + ", z[" + zOff + "+" + rows + "] of " + z.length);
         if (WIDE) {
-            Parallel.forRange(groups, 1, (g0, g1) -> {
-                float[] acc = new float[GROUP];
-                byte[] scratch = new byte[8 * GROUP];
-                for (int g = g0; g < g1; g++) {
-                    groupE8P(abs[0], sgn[0], g, nb, u, uOff, acc, scratch, stageScale[0], false);
-                    if (bits == 4) groupE8P(abs[1], sgn[1], g, nb, u, uOff, acc, scratch, stageScale[1], true);
-                    else if (bits == 3) groupE81B(abs[1], g, nb, u, uOff, acc, scratch, stageScale[1]);
-                    int r0 = g * GROUP, n = Math.min(GROUP, rows - r0);
+            // two groups (128 rows) per step share every table load
+            Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {
+                float[] acc = new float[2 * GROUP];
+                byte[] scratch = new byte[16 * GROUP];
+                for (int p = p0; p < p1; p++) {
+                    int g = 2 * p;
+                    boolean pair = g + 1 < groups;
+                    if (pair) pairE8P(abs[0], sgn[0], g, nb, u, uOff, acc, scratch, stageScale[0], false);
+                    else groupE8P(abs[0], sgn[0], g, nb, u, uOff, acc, scratch, stageScale[0], false);
+                    if (bits == 4) {
+                        if (pair) pairE8P(abs[1], sgn[1], g, nb, u, uOff, acc, scratch, stageScale[1], true);
+                        else groupE8P(abs[1], sgn[1], g, nb, u, uOff, acc, scratch, stageScale[1], true);
+                    } else if (bits == 3) {
+                        groupE81B(abs[1], g, nb, u, uOff, acc, 0, scratch, stageScale[1]);
+                        if (pair) groupE81B(abs[1], g + 1, nb, u, uOff, acc, GROUP, scratch, stageScale[1]);
+                    }
+                    int r0 = g * GROUP, n = Math.min(pair ? 2 * GROUP : GROUP, rows - r0);
                     System.arraycopy(acc, 0, z, zOff + r0, n);
                 }
             });
@@ -273,16 +282,16 @@ public final class E8Kernel {
             for (int k = 0; k < 8; k++) {
                 FloatVector uk = FloatVector.broadcast(F16, u[ub + k]);
                 int o = k * GROUP;
-                a0 = widen(scratch, o).fma(uk, a0);
-                a1 = widen(scratch, o + 16).fma(uk, a1);
-                a2 = widen(scratch, o + 32).fma(uk, a2);
-                a3 = widen(scratch, o + 48).fma(uk, a3);
+                a0 = ((FloatVector) ByteVector.fromArray(B16, scratch, o).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a0);
+                a1 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 16).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a1);
+                a2 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 32).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a2);
+                a3 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 48).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a3);
             }
         }
-        finish(acc, a0, a1, a2, a3, scale, add);
+        finish(acc, 0, a0, a1, a2, a3, scale, add);
     }
 
-    private static void groupE81B(byte[] ab, int g, int nb, float[] u, int uOff, float[] acc, byte[] scratch, float scale) {
+    private static void groupE81B(byte[] ab, int g, int nb, float[] u, int uOff, float[] acc, int accOff, byte[] scratch, float scale) {
         FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
         int base = g * nb * GROUP;
         for (int b = 0; b < nb; b++) {
@@ -298,31 +307,89 @@ public final class E8Kernel {
             for (int k = 0; k < 8; k++) {
                 FloatVector uk = FloatVector.broadcast(F16, u[ub + k]);
                 int o = k * GROUP;
-                a0 = widen(scratch, o).fma(uk, a0);
-                a1 = widen(scratch, o + 16).fma(uk, a1);
-                a2 = widen(scratch, o + 32).fma(uk, a2);
-                a3 = widen(scratch, o + 48).fma(uk, a3);
+                a0 = ((FloatVector) ByteVector.fromArray(B16, scratch, o).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a0);
+                a1 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 16).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a1);
+                a2 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 32).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a2);
+                a3 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 48).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a3);
             }
         }
-        finish(acc, a0, a1, a2, a3, scale, true);
+        finish(acc, accOff, a0, a1, a2, a3, scale, true);
     }
 
     private static FloatVector widen(byte[] s, int off) {
         return (FloatVector) ByteVector.fromArray(B16, s, off).convertShape(VectorOperators.B2F, F16, 0);
     }
 
-    private static void finish(float[] acc, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float scale, boolean add) {
+    private static void finish(float[] acc, int o, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float scale, boolean add) {
+        FloatVector sc = FloatVector.broadcast(F16, scale);
         if (add) {
-            a0.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, acc, 0)).intoArray(acc, 0);
-            a1.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, acc, 16)).intoArray(acc, 16);
-            a2.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, acc, 32)).intoArray(acc, 32);
-            a3.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, acc, 48)).intoArray(acc, 48);
+            a0.fma(sc, FloatVector.fromArray(F16, acc, o)).intoArray(acc, o);
+            a1.fma(sc, FloatVector.fromArray(F16, acc, o + 16)).intoArray(acc, o + 16);
+            a2.fma(sc, FloatVector.fromArray(F16, acc, o + 32)).intoArray(acc, o + 32);
+            a3.fma(sc, FloatVector.fromArray(F16, acc, o + 48)).intoArray(acc, o + 48);
         } else {
-            a0.mul(scale).intoArray(acc, 0);
-            a1.mul(scale).intoArray(acc, 16);
-            a2.mul(scale).intoArray(acc, 32);
-            a3.mul(scale).intoArray(acc, 48);
+            a0.mul(sc).intoArray(acc, o);
+            a1.mul(sc).intoArray(acc, o + 16);
+            a2.mul(sc).intoArray(acc, o + 32);
+            a3.mul(sc).intoArray(acc, o + 48);
         }
+    }
+
+    /** As {@link #groupE8P} for groups g and g+1 at once (acc[0..128)): each table load serves 128 rows. */
+    private static void pairE8P(byte[] ab, byte[] sg, int g, int nb, float[] u, int uOff, float[] acc,
+                                byte[] scratch, float scale, boolean add) {
+        FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
+        FloatVector b0 = FloatVector.zero(F16), b1 = FloatVector.zero(F16), b2 = FloatVector.zero(F16), b3 = FloatVector.zero(F16);
+        ByteVector one = ByteVector.broadcast(B64, (byte) 1);
+        int baseA = g * nb * GROUP, baseB = baseA + nb * GROUP;
+        for (int b = 0; b < nb; b++) {
+            int offA = baseA + b * GROUP, offB = baseB + b * GROUP;
+            ByteVector a = ByteVector.fromArray(B64, ab, offA), c = ByteVector.fromArray(B64, ab, offB);
+            ByteVector sa = ByteVector.fromArray(B64, sg, offA), sc = ByteVector.fromArray(B64, sg, offB);
+            VectorMask<Byte> hiA = a.lt((byte) 0), hiC = c.lt((byte) 0);
+            ByteVector pa = sa.lanewise(VectorOperators.BIT_COUNT).and((byte) 1), pc = sc.lanewise(VectorOperators.BIT_COUNT).and((byte) 1);
+            ByteVector xa = sa.lanewise(VectorOperators.XOR, pa), xc = sc.lanewise(VectorOperators.XOR, pc);
+            ByteVector shA = one.sub(pa.add(pa)), shC = one.sub(pc.add(pc));
+            for (int k = 0; k < 8; k++) {
+                int tb = k * 256;
+                ByteVector t0 = ByteVector.fromArray(B64, TAB_E8P, tb), t1 = ByteVector.fromArray(B64, TAB_E8P, tb + 64);
+                ByteVector t2 = ByteVector.fromArray(B64, TAB_E8P, tb + 128), t3 = ByteVector.fromArray(B64, TAB_E8P, tb + 192);
+                ByteVector bit = ByteVector.fromArray(B64, SIGN_BITS, k * 64);
+                ByteVector ta = a.selectFrom(t0, t1).blend(a.selectFrom(t2, t3), hiA);
+                ByteVector tc = c.selectFrom(t0, t1).blend(c.selectFrom(t2, t3), hiC);
+                ta.lanewise(VectorOperators.NEG, xa.and(bit).compare(VectorOperators.NE, (byte) 0)).add(shA).intoArray(scratch, k * 2 * GROUP);
+                tc.lanewise(VectorOperators.NEG, xc.and(bit).compare(VectorOperators.NE, (byte) 0)).add(shC).intoArray(scratch, k * 2 * GROUP + GROUP);
+            }
+            int ub = uOff + b * 8;
+            for (int k = 0; k < 8; k++) {
+                FloatVector uk = FloatVector.broadcast(F16, u[ub + k]);
+                int o = k * 2 * GROUP;
+                a0 = ((FloatVector) ByteVector.fromArray(B16, scratch, o).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a0);
+                a1 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 16).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a1);
+                a2 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 32).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a2);
+                a3 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 48).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a3);
+                b0 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 64).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, b0);
+                b1 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 80).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, b1);
+                b2 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 96).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, b2);
+                b3 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 112).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, b3);
+            }
+        }
+        FloatVector sc = FloatVector.broadcast(F16, scale);
+        if (add) {
+            a0 = a0.fma(sc, FloatVector.fromArray(F16, acc, 0));
+            a1 = a1.fma(sc, FloatVector.fromArray(F16, acc, 16));
+            a2 = a2.fma(sc, FloatVector.fromArray(F16, acc, 32));
+            a3 = a3.fma(sc, FloatVector.fromArray(F16, acc, 48));
+            b0 = b0.fma(sc, FloatVector.fromArray(F16, acc, 64));
+            b1 = b1.fma(sc, FloatVector.fromArray(F16, acc, 80));
+            b2 = b2.fma(sc, FloatVector.fromArray(F16, acc, 96));
+            b3 = b3.fma(sc, FloatVector.fromArray(F16, acc, 112));
+        } else {
+            a0 = a0.mul(sc); a1 = a1.mul(sc); a2 = a2.mul(sc); a3 = a3.mul(sc);
+            b0 = b0.mul(sc); b1 = b1.mul(sc); b2 = b2.mul(sc); b3 = b3.mul(sc);
+        }
+        a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32); a3.intoArray(acc, 48);
+        b0.intoArray(acc, 64); b1.intoArray(acc, 80); b2.intoArray(acc, 96); b3.intoArray(acc, 112);
     }
 
     /** Decodes one block of 64 rows into w[wOff + k·64 + lane] (floats, scaled), adding when add. */
