@@ -92,6 +92,12 @@ public final class HfCheckpoint implements WeightSource {
     }
 
     private void validate() throws CheckpointFormatException {
+        // Every layer has at least 9 tensors; a config that claims more layers than there are tensors is
+        // rejected before listing billions of expected names.
+        if (config.nLayers() > names.size()) {
+            throw new CheckpointFormatException(dir, "config.json declares " + config.nLayers() + " layers but the"
+                    + " checkpoint holds only " + names.size() + " tensors");
+        }
         List<String> missing = new ArrayList<>();
         List<String> wrong = new ArrayList<>();
         for (Map.Entry<String, long[]> e : expectedShapes(config).entrySet()) {

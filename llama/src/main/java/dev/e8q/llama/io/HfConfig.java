@@ -50,13 +50,17 @@ public final class HfConfig {
         if (!act.equals("silu")) throw new CheckpointFormatException(file, "hidden_act '" + act + "' is not supported (only silu)");
         if (c.path("mlp_bias").asBoolean(false)) throw new CheckpointFormatException(file, "mlp_bias=true is not supported");
         boolean bias = arch.equals("qwen2") || c.path("attention_bias").asBoolean(false);
+        if ((long) Math.max(heads, kvHeads) * headDim > Integer.MAX_VALUE) {
+            throw new CheckpointFormatException(file, "num_attention_heads " + heads + " × head_dim " + headDim + " overflows an int");
+        }
+        int vocab = intField(file, c, "vocab_size");
         try {
             return new LlamaConfig(arch, dim, intField(file, c, "intermediate_size"), intField(file, c, "num_hidden_layers"),
-                    heads, kvHeads, headDim, intField(file, c, "vocab_size"),
+                    heads, kvHeads, headDim, vocab,
                     c.hasNonNull("max_position_embeddings") ? intField(file, c, "max_position_embeddings") : 2048,
-                    (float) c.path("rms_norm_eps").asDouble(1e-6), (float) c.path("rope_theta").asDouble(10000.0),
+                    positiveFloat(file, c, "rms_norm_eps", 1e-6), positiveFloat(file, c, "rope_theta", 10000.0),
                     ropeScaling(file, c.get("rope_scaling")), false, c.path("tie_word_embeddings").asBoolean(false),
-                    bias, tokenId(c.get("bos_token_id")), tokenId(c.get("eos_token_id")));
+                    bias, tokenId(file, c, "bos_token_id", vocab), tokenId(file, c, "eos_token_id", vocab));
         } catch (IllegalArgumentException e) {
             throw new CheckpointFormatException(file, e.getMessage());
         }
@@ -87,11 +91,26 @@ public final class HfConfig {
         return n.intValue();
     }
 
-    /** Llama 3.1 lists several EOS ids; the first is the canonical one. Absent → -1. */
-    private static int tokenId(JsonNode n) {
+    /** Llama 3.1 lists several EOS ids; the first is the canonical one. Absent (or -1) → -1; else inside the vocabulary. */
+    private static int tokenId(Path file, JsonNode c, String key, int vocab) throws CheckpointFormatException {
+        JsonNode n = c.get(key);
+        if (n != null && n.isArray()) n = n.isEmpty() ? null : n.get(0);
         if (n == null || n.isNull()) return -1;
-        if (n.isArray()) return n.isEmpty() ? -1 : n.get(0).asInt(-1);
-        return n.asInt(-1);
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < -1 || n.intValue() >= vocab) {
+            throw new CheckpointFormatException(file, "'" + key + "' " + n + " is not a token id in 0.." + (vocab - 1));
+        }
+        return n.intValue();
+    }
+
+    /** A finite number > 0 (as a float), or {@code absent} when the key is missing or null. */
+    private static float positiveFloat(Path file, JsonNode c, String key, double absent) throws CheckpointFormatException {
+        JsonNode n = c.get(key);
+        if (n == null || n.isNull()) return (float) absent;
+        float v = (float) n.asDouble(Double.NaN);
+        if (!n.isNumber() || !(v > 0) || !Float.isFinite(v)) {
+            throw new CheckpointFormatException(file, "'" + key + "' must be a finite number > 0, got " + n);
+        }
+        return v;
     }
 
     private static LlamaConfig.RopeScaling ropeScaling(Path file, JsonNode s) throws CheckpointFormatException {
@@ -104,7 +123,13 @@ public final class HfConfig {
         for (String k : new String[] {"factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
             if (!s.hasNonNull(k)) throw new CheckpointFormatException(file, "rope_scaling of type llama3 lacks '" + k + "'");
         }
-        return new LlamaConfig.RopeScaling((float) s.get("factor").asDouble(), (float) s.get("low_freq_factor").asDouble(),
-                (float) s.get("high_freq_factor").asDouble(), s.get("original_max_position_embeddings").asInt());
+        float factor = positiveFloat(file, s, "factor", 1), low = positiveFloat(file, s, "low_freq_factor", 1);
+        float high = positiveFloat(file, s, "high_freq_factor", 1);
+        JsonNode orig = s.get("original_max_position_embeddings");
+        if (!(high > low) || !orig.isIntegralNumber() || !orig.canConvertToInt() || orig.intValue() <= 0) {
+            throw new CheckpointFormatException(file, "rope_scaling needs high_freq_factor > low_freq_factor and a positive"
+                    + " integer original_max_position_embeddings, got " + s);
+        }
+        return new LlamaConfig.RopeScaling(factor, low, high, orig.intValue());
     }
 }

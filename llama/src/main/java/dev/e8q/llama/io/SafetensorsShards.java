@@ -72,14 +72,15 @@ public final class SafetensorsShards implements AutoCloseable {
             Map.Entry<String, JsonNode> e = it.next();
             String shard = e.getValue().asText("");
             // Shards must be plain file names in this directory; anything else is corrupt or hostile.
-            if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals("..")) {
+            if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals("..") || shard.equals(".")) {
                 throw new CheckpointFormatException(index, "tensor '" + e.getKey() + "' maps to invalid shard name '" + shard + "'");
             }
             SafetensorsReader r = shards.get(shard);
             if (r == null) {
                 Path p = dir.resolve(shard);
-                if (!Files.exists(p)) {
-                    throw new CheckpointFormatException(index, "shard '" + shard + "' (for tensor '" + e.getKey() + "') does not exist");
+                if (!Files.isRegularFile(p)) {
+                    throw new CheckpointFormatException(index, "shard '" + shard + "' (for tensor '" + e.getKey() + "') "
+                            + (Files.exists(p) ? "is not a regular file" : "does not exist"));
                 }
                 r = SafetensorsReader.open(p);
                 opened.add(r);

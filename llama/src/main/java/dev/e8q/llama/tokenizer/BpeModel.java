@@ -52,12 +52,19 @@ final class BpeModel {
         int maxId = -1;
         for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            int id = e.getValue().asInt(-1);
+            JsonNode idNode = e.getValue();
+            int id = idNode.isIntegralNumber() && idNode.canConvertToInt() ? idNode.intValue() : -1;
             if (id < 0) throw new HfTokenizerException("vocab entry '" + e.getKey() + "' has invalid id " + e.getValue());
             vocab.put(e.getKey(), id);
             maxId = Math.max(maxId, id);
         }
         for (int id : extraTokens.keySet()) maxId = Math.max(maxId, id);
+        // Ids index one array of maxId + 1 pieces: far sparser than any real vocabulary means a corrupt file
+        // (and, unchecked, an allocation of gigabytes or a negative array size for id 2^31 - 1).
+        long tokens = (long) vocab.size() + extraTokens.size();
+        if (maxId >= 16 * tokens + 1024) {
+            throw new HfTokenizerException("token id " + maxId + " is implausibly large for " + tokens + " tokens");
+        }
         String[] pieces = new String[maxId + 1];
         vocab.forEach((s, id) -> pieces[id] = s);
         extraTokens.forEach((id, s) -> {

@@ -92,7 +92,8 @@ public final class HfTokenizer implements Tokenizer {
             Map<Integer, String> addedById = new LinkedHashMap<>();
             Set<Integer> special = new HashSet<>();
             for (JsonNode t : root.path("added_tokens")) {
-                int id = t.path("id").asInt(-1);
+                JsonNode idNode = t.path("id");
+                int id = idNode.isIntegralNumber() && idNode.canConvertToInt() ? idNode.intValue() : -1;
                 String content = t.path("content").asText("");
                 if (id < 0 || content.isEmpty()) throw new HfTokenizerException("added token " + t + " lacks id or content");
                 added.put(content, id);

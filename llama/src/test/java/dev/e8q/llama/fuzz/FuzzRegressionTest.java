@@ -13,12 +13,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Inputs that broke a parser's invariant (found by the fuzz targets or by reading the parser while writing
  * them), kept as plain tests with the input built inline. docs/robustness.md lists them.
  */
+@Timeout(60)
 class FuzzRegressionTest {
     @TempDir
     Path tmp;
@@ -66,5 +68,69 @@ class FuzzRegressionTest {
         Path p = Files.write(tmp.resolve("t.bin"), java.util.Arrays.copyOf(tokenizerBin(8, ascii("<unk>"), ascii("x")), 15));
         var e = assertThrows(CheckpointFormatException.class, () -> Llama2cTokenizer.load(p));
         assertTrue(e.getMessage().startsWith(p.toString()), e.getMessage());
+    }
+
+    /** Runs {@code load} on {@code file} and expects a CheckpointFormatException naming {@code where} and mentioning {@code problem}. */
+    static void rejected(Path where, long inputBytes, FuzzSupport.Body load, String problem) {
+        boolean[] threw = {false};
+        FuzzSupport.run(inputBytes, () -> {
+            try {
+                load.run();
+            } catch (CheckpointFormatException e) {
+                threw[0] = true;
+                assertTrue(e.getMessage().contains(problem), "'" + problem + "' not in: " + e.getMessage());
+                throw e;
+            }
+        }, where.toString(), CheckpointFormatException.class);
+        assertTrue(threw[0], "accepted");
+    }
+
+    static String tokenizerJson(String vocab, String addedTokens) {
+        return "{\"added_tokens\":[" + addedTokens + "],\"model\":{\"type\":\"BPE\",\"vocab\":{" + vocab + "},\"merges\":[]}}";
+    }
+
+    @Test
+    void hfTokenizerRejectsIdsBeyondAnyArray() throws Exception {
+        for (String[] c : new String[][] {{"\"a\":0,\"b\":2147483647", ""}, {"\"a\":0,\"b\":400000000", ""},
+                {"\"a\":0", "{\"id\":2147483647,\"content\":\"<x>\",\"special\":true}"}, {"\"a\":0,\"b\":3000000000", ""}}) {
+            byte[] json = tokenizerJson(c[0], c[1]).getBytes(StandardCharsets.UTF_8);
+            Path p = Files.write(tmp.resolve("tokenizer.json"), json);
+            rejected(p, json.length, () -> dev.e8q.llama.tokenizer.HfTokenizer.load(p), "id");
+        }
+    }
+
+    @Test
+    void hfConfigRejectsNumbersThatAreNotNumbers() throws Exception {
+        String base = "\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":8,\"intermediate_size\":8,\"num_hidden_layers\":1,"
+                + "\"num_attention_heads\":2,\"vocab_size\":4";
+        for (String[] c : new String[][] {{",\"rms_norm_eps\":\"NaN\"", "rms_norm_eps"}, {",\"rope_theta\":-1", "rope_theta"},
+                {",\"rope_theta\":1e999", "rope_theta"}, {",\"head_dim\":1073741824", "head_dim"},
+                {",\"bos_token_id\":7", "bos_token_id"}, {",\"eos_token_id\":[-9]", "eos_token_id"},
+                {",\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8,\"low_freq_factor\":1,\"high_freq_factor\":1,"
+                        + "\"original_max_position_embeddings\":8192}", "rope_scaling"}}) {
+            byte[] json = ("{" + base + c[0] + "}").getBytes(StandardCharsets.UTF_8);
+            Path p = Files.write(tmp.resolve("config.json"), json);
+            rejected(p, json.length, () -> HfConfigFuzzTest.load(p), c[1]);
+        }
+    }
+
+    @Test
+    void hfCheckpointWithAbsurdLayerCountIsRejectedBeforeListingTensors() throws Exception {
+        byte[] seed = FuzzSeedsTest.seed("HfCheckpointFuzzTest", "tiny_single");
+        String s = new String(seed, StandardCharsets.ISO_8859_1).replace("\"num_hidden_layers\": 1", "\"num_hidden_layers\": 2000000000");
+        byte[] input = s.getBytes(StandardCharsets.ISO_8859_1);
+        Path dir = Files.createDirectory(tmp.resolve("layers"));
+        HfCheckpointFuzzTest.materialize(dir, input);
+        rejected(dir, input.length, () -> HfCheckpointFuzzTest.load(dir), "2000000000");
+    }
+
+    @Test
+    void shardNamedDotIsRejectedAsAFormatError() throws Exception {
+        for (String shard : new String[] {".", "", "sub/x.safetensors", "..", "missing.safetensors"}) {
+            byte[] index = ("{\"weight_map\":{\"a\":\"" + shard + "\"}}").getBytes(StandardCharsets.UTF_8);
+            Path dir = Files.createTempDirectory(tmp, "shards");
+            SafetensorsShardsFuzzTest.materialize(dir, index);
+            rejected(dir, index.length, () -> SafetensorsShardsFuzzTest.load(dir), "shard");
+        }
     }
 }
