@@ -196,8 +196,8 @@ public final class E8Kernel {
                         if (pair) pairE8P(abs[1], sgn[1], g, nb, u, uOff, acc, scratch, stageScale[1], true);
                         else groupE8P(abs[1], sgn[1], g, nb, u, uOff, acc, scratch, stageScale[1], true);
                     } else if (bits == 3) {
-                        groupE81B(abs[1], g, nb, u, uOff, acc, 0, scratch, stageScale[1]);
-                        if (pair) groupE81B(abs[1], g + 1, nb, u, uOff, acc, GROUP, scratch, stageScale[1]);
+                        if (pair) pairE81B(abs[1], g, nb, u, uOff, acc, scratch, stageScale[1]);
+                        else groupE81B(abs[1], g, nb, u, uOff, acc, 0, scratch, stageScale[1]);
                     }
                     int r0 = g * GROUP, n = Math.min(pair ? 2 * GROUP : GROUP, rows - r0);
                     System.arraycopy(acc, 0, z, zOff + r0, n);
@@ -390,6 +390,46 @@ public final class E8Kernel {
         }
         a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32); a3.intoArray(acc, 48);
         b0.intoArray(acc, 64); b1.intoArray(acc, 80); b2.intoArray(acc, 96); b3.intoArray(acc, 112);
+    }
+
+    /** As {@link #groupE81B} for groups g and g+1 at once, adding scale·sum into acc[0..128). */
+    private static void pairE81B(byte[] ab, int g, int nb, float[] u, int uOff, float[] acc, byte[] scratch, float scale) {
+        FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
+        FloatVector b0 = FloatVector.zero(F16), b1 = FloatVector.zero(F16), b2 = FloatVector.zero(F16), b3 = FloatVector.zero(F16);
+        int baseA = g * nb * GROUP, baseB = baseA + nb * GROUP;
+        for (int b = 0; b < nb; b++) {
+            ByteVector a = ByteVector.fromArray(B64, ab, baseA + b * GROUP), c = ByteVector.fromArray(B64, ab, baseB + b * GROUP);
+            VectorMask<Byte> hiA = a.lt((byte) 0), hiC = c.lt((byte) 0);
+            for (int k = 0; k < 8; k++) {
+                int tb = k * 256;
+                ByteVector t0 = ByteVector.fromArray(B64, TAB_E81B, tb), t1 = ByteVector.fromArray(B64, TAB_E81B, tb + 64);
+                ByteVector t2 = ByteVector.fromArray(B64, TAB_E81B, tb + 128), t3 = ByteVector.fromArray(B64, TAB_E81B, tb + 192);
+                a.selectFrom(t0, t1).blend(a.selectFrom(t2, t3), hiA).intoArray(scratch, k * 2 * GROUP);
+                c.selectFrom(t0, t1).blend(c.selectFrom(t2, t3), hiC).intoArray(scratch, k * 2 * GROUP + GROUP);
+            }
+            int ub = uOff + b * 8;
+            for (int k = 0; k < 8; k++) {
+                FloatVector uk = FloatVector.broadcast(F16, u[ub + k]);
+                int o = k * 2 * GROUP;
+                a0 = ((FloatVector) ByteVector.fromArray(B16, scratch, o).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a0);
+                a1 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 16).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a1);
+                a2 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 32).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a2);
+                a3 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 48).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, a3);
+                b0 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 64).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, b0);
+                b1 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 80).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, b1);
+                b2 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 96).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, b2);
+                b3 = ((FloatVector) ByteVector.fromArray(B16, scratch, o + 112).convertShape(VectorOperators.B2F, F16, 0)).fma(uk, b3);
+            }
+        }
+        FloatVector sc = FloatVector.broadcast(F16, scale);
+        a0.fma(sc, FloatVector.fromArray(F16, acc, 0)).intoArray(acc, 0);
+        a1.fma(sc, FloatVector.fromArray(F16, acc, 16)).intoArray(acc, 16);
+        a2.fma(sc, FloatVector.fromArray(F16, acc, 32)).intoArray(acc, 32);
+        a3.fma(sc, FloatVector.fromArray(F16, acc, 48)).intoArray(acc, 48);
+        b0.fma(sc, FloatVector.fromArray(F16, acc, 64)).intoArray(acc, 64);
+        b1.fma(sc, FloatVector.fromArray(F16, acc, 80)).intoArray(acc, 80);
+        b2.fma(sc, FloatVector.fromArray(F16, acc, 96)).intoArray(acc, 96);
+        b3.fma(sc, FloatVector.fromArray(F16, acc, 112)).intoArray(acc, 112);
     }
 
     /** Decodes one block of 64 rows into w[wOff + k·64 + lane] (floats, scaled), adding when add. */
