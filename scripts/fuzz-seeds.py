@@ -168,3 +168,40 @@ out("codec", "E8MatrixCborFuzzTest", "e8p_4bit.cbor", matrix("E8P12RVQ4B", 16, 6
 out("codec", "E8MatrixCborFuzzTest", "halfint_2bit.cbor", matrix("HalfInt2", 16, 64, 2, 16, 64, 0.0, "codes",
     struct.pack("<128i", *[i % 256 for i in range(128)])))
 print("codec seeds written")
+
+# ---- quantized (QuIP#-layout) checkpoint directory (convert) -----------------------------------
+def f16(*v):
+    return struct.pack("<%de" % len(v), *v)
+
+def quip_dir(bits):
+    dim, hidden, heads, kv, vocab = 64, 32, 4, 2, 4
+    words = {2: 2, 3: 3, 4: 4}[bits]  # int64 words per row for 64 padded columns
+    cfg = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": dim, "intermediate_size": hidden,
+           "num_hidden_layers": 1, "num_attention_heads": heads, "num_key_value_heads": kv, "head_dim": dim // heads,
+           "vocab_size": vocab, "max_position_embeddings": 16, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+           "tie_word_embeddings": True, "hidden_act": "silu", "bos_token_id": 1, "eos_token_id": 2,
+           "quip_params": {"codebook": {2: "E8P12", 3: "E8P12RVQ3B", 4: "E8P12RVQ4B"}[bits],
+                           "codebook_version": 0 if bits == 3 else 1, "codesz": 8, "idx_dtype": "torch.int64",
+                           "packsz": {2: 4, 3: 8 / 3, 4: 2}[bits], "lora_rank": 0, "rescale_WH": False,
+                           "resid_scale_override": -1, "model_version": 1}}
+    t = []
+    p = "model.layers.0."
+    for name, rows, fuse in (("self_attn.qkv_proj", 128, 3), ("self_attn.o_proj", 64, 0), ("mlp.upgate_proj", 64, 2),
+                             ("mlp.down_proj", 64, 0)):
+        q = [(i * 0x9E3779B97F4A7C15) & 0x00FF00FF00FF00FF for i in range(rows * words)] if bits == 2 else [0] * (rows * words)
+        t += [(p + name + ".Qidxs", "I64", [rows, words], struct.pack("<%dQ" % len(q), *q)),
+              (p + name + ".SU", "F16", [64], f16(*([1.0, -1.0] * 32))),
+              (p + name + ".SV", "F16", [rows], f16(*([0.02, -0.03] * (rows // 2)))),
+              (p + name + ".Wscale", "F16", [], f16(1.0)),
+              (p + name + ".codebook_id", "I64", [], struct.pack("<q", {2: 7, 3: 18, 4: 17}[bits]))]
+        if fuse:
+            t.append((p + name + ".fuse_scales", "F16", [fuse], f16(*([1.0] * fuse))))
+    t += [(p + "input_layernorm.weight", "F16", [dim], f16(*([1.0] * dim))),
+          (p + "post_attention_layernorm.weight", "F16", [dim], f16(*([1.0] * dim))),
+          ("model.norm.weight", "F16", [dim], f16(*([1.0] * dim))),
+          ("lm_head.weight", "F16", [vocab, dim], f16(*[((i % 7) - 3) / 8 for i in range(vocab * dim)]))]
+    return json.dumps(cfg).encode() + MARK + safetensors(t)
+
+out("convert", "QuantizedCheckpointFuzzTest", "quip_2bit", quip_dir(2))
+out("convert", "QuantizedCheckpointFuzzTest", "quip_3bit", quip_dir(3))
+print("convert seeds written")

@@ -1,9 +1,9 @@
 package dev.e8q.convert;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.e8q.llama.Linear;
 import dev.e8q.llama.LlamaConfig;
+import dev.e8q.llama.io.CheckpointFormatException;
 import dev.e8q.llama.io.HfConfig;
 import dev.e8q.llama.io.SafetensorsReader;
 import dev.e8q.llama.io.SafetensorsShards;
@@ -35,7 +35,6 @@ import java.util.List;
 public final class QuantizedCheckpoint {
     /** Work directory of an unfinished conversion inside the output directory. */
     public static final String PARTIAL = ".e8q-partial";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private QuantizedCheckpoint() {}
 
@@ -62,8 +61,8 @@ public final class QuantizedCheckpoint {
 
     public static QuipParams quipParams(Path dir) throws IOException {
         Path cfg = dir.resolve("config.json");
-        JsonNode root = JSON.readTree(Files.readAllBytes(cfg));
-        JsonNode q = root == null ? null : root.get("quip_params");
+        JsonNode root = HfConfig.readJson(cfg); // malformed JSON: a CheckpointFormatException naming the file
+        JsonNode q = root.get("quip_params");
         if (q == null || !q.isObject()) throw new IOException(cfg + ": no quip_params object (not a quantized checkpoint)");
         String cb = q.path("codebook").asText("");
         int bits;
@@ -91,8 +90,27 @@ public final class QuantizedCheckpoint {
             throw new IOException(dir + " has no config.json: the conversion did not finish; run e8q convert with --resume");
     }
 
-    /** Loads the model; dense parts (embedding, a dense lm_head) use {@code storage}. */
+    /**
+     * Loads the model; dense parts (embedding, a dense lm_head) use {@code storage}. Any inconsistency (missing or
+     * mis-shaped tensor, wrong dtype, unknown codebook id, Qidxs length, non-finite scale) is an IOException whose
+     * message starts with the directory (a {@link CheckpointFormatException} unless it came from the file system).
+     */
     public static LlamaModel load(Path dir, DType storage) throws IOException {
+        try {
+            return loadChecked(dir, storage);
+        } catch (CheckpointFormatException e) {
+            if (e.getMessage() != null && e.getMessage().contains(dir.toString())) throw e;
+            throw new CheckpointFormatException(dir, e.getMessage(), e);
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith(dir.toString())) throw e;
+            throw new CheckpointFormatException(dir, e.getMessage(), e);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            // Shape preconditions of the model's constructors (fused pieces, block dimensions) that the file violates.
+            throw new CheckpointFormatException(dir, "inconsistent quantized checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    private static LlamaModel loadChecked(Path dir, DType storage) throws IOException {
         checkComplete(dir);
         QuipParams qp = quipParams(dir);
         LlamaConfig c = HfConfig.read(dir.resolve("config.json"));
@@ -146,6 +164,7 @@ public final class QuantizedCheckpoint {
         if (!sh.has(name)) throw new IOException(sh.dir() + ": quantized checkpoint has no tensor " + name);
         float[] a = sh.reader(name).readFloats(name);
         if (a.length != n) throw new IOException(sh.dir() + ": tensor " + name + " has " + a.length + " values, want " + n);
+        QuipFormat.requireFinite(name, a);
         return a;
     }
 

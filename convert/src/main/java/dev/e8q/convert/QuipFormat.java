@@ -97,6 +97,12 @@ public final class QuipFormat {
         if (fuseScales != null) w.addF16(prefix + ".fuse_scales", new long[] {fuseScales.length}, fuseScales);
     }
 
+    /** Rejects NaN and ±∞ (a corrupt or overflowed fp16 tensor would make every output NaN). */
+    static void requireFinite(String name, float[] a) throws IOException {
+        for (int i = 0; i < a.length; i++)
+            if (!Float.isFinite(a[i])) throw new IOException("tensor " + name + " holds a non-finite value " + a[i] + " at index " + i);
+    }
+
     /** One quantized linear as read from a checkpoint. fuseScales is null when the tensor is absent. */
     public record Stored(E8Matrix matrix, float[] fuseScales) {}
 
@@ -123,13 +129,19 @@ public final class QuipFormat {
         if (t.has(n.apply("codebook_id"))) {
             long[] id = t.reader(n.apply("codebook_id")).readLongs(n.apply("codebook_id"));
             if (id.length != 1) throw new IOException(n.apply("codebook_id") + " has " + id.length + " values, want 1");
-            int b = bitsOfCodebookId(id[0]);
+            int b;
+            try {
+                b = bitsOfCodebookId(id[0]);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(n.apply("codebook_id") + ": " + e.getMessage());
+            }
             if (b != bits)
                 throw new IOException(n.apply("codebook_id") + " = " + id[0] + " (" + b + " bits) but quip_params says " + bits + " bits");
         }
         if (t.has(n.apply("Wscale"))) {
             float[] ws = t.reader(n.apply("Wscale")).readFloats(n.apply("Wscale"));
             if (ws.length != 1) throw new IOException(n.apply("Wscale") + " has " + ws.length + " values, want 1");
+            requireFinite(n.apply("Wscale"), ws);
             if (ws[0] != 1f) for (int i = 0; i < sv.length; i++) sv[i] *= ws[0];
         }
         SafetensorsReader qr = t.reader(n.apply("Qidxs"));
@@ -152,6 +164,7 @@ public final class QuipFormat {
             if (!t.has(n.apply("fuse_scales"))) throw new IOException("fused linear " + prefix + " has no fuse_scales tensor");
             fs = t.reader(n.apply("fuse_scales")).readFloats(n.apply("fuse_scales"));
             if (fs.length != pieces) throw new IOException(n.apply("fuse_scales") + " has " + fs.length + " values, want " + pieces);
+            requireFinite(n.apply("fuse_scales"), fs);
         }
         return new Stored(m, fs);
     }
