@@ -74,6 +74,17 @@ public final class CompareReport {
                 b.append(' ').append(fmt("%.1f", row.divergence())).append(" | ").append(fmt("%.1f", row.quantizeSeconds())).append(" |\n");
             }
         }
+        b.append("\nLocal error by linear kind (mean over layers of tr(ΔHΔᵀ)/tr(WHWᵀ), final weights):\n\n| method |");
+        List<String> kinds = r.rows().get(0).localErrorByKind().keySet().stream().filter(k -> !k.equals("all")).toList();
+        for (String k : kinds) b.append(' ').append(k).append(" |");
+        b.append("\n|---|").append("---:|".repeat(kinds.size())).append('\n');
+        java.util.Set<String> done = new java.util.HashSet<>(List.of("fp"));
+        for (CompareResult.Row row : r.allRows()) {
+            if (!done.add(row.id())) continue;
+            b.append("| ").append(row.method()).append(" |");
+            for (String k : kinds) b.append(' ').append(fmt("%.4f", row.localErrorByKind().get(k))).append(" |");
+            b.append('\n');
+        }
         return b.toString();
     }
 

@@ -41,6 +41,7 @@ public record CompareResult(Map<String, Object> settings, String modelName, List
      * @param bitsPerWeight   stored bits of the quantized linears per weight (scales, sign vectors included)
      * @param sizeBytes       model size as stored (see docs/compare.md for what each row counts)
      * @param localError      mean post-hoc proxy loss over the decoder linears ({@link LocalError}); 0 for FP
+     * @param localErrorByKind the same per linear kind (q, k, v, o, gate, up, down: mean over layers)
      * @param reportProxyLoss mean proxy loss of the converter's report (fused linears, before tuning); NaN when no report
      * @param tuneValAfter    mean block-tuning validation MSE after tuning (converter report); NaN when no block tuning
      * @param meanNll         mean NLL per eval text (nats/token), eval column order
@@ -51,7 +52,7 @@ public record CompareResult(Map<String, Object> settings, String modelName, List
      * @param evalSeconds     wall time of perplexity and generation
      */
     public record Row(String id, String method, int bits, String finetune, boolean lmHeadQuantized, double bitsPerWeight, long sizeBytes,
-                      double localError, double reportProxyLoss, double tuneValAfter, List<Double> meanNll, List<Double> perplexity,
+                      double localError, Map<String, Double> localErrorByKind, double reportProxyLoss, double tuneValAfter, List<Double> meanNll, List<Double> perplexity,
                       double divergence, int fullAgreement, double quantizeSeconds, double evalSeconds) {
         Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -63,6 +64,9 @@ public record CompareResult(Map<String, Object> settings, String modelName, List
             m.put("bits_per_weight", num(bitsPerWeight));
             m.put("size_bytes", sizeBytes);
             m.put("local_error", num(localError));
+            Map<String, Object> bk = new LinkedHashMap<>();
+            localErrorByKind.forEach((k, v) -> bk.put(k, num(v)));
+            m.put("local_error_by_kind", bk);
             m.put("report_mean_proxy_loss", num(reportProxyLoss));
             m.put("block_tune_val_mse_after", num(tuneValAfter));
             m.put("mean_nll", meanNll.stream().map(CompareResult::num).toList());

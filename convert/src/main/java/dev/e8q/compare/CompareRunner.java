@@ -88,13 +88,14 @@ public final class CompareRunner {
         Files.createDirectories(work);
         List<CompareResult.Row> rows = new ArrayList<>(), ft = new ArrayList<>();
         try {
-            rows.add(measure("fp", "FP (" + fpName(c) + ")", 32, "-", false, fp, 32, sourceBytes(o.model), 0, Double.NaN, Double.NaN, 0));
+            rows.add(measure("fp", "FP (" + fpName(c) + ")", 32, "-", false, fp, 32, sourceBytes(o.model), local.byKind(dense), Double.NaN,
+                    Double.NaN, 0));
             rtnRows(rows);
             for (int b : new int[] {2}) {
                 long tq = System.nanoTime();
                 NoE8.Result r = NoE8.quantize(dense, local, b, o.seed);
                 rows.add(measure("noe8-" + b, "no E8: RHT + BlockLDLQ, half-integer grid, " + b + "-bit", b, "none", false, r.model(),
-                        r.bitsPerWeight(), (r.linearBits() + 7) / 8 + denseNonLinearBytes(c), local.meanProxyLoss(r.model()),
+                        r.bitsPerWeight(), (r.linearBits() + 7) / 8 + denseNonLinearBytes(c), local.byKind(r.model()),
                         Double.NaN, Double.NaN, secs(tq)));
             }
             for (int b : new int[] {4, 3, 2}) rows.add(e8q(b, ConvertOptions.Finetune.NONE, false));
@@ -142,7 +143,7 @@ public final class CompareRunner {
         });
         double secs = secs(t);
         rows.add(measure(id, q.describe(), bits, "-", false, m, acc[0] / acc[1], (long) Math.ceil(acc[0] / 8) + denseNonLinearBytes(m.config()),
-                local.meanProxyLoss(m), Double.NaN, Double.NaN, secs));
+                local.byKind(m), Double.NaN, Double.NaN, secs));
     }
 
     private CompareResult.Row e8q(int bits, ConvertOptions.Finetune f, boolean head) throws IOException {
@@ -163,12 +164,12 @@ public final class CompareRunner {
         double tune = mean(rep.linears().stream().mapToDouble(ConvertReport.LinearReport::tuneAfter));
         String method = "e8q " + bits + "-bit (" + (bits == 2 ? "E8P" : "E8P + RVQ") + ")"
                 + (f == ConvertOptions.Finetune.NONE ? ", no FT" : ", FT " + fname) + (head ? ", lm_head quantized" : "");
-        return measure(id, method, bits, fname, head, q, rep.bitsPerWeight(), rep.modelBytes(), local.meanProxyLoss(q), proxy, tune, convSecs);
+        return measure(id, method, bits, fname, head, q, rep.bitsPerWeight(), rep.modelBytes(), local.byKind(q), proxy, tune, convSecs);
     }
 
     /** Evaluates one model: perplexity on every eval text and divergence against FP. */
     private CompareResult.Row measure(String id, String method, int bits, String finetune, boolean head, LlamaModel m, double bpw,
-                                      long size, double localErr, double proxy, double tune, double qSecs) {
+                                      long size, java.util.Map<String, Double> localErr, double proxy, double tune, double qSecs) {
         long t = System.nanoTime();
         List<Double> nll = new ArrayList<>(), ppl = new ArrayList<>();
         PerplexityEvaluator ev = new PerplexityEvaluator(m);
@@ -180,10 +181,10 @@ public final class CompareRunner {
         int[] d = Divergence.against(m, prompts, reference, o.genTokens);
         double div = Arrays.stream(d).average().orElse(Double.NaN);
         int full = (int) Arrays.stream(d).filter(x -> x == o.genTokens).count();
-        CompareResult.Row row = new CompareResult.Row(id, method, bits, finetune, head, bpw, size, localErr, proxy, tune, List.copyOf(nll),
+        CompareResult.Row row = new CompareResult.Row(id, method, bits, finetune, head, bpw, size, localErr.get("all"), java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(localErr)), proxy, tune, List.copyOf(nll),
                 List.copyOf(ppl), div, full, qSecs, secs(t));
         log.accept(String.format(Locale.ROOT, "%-22s %6.3f b/w %9d B  local %.4g  ppl %s  div %.1f/%d  (%.1f s + %.1f s eval)", id, bpw,
-                size, localErr, ppl.stream().map(x -> String.format(Locale.ROOT, "%.3f", x)).toList(), div, o.genTokens, qSecs,
+                size, localErr.get("all"), ppl.stream().map(x -> String.format(Locale.ROOT, "%.3f", x)).toList(), div, o.genTokens, qSecs,
                 row.evalSeconds()));
         return row;
     }

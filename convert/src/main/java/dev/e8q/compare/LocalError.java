@@ -66,18 +66,32 @@ final class LocalError {
 
     /** Mean proxy loss over all decoder linears of {@code m} (same shapes and layout as the reference). */
     double meanProxyLoss(LlamaModel m) {
-        double sum = 0;
-        int n = 0;
-        for (int l = 0; l < m.config().nLayers(); l++) {
+        return byKind(m).get("all");
+    }
+
+    /**
+     * Mean proxy loss per linear kind over the layers (keys q, k, v, o, gate, up, down in {@link LinearKind} order) and
+     * over all decoder linears (key "all").
+     */
+    java.util.Map<String, Double> byKind(LlamaModel m) {
+        int K = LinearKind.values().length, L = m.config().nLayers();
+        double[] sum = new double[K];
+        for (int l = 0; l < L; l++) {
             DecoderBlock ref = reference.block(l), q = m.block(l);
             for (LinearKind k : LinearKind.values()) {
                 Linear r = ref.linear(k), x = q.linear(k);
                 float[] w = weights(r), what = weights(x);
-                sum += ProxyLoss.proxyLoss(w, what, r.outFeatures(), r.inFeatures(), regularized[l][k.group().ordinal()]);
-                n++;
+                sum[k.ordinal()] += ProxyLoss.proxyLoss(w, what, r.outFeatures(), r.inFeatures(), regularized[l][k.group().ordinal()]);
             }
         }
-        return sum / n;
+        java.util.Map<String, Double> out = new java.util.LinkedHashMap<>();
+        double all = 0;
+        for (LinearKind k : LinearKind.values()) {
+            out.put(k.name().toLowerCase(java.util.Locale.ROOT), sum[k.ordinal()] / L);
+            all += sum[k.ordinal()];
+        }
+        out.put("all", all / (K * L));
+        return out;
     }
 
     /** W (out × in, row-major) of any linear: stored weights when dense, decoded when quantized, else probed with I. */

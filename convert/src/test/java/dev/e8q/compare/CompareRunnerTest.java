@@ -51,7 +51,7 @@ class CompareRunnerTest {
         out = tmp.resolve("out");
         CompareOptions o = CompareOptions.builder(model(), data("text/tinystories_train_2MiB.txt"), List.of(valid(), wiki())).out(out)
                 .samples(4).context(64).evalContext(EVAL_CONTEXT).evalTokens(EVAL_TOKENS).prompts(3).genTokens(G)
-                .finetuneRows(true).ftSamples(4).ftContext(32).ftEpochs(1);
+                .finetuneRows(true).ftSamples(3).ftContext(16).ftEpochs(1);
         result = CompareRunner.run(o, null);
     }
 
@@ -68,6 +68,12 @@ class CompareRunnerTest {
             assertEquals(2, r.perplexity().size(), r.id());
             for (double p : r.perplexity()) assertTrue(Double.isFinite(p) && p > 1, r.id() + " ppl " + p);
             assertTrue(r.divergence() >= 0 && r.divergence() <= G, r.id() + " divergence " + r.divergence());
+            // Every layer has each kind once, so the overall mean is the mean of the per-kind means.
+            assertEquals(8, r.localErrorByKind().size(), r.id());
+            double kinds = r.localErrorByKind().entrySet().stream().filter(e -> !e.getKey().equals("all")).mapToDouble(e -> e.getValue())
+                    .average().orElseThrow();
+            assertEquals(r.localError(), r.localErrorByKind().get("all"));
+            assertEquals(kinds, r.localError(), 1e-12 + 1e-9 * kinds, r.id());
         }
         // Quantized rows cost less than FP32, and lower RTN bit widths have larger local error.
         for (CompareResult.Row r : result.allRows()) if (!r.id().equals("fp")) assertTrue(r.bitsPerWeight() < 10, r.id());
