@@ -259,15 +259,9 @@ public final class Converter {
     // ------------------------------------------------------------------------------------------------ layers
 
     private int convertLayers(List<int[]> calib, List<int[]> ftWin, boolean sameFt, int failAfter) throws IOException {
-        float[] emb = src.read(src.has("model.embed_tokens.weight") ? "model.embed_tokens.weight" : "lm_head.weight");
-        List<float[]> xs = new ArrayList<>(calib.size());
-        for (int[] w : calib) xs.add(embed(emb, w));
-        List<float[]> fx = null;
+        List<float[]> xs = embedAll(calib);
         boolean blockFt = o.finetune.block();
-        if (blockFt && !sameFt) {
-            fx = new ArrayList<>(ftWin.size());
-            for (int[] w : ftWin) fx.add(embed(emb, w));
-        }
+        List<float[]> fx = blockFt && !sameFt ? embedAll(ftWin) : null;
         Rope rope = new Rope(c);
         int resumed = 0;
         int L = c.nLayers();
@@ -307,6 +301,14 @@ public final class Converter {
         }
         finalHidden = xs;
         return resumed;
+    }
+
+    /** Block-0 inputs of the windows (the embedding table is not kept). */
+    private List<float[]> embedAll(List<int[]> windows) throws IOException {
+        float[] emb = src.read(src.has("model.embed_tokens.weight") ? "model.embed_tokens.weight" : "lm_head.weight");
+        List<float[]> xs = new ArrayList<>(windows.size());
+        for (int[] w : windows) xs.add(embed(emb, w));
+        return xs;
     }
 
     /** The original model's hidden states after the last layer (for the lm_head Hessian). */
