@@ -30,10 +30,14 @@ public final class HfConfig {
     /** The raw JSON object (for fields LlamaConfig does not hold, such as QuIP#'s {@code quip_params}). */
     public static JsonNode readJson(Path configJson) throws IOException {
         JsonNode root;
+        byte[] bytes = Files.readAllBytes(configJson);
         try {
-            root = JSON.readTree(Files.readAllBytes(configJson));
+            root = JSON.readTree(bytes);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new CheckpointFormatException(configJson, "malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            // e.g. CharConversionException: bytes Jackson took for UTF-32 that are not
+            throw new CheckpointFormatException(configJson, "unreadable JSON: " + e.getMessage());
         }
         if (root == null || !root.isObject()) throw new CheckpointFormatException(configJson, "not a JSON object");
         return root;

@@ -60,10 +60,14 @@ public final class SafetensorsShards implements AutoCloseable {
     private static void openSharded(Path dir, Path index, List<SafetensorsReader> opened,
             Map<String, SafetensorsReader> byName) throws IOException {
         JsonNode root;
+        byte[] bytes = Files.readAllBytes(index);
         try {
-            root = new ObjectMapper().readTree(Files.readAllBytes(index));
+            root = new ObjectMapper().readTree(bytes);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new CheckpointFormatException(index, "malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            // e.g. CharConversionException: bytes Jackson took for UTF-32 that are not
+            throw new CheckpointFormatException(index, "unreadable JSON: " + e.getMessage());
         }
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) throw new CheckpointFormatException(index, "no 'weight_map' object");

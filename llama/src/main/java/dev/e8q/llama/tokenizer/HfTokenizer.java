@@ -79,10 +79,14 @@ public final class HfTokenizer implements Tokenizer {
 
     public static HfTokenizer load(Path tokenizerJson, Options options) throws IOException {
         JsonNode root;
+        byte[] bytes = Files.readAllBytes(tokenizerJson);
         try {
-            root = new ObjectMapper().readTree(Files.readAllBytes(tokenizerJson));
+            root = new ObjectMapper().readTree(bytes);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new CheckpointFormatException(tokenizerJson, "malformed JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            // e.g. CharConversionException: bytes Jackson took for UTF-32 that are not
+            throw new CheckpointFormatException(tokenizerJson, "unreadable JSON: " + e.getMessage());
         }
         if (root == null || !root.isObject() || !root.has("model")) {
             throw new CheckpointFormatException(tokenizerJson, "not a Hugging Face tokenizer.json (no 'model')");

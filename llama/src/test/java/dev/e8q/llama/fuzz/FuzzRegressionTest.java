@@ -133,4 +133,20 @@ class FuzzRegressionTest {
             rejected(dir, index.length, () -> SafetensorsShardsFuzzTest.load(dir), "shard");
         }
     }
+
+    /**
+     * Four leading bytes 00 00 00 06 make Jackson read the file as UTF-32; the invalid code point then surfaced
+     * as a bare CharConversionException (an IOException without the file's name). Found by HfTokenizerFuzzTest.
+     */
+    @Test
+    void jsonThatLooksLikeUtf32IsAFormatError() throws Exception {
+        byte[] bad = {0, 0, 0, 6, 0x73, (byte) 0xa4, '{', '"', 'a', '"', ':', '1', '}'};
+        Path tok = Files.write(tmp.resolve("tokenizer.json"), bad);
+        rejected(tok, bad.length, () -> dev.e8q.llama.tokenizer.HfTokenizer.load(tok), "JSON");
+        Path cfg = Files.write(tmp.resolve("config.json"), bad);
+        rejected(cfg, bad.length, () -> HfConfigFuzzTest.load(cfg), "JSON");
+        Path dir = Files.createDirectory(tmp.resolve("utf32"));
+        SafetensorsShardsFuzzTest.materialize(dir, bad);
+        rejected(dir, bad.length, () -> SafetensorsShardsFuzzTest.load(dir), "JSON");
+    }
 }
