@@ -44,7 +44,7 @@ public final class E2eTuner {
 
         /** Defaults tuned for the tiny models (see docs/finetune.md). */
         public static Options defaults() {
-            return new Options(1e-4, 1e-3, 5, 2, 4, 2, 1.0 / 3, 1, 0, true, false);
+            return new Options(3e-4, 3e-3, 5, 2, 4, 2, 1.0 / 3, 1, 0, true, false);
         }
 
         /** The paper's 2-bit values (SPEC §6). */

@@ -19,13 +19,19 @@ public interface SoftTargets {
      * (T × dim) and its lm_head (vocab × dim), so the T × vocab probabilities never need storing.
      */
     static SoftTargets fromHidden(float[] normedHidden, float[] head, int vocab, int dim) {
+        double[] h = new double[head.length];
+        for (int i = 0; i < h.length; i++) h[i] = head[i];
+        return fromHidden(normedHidden, h, vocab, dim);
+    }
+
+    /** As {@link #fromHidden(float[], float[], int, int)} with the head already in double (shared, not copied). */
+    static SoftTargets fromHidden(float[] normedHidden, double[] head, int vocab, int dim) {
         return (t, out) -> {
+            double[] x = new double[dim];
+            for (int i = 0; i < dim; i++) x[i] = normedHidden[t * dim + i];
             double max = Double.NEGATIVE_INFINITY;
-            int ho = t * dim;
             for (int v = 0; v < vocab; v++) {
-                double s = 0;
-                int wo = v * dim;
-                for (int i = 0; i < dim; i++) s += (double) head[wo + i] * normedHidden[ho + i];
+                double s = LinearParam.dot(head, v * dim, x, 0, dim);
                 out[v] = s;
                 if (s > max) max = s;
             }

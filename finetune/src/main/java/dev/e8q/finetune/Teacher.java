@@ -11,13 +11,13 @@ import java.util.List;
  */
 public final class Teacher {
     private final float[][] hidden;
-    private final float[] head;
+    private final double[] head;
     private final int vocab, dim;
 
     public Teacher(float[][] normedHidden, float[] head, int vocab, int dim) {
         if (head.length != (long) vocab * dim) throw new IllegalArgumentException("head has " + head.length + " entries, want " + vocab + "×" + dim);
         this.hidden = normedHidden;
-        this.head = head;
+        this.head = FromLlama.toDouble(head);
         this.vocab = vocab;
         this.dim = dim;
     }

@@ -37,6 +37,10 @@ final class RealData {
         }
     }
 
+    static dev.e8q.llama.tokenizer.Tokenizer tinyStories656KTokenizer() throws IOException {
+        return dev.e8q.llama.tokenizer.Tokenizers.load(dir().resolve("tinystories656K"));
+    }
+
     static LlamaModel tinyStories656K() throws IOException {
         try (WeightSource ws = Checkpoints.open(dir().resolve("tinystories656K"))) {
             return LlamaModel.load(ws, DType.F32);
@@ -48,7 +52,10 @@ final class RealData {
      * TinyStories training text, tokenized with tok512.
      */
     static List<int[]> storiesTokens(int count, int len) throws IOException {
-        Llama2cTokenizer tok = Llama2cTokenizer.load(dir().resolve("stories260K/tok512.bin"));
+        return storiesTokens(Llama2cTokenizer.load(dir().resolve("stories260K/tok512.bin")), count, len);
+    }
+
+    static List<int[]> storiesTokens(dev.e8q.llama.tokenizer.Tokenizer tok, int count, int len) throws IOException {
         String text = Files.readString(dir().resolve("text/tinystories_train_2MiB.txt"));
         List<int[]> out = new ArrayList<>();
         int[] buf = new int[len];

@@ -26,10 +26,20 @@ class Stories260KBench {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
     }
 
+    static final boolean BIG = "656k".equalsIgnoreCase(System.getProperty("e8q.ftbench.model", ""));
+
+    static LlamaModel model() throws java.io.IOException {
+        return BIG ? RealData.tinyStories656K() : RealData.stories260K();
+    }
+
+    static List<int[]> tokens() throws java.io.IOException {
+        return BIG ? RealData.storiesTokens(RealData.tinyStories656KTokenizer(), N, T) : RealData.storiesTokens(N, T);
+    }
+
     @Test
     void blockwise() throws Exception {
-        LlamaModel lm = RealData.stories260K();
-        List<int[]> seqs = RealData.storiesTokens(N, T);
+        LlamaModel lm = model();
+        List<int[]> seqs = tokens();
         int layer = Integer.getInteger("e8q.ftbench.layer", 1);
         List<List<float[]>> xy = blockData(lm, seqs, layer);
         String lrs = System.getProperty("e8q.ftbench.lr", "5e-5,5e-4;1e-4,1e-3;3e-4,3e-3;1e-3,1e-3;1e-3,3e-3;3e-3,3e-3");
@@ -132,8 +142,8 @@ class Stories260KBench {
     /** Quantizes every block (blockwise tuning optional), then end-to-end tunes. */
     @Test
     void e2e() throws Exception {
-        LlamaModel lm = RealData.stories260K();
-        List<int[]> seqs = RealData.storiesTokens(N, T);
+        LlamaModel lm = model();
+        List<int[]> seqs = tokens();
         boolean blockTune = Boolean.parseBoolean(System.getProperty("e8q.ftbench.blocktune", "true"));
         BlockTuner.Options bo = BlockTuner.Options.defaults();
         ModelState ms = ModelState.of(lm);
