@@ -1,6 +1,9 @@
 package dev.e8q.cli;
 
 import dev.e8q.codec.Parallel;
+import dev.e8q.convert.QuantizedLinear;
+import dev.e8q.cuda.CudaLinears;
+import dev.e8q.cuda.CudaUnavailableException;
 import dev.e8q.codec.ProgressListener;
 import dev.e8q.llama.eval.PerplexityEvaluator;
 import dev.e8q.llama.model.DType;
@@ -57,10 +60,19 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, or cuda: run the linears on a CUDA GPU (default: ${DEFAULT-VALUE})")
+    String device;
+
     @Override
     public Integer call() throws Exception {
         if (threads != null) Parallel.setThreads(threads);
         LlamaModel m = ModelLoader.load(model, DType.parse(dtype));
+        try { // --device cuda: linears on the GPU (module cuda, docs/cuda.md); freed when the process ends
+            CudaLinears.onDevice(device, m, l -> l instanceof QuantizedLinear q ? new CudaLinears.Quantized(q.matrix(), q.rowOffset(), q.scale()) : null);
+        } catch (CudaUnavailableException e) {
+            System.err.println("e8q: --device cuda: " + e.getMessage());
+            return 2;
+        }
         Tokenizer tok = ModelLoader.tokenizer(model, tokenizer, new HfTokenizer.Options(!noPrefixSpace, noFuseUnk ? Boolean.FALSE : null));
         String s = Files.readString(text, StandardCharsets.UTF_8);
         if (crlf) s = s.replace("\r\n", "\n");

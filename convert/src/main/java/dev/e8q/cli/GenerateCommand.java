@@ -1,6 +1,9 @@
 package dev.e8q.cli;
 
 import dev.e8q.codec.Parallel;
+import dev.e8q.convert.QuantizedLinear;
+import dev.e8q.cuda.CudaLinears;
+import dev.e8q.cuda.CudaUnavailableException;
 import dev.e8q.llama.generate.Generator;
 import dev.e8q.llama.generate.Sampler;
 import dev.e8q.llama.model.DType;
@@ -51,11 +54,20 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, or cuda: run the linears on a CUDA GPU (default: ${DEFAULT-VALUE})")
+    String device;
+
     @Override
     public Integer call() throws Exception {
         if (threads != null) Parallel.setThreads(threads);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         LlamaModel m = ModelLoader.load(model, DType.parse(dtype));
+        try { // --device cuda: linears on the GPU (module cuda, docs/cuda.md); freed when the process ends
+            CudaLinears.onDevice(device, m, l -> l instanceof QuantizedLinear q ? new CudaLinears.Quantized(q.matrix(), q.rowOffset(), q.scale()) : null);
+        } catch (CudaUnavailableException e) {
+            System.err.println("e8q: --device cuda: " + e.getMessage());
+            return 2;
+        }
         Tokenizer tok = ModelLoader.tokenizer(model, tokenizer, new HfTokenizer.Options(!noPrefixSpace, null));
         int[] ids = tok.encode(prompt, true, false);
         long s = seed != null ? seed : System.nanoTime();
