@@ -726,9 +726,9 @@ public final class Converter {
                 if (reports.stream().noneMatch(r -> r.name().equals("lm_head"))) readLayerReports(partial.resolve("head.json"));
             } else if (e2e != null) {
                 copy(w, e2e, "lm_head.weight", DType.F16);
-            } else {
+            } else if (!c.tiedEmbeddings()) {
                 w.addF16("lm_head.weight", new long[] {c.vocabSize(), c.dim()}, originalHead());
-            }
+            } // tied and untouched: written once, as the embedding (tie_word_embeddings: true), as transformers does
             w.write(out.resolve("model.safetensors"));
         } finally {
             open.forEach(SafetensorsReader::close);
@@ -827,7 +827,7 @@ public final class Converter {
         } else {
             j.putNull("rope_scaling");
         }
-        // lm_head.weight is always written; it equals the embedding only when it was neither tuned nor quantized.
+        // A tied head stays tied (and is not written) unless it was tuned or quantized.
         j.put("tie_word_embeddings", c.tiedEmbeddings() && !o.finetune.e2e() && !o.quantizeLmHead);
         j.put("attention_bias", false);
         j.put("hidden_act", "silu");

@@ -177,8 +177,10 @@ class Stories260KConvertTest {
             assertArrayEquals(new long[] {}, r.shape(p + "self_attn.o_proj.Wscale"));
             assertEquals(1f, r.readFloats(p + "self_attn.o_proj.Wscale")[0]);
             assertArrayEquals(new long[] {18}, r.readLongs(p + "self_attn.o_proj.codebook_id"));
-            for (String n : List.of(p + "input_layernorm.weight", "model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"))
+            for (String n : List.of(p + "input_layernorm.weight", "model.embed_tokens.weight", "model.norm.weight"))
                 assertEquals(DType.F16, r.dtype(n), n);
+            assertFalse(r.has("lm_head.weight"), "tied, untuned head is stored once, as the embedding");
+            assertTrue(cfg.get("tie_word_embeddings").asBoolean());
             assertFalse(r.has(p + "self_attn.q_proj.weight"));
         }
     }
