@@ -86,6 +86,34 @@ class E8IntegrationTest {
         assertTrue(tuned.quantized(BlockState.Part.QKV).fuseScales().length == 3);
     }
 
+    @Test
+    void endToEndTuningOfAModelState() throws Exception {
+        LlamaModel lm = RealData.stories260K();
+        List<int[]> seqs = RealData.storiesTokens(12, 32);
+        ModelState ms = ModelState.of(lm);
+        for (int l = 0; l < lm.config().nLayers(); l++) {
+            BlockState b = ms.block(l);
+            for (BlockState.Part p : new BlockState.Part[] {BlockState.Part.QKV, BlockState.Part.O, BlockState.Part.UPGATE, BlockState.Part.DOWN}) {
+                b = quantize(b, p);
+            }
+            ms = ms.withBlock(l, b);
+        }
+        E2eTuner.StateResult r = E2eTuner.tune(ms, lm, seqs, E2eTuner.Options.defaults().withEpochs(2, 2), ProgressListener.NONE);
+        TuneResult h = r.history();
+        System.out.println("e2e: " + h.summary());
+        assertTrue(h.finalValLoss() < h.initialValLoss(), h.summary());
+        ModelState t = r.state();
+        assertTrue(t.embedding() == ms.embedding(), "embedding is frozen and shared");
+        assertTrue(!java.util.Arrays.equals(t.lmHead(), ms.lmHead()), "lm_head tuned");
+        assertTrue(!java.util.Arrays.equals(t.finalNorm(), ms.finalNorm()), "final norm tuned");
+        E8Matrix before = ms.block(2).quantized(BlockState.Part.DOWN).matrix(), after = t.block(2).quantized(BlockState.Part.DOWN).matrix();
+        assertTrue(!java.util.Arrays.equals(before.sv(), after.sv()) && !java.util.Arrays.equals(before.su(), after.su()), "SU/SV tuned");
+        assertEquals(before.code(0, 3, 1), after.code(0, 3, 1));
+        // the tuned state, rebuilt, has the reported validation loss
+        List<int[]> val = seqs.subList(8, 12);
+        assertEquals(h.finalValLoss(), E2eTuner.loss(t.toModel(), val, Teacher.of(lm, val)), 1e-4);
+    }
+
     /** Quantizes a part from the state's current dense weights: pieces RMS-normalized, RMS kept as fuse scales. */
     static BlockState quantize(BlockState s, BlockState.Part p) {
         LlamaConfig c = s.config();
