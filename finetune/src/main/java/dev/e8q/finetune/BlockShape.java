@@ -34,8 +34,8 @@ public record BlockShape(int dim, int hiddenDim, int nHeads, int nKvHeads, int h
     static double[] frequencies(int headDim, double theta, LlamaConfig.RopeScaling sc) {
         double[] f = new double[headDim / 2];
         for (int i = 0; i < f.length; i++) {
-            // float arithmetic as in the reference forward passes
-            f[i] = 1.0f / (float) Math.pow(theta, (2 * i) / (double) headDim);
+            // in double, as the llama module's Rope
+            f[i] = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
             if (sc != null) {
                 double lowWave = sc.originalMaxPositions() / sc.lowFreqFactor();
                 double highWave = sc.originalMaxPositions() / sc.highFreqFactor();

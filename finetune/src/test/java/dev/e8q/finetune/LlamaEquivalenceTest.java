@@ -24,10 +24,20 @@ class LlamaEquivalenceTest {
     @Test
     void stories260KWithRotateHalfRope() throws Exception {
         // the same weights run with the Hugging Face rotate_half layout on both sides
+        checkRebuilt(null, false);
+    }
+
+    @Test
+    void stories260KWithLlama3RopeScaling() throws Exception {
+        // wavelengths 6.3, 63, 628, 6283 against the band [25, 100]: kept, smoothed, divided, divided
+        checkRebuilt(new LlamaConfig.RopeScaling(8f, 1f, 4f, 100), true);
+    }
+
+    private static void checkRebuilt(LlamaConfig.RopeScaling scaling, boolean interleaved) throws Exception {
         LlamaModel lm = RealData.stories260K();
         LlamaConfig c = lm.config();
         LlamaConfig hf = new LlamaConfig("llama", c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(),
-                c.headDim(), c.vocabSize(), c.maxSeqLen(), c.normEps(), c.ropeTheta(), null, false,
+                c.headDim(), c.vocabSize(), c.maxSeqLen(), c.normEps(), c.ropeTheta(), scaling, interleaved,
                 c.tiedEmbeddings(), false, c.bosId(), c.eosId());
         Rope rope = new Rope(hf);
         List<DecoderBlock> blocks = new ArrayList<>();
