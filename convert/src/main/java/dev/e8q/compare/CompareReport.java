@@ -55,7 +55,7 @@ public final class CompareReport {
         b.append("---:|".repeat(r.evals().size())).append("---:|---:|\n");
         for (CompareResult.Row row : r.rows()) {
             b.append("| ").append(row.method()).append(" | ").append(fmt("%.3f", row.bitsPerWeight())).append(" | ")
-                    .append(String.format(Locale.ROOT, "%,d", row.sizeBytes())).append(" | ").append(fmt("%.4f", row.localError())).append(" |");
+                    .append(String.format(Locale.ROOT, "%,d", row.sizeBytes())).append(" | ").append(fmt("%.3g", row.localError())).append(" |");
             for (double p : row.perplexity()) b.append(' ').append(fmt("%.3f", p)).append(" |");
             b.append(' ').append(fmt("%.1f", row.divergence())).append(" | ").append(fmt("%.1f", row.quantizeSeconds())).append(" |\n");
         }
@@ -68,8 +68,8 @@ public final class CompareReport {
             b.append(" divergence (of ").append(g).append(") | convert wall (s) |\n|---:|---|---:|---:|---:|");
             b.append("---:|".repeat(r.evals().size())).append("---:|---:|\n");
             for (CompareResult.Row row : r.finetuneRows()) {
-                b.append("| ").append(row.bits()).append(" | ").append(row.finetune()).append(" | ").append(fmt("%.4f", row.reportProxyLoss()))
-                        .append(" | ").append(fmt("%.3g", row.tuneValAfter())).append(" | ").append(fmt("%.4f", row.localError())).append(" |");
+                b.append("| ").append(row.bits()).append(" | ").append(row.finetune()).append(" | ").append(fmt("%.3g", row.reportProxyLoss()))
+                        .append(" | ").append(fmt("%.3g", row.tuneValAfter())).append(" | ").append(fmt("%.3g", row.localError())).append(" |");
                 for (double p : row.perplexity()) b.append(' ').append(fmt("%.3f", p)).append(" |");
                 b.append(' ').append(fmt("%.1f", row.divergence())).append(" | ").append(fmt("%.1f", row.quantizeSeconds())).append(" |\n");
             }
@@ -82,7 +82,7 @@ public final class CompareReport {
         for (CompareResult.Row row : r.allRows()) {
             if (!done.add(row.id())) continue;
             b.append("| ").append(row.method()).append(" |");
-            for (String k : kinds) b.append(' ').append(fmt("%.4f", row.localErrorByKind().get(k))).append(" |");
+            for (String k : kinds) b.append(' ').append(fmt("%.3g", row.localErrorByKind().get(k))).append(" |");
             b.append('\n');
         }
         return b.toString();

@@ -18,8 +18,8 @@ final class Divergence {
 
     /**
      * {@code n} prompts: the first {@code words} words of paragraphs of {@code text} (blank-line separated, CRLF
-     * normalized, at least words + 4 words long), spread evenly over the eligible paragraphs of the text's first 256 KiB;
-     * each encoded as [BOS] + tokens.
+     * normalized, at least words + 4 words long; each distinct prompt once), spread evenly over the eligible paragraphs of
+     * the text's first 256 KiB; each encoded as [BOS] + tokens.
      */
     static List<int[]> prompts(Tokenizer tok, String text, int n, int words) {
         List<String> p = promptTexts(text, n, words);
@@ -31,14 +31,15 @@ final class Divergence {
     static List<String> promptTexts(String text, int n, int words) {
         String t = text.replace("\r\n", "\n");
         if (t.length() > 1 << 18) t = t.substring(0, 1 << 18);
-        List<String> eligible = new ArrayList<>();
+        java.util.LinkedHashSet<String> distinct = new java.util.LinkedHashSet<>();
         for (String para : t.split("\n\\s*\n")) {
             String[] w = para.strip().split("\\s+");
-            if (w.length >= words + 4) eligible.add(String.join(" ", Arrays.copyOf(w, words)));
+            if (w.length >= words + 4) distinct.add(String.join(" ", Arrays.copyOf(w, words)));
         }
+        List<String> eligible = new ArrayList<>(distinct);
         if (eligible.size() < n)
-            throw new IllegalArgumentException("the prompt text has only " + eligible.size() + " paragraphs of at least " + (words + 4)
-                    + " words in its first 256 KiB, " + n + " prompts wanted");
+            throw new IllegalArgumentException("the prompt text has only " + eligible.size() + " distinct prompts (paragraphs of at least " + (words + 4)
+                    + " words) in its first 256 KiB, " + n + " prompts wanted");
         List<String> out = new ArrayList<>(n);
         for (int k = 0; k < n; k++) out.add(eligible.get((int) ((long) k * eligible.size() / n)));
         return out;

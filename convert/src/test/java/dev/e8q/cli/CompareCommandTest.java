@@ -37,7 +37,7 @@ class CompareCommandTest {
         String err = e.toString(StandardCharsets.UTF_8), md = o.toString(StandardCharsets.UTF_8);
         assertEquals(0, rc, err);
         assertTrue(md.contains("| method | bits/weight | size (bytes) | local error | ppl tinystories_valid_head | divergence (of 5) |"), md);
-        assertTrue(md.contains("| FP (F32 as loaded) | 32.000 | 1,056,540 | 0.0000 |"), md);
+        assertTrue(md.contains("| FP (F32 as loaded) | 32.000 | 1,056,540 | 0.00 |"), md);
         assertTrue(md.contains("| e8q 2-bit (E8P), no FT, lm_head quantized |"), md);
         assertTrue(md.contains("| e8q 4-bit (E8P + RVQ), no FT, lm_head quantized |"), md);
         assertTrue(!md.contains("Fine-tuning stages"), md);

@@ -64,7 +64,8 @@ class CompareUnitsTest {
 
     @Test
     void promptsAreTheFirstWordsOfDistinctParagraphs() {
-        String text = "A b c d e f g h i.\n\nShort one.\n\nOne two three four five six seven eight.\r\n\r\nX y z w v u t s r q.\n";
+        String text = "A b c d e f g h i.\n\nShort one.\n\nOne two three four five six seven eight.\r\n\r\nA b c d x y z w.\n\n"
+                + "X y z w v u t s r q.\n";
         assertEquals(List.of("A b c d", "One two three four", "X y z w"), Divergence.promptTexts(text, 3, 4));
         assertThrows(IllegalArgumentException.class, () -> Divergence.promptTexts(text, 4, 4));
     }
