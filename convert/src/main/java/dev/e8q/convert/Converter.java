@@ -127,7 +127,12 @@ public final class Converter {
             Tokenizer tok = ModelLoader.tokenizer(o.model, tokPath);
             if (tok.vocabSize() > c.vocabSize())
                 throw new IllegalArgumentException("tokenizer has " + tok.vocabSize() + " tokens, the model only " + c.vocabSize());
-            String text = Files.readString(o.calibration, StandardCharsets.UTF_8);
+            String text;
+            try {
+                text = Files.readString(o.calibration, StandardCharsets.UTF_8);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new IllegalArgumentException("calibration text " + o.calibration + " is not valid UTF-8 (" + e + ")");
+            }
             List<int[]> calib = Calibration.windows(tok, text, o.samples, o.context);
             boolean ft = o.finetune != ConvertOptions.Finetune.NONE;
             boolean sameFt = ft && o.ftSamples == o.samples && o.ftContext == o.context;
