@@ -16,7 +16,7 @@ out="${E8Q_FUZZ_OUT:-target-fuzzrun}"
 cd "$here"
 set +e
 JAZZER_FUZZ=1 ./build -q -De8q.out="$out" -pl "$module" -am test -Dtest="$cls" -Dsurefire.failIfNoSpecifiedTests=false \
-  -Djazzer.max_duration="$dur" "${@:3}"
+  -Djazzer.max_duration="$dur" -De8q.jazzer.hooks=true "${@:3}"
 rc=$?
 set -e
 log=$(ls "$module/$out"/surefire-reports/*"$cls"-output.txt 2>/dev/null | head -1)
