@@ -76,6 +76,9 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--scale-override", description = "ρ, the RMS the codebook sees (default: 1.03 / 0.98 / 1.03 for 2 / 3 / 4 bits)")
     Double rho;
 
+    @Option(names = "--dense-dtype", defaultValue = "f16", description = "embedding, norms and unquantized lm_head: f16 (SPEC, default) or f32")
+    String denseDtype;
+
     @Option(names = "--quiet", description = "no progress bars")
     boolean quiet;
 
@@ -86,6 +89,11 @@ public final class ConvertCommand implements Callable<Integer> {
                 .context(context).seed(seed).threads(threads).quantizeLmHead(quantizeLmHead).resume(resume)
                 .finetune(ConvertOptions.Finetune.parse(finetune)).ftSamples(ftSamples).ftContext(ftContext).ftEpochs(ftEpochs)
                 .ftLr(ftLr).ftSignLr(ftSignLr).refinePasses(refinePasses).rho(rho == null ? Double.NaN : rho)
+                .denseF32(switch (denseDtype.toLowerCase(Locale.ROOT)) {
+                    case "f16", "fp16", "float16" -> false;
+                    case "f32", "fp32", "float32" -> true;
+                    default -> throw new IllegalArgumentException("--dense-dtype must be f16 or f32, got " + denseDtype);
+                })
                 .progress(quiet ? ProgressListener.NONE : bar).log(bar::log);
         ConvertReport r;
         try {

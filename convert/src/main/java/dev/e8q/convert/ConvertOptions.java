@@ -42,6 +42,7 @@ public final class ConvertOptions {
     int refinePasses = 10;
     double rho = Double.NaN;
     boolean scaleSearch = true;
+    boolean denseF32;
     ProgressListener progress = ProgressListener.NONE;
     java.util.function.Consumer<String> log = s -> {};
     int failAfterLayer = -1;
@@ -139,6 +140,9 @@ public final class ConvertOptions {
     /** Overrides ρ (QuIP#'s --scale_override); NaN = the codebook default. */
     public ConvertOptions rho(double r) { rho = r; return this; }
 
+    /** Store embedding, norms and a dense lm_head as F32 instead of SPEC §7's F16. */
+    public ConvertOptions denseF32(boolean b) { denseF32 = b; return this; }
+
     /** Per-linear search of ρ (default on): see {@link Converter}. Ignored when {@link #rho} is set. */
     public ConvertOptions scaleSearch(boolean b) { scaleSearch = b; return this; }
 
@@ -181,6 +185,7 @@ public final class ConvertOptions {
         m.put("quantize_lm_head", quantizeLmHead);
         m.put("finetune", finetune.name().toLowerCase(java.util.Locale.ROOT));
         m.put("refine_passes", refinePasses);
+        if (denseF32) m.put("dense_dtype", "f32");
         m.put("rho", Double.isNaN(rho) ? (scaleSearch ? "search" : "default") : Double.toString(rho));
         if (finetune != Finetune.NONE) {
             m.put("ft_samples", ftSamples);

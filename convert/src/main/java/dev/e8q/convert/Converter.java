@@ -496,8 +496,8 @@ public final class Converter {
         QuipFormat.write(w, pre + QuipFormat.O, o2.m(), null);
         QuipFormat.write(w, pre + QuipFormat.UPGATE, ug.m(), ug.fuse());
         QuipFormat.write(w, pre + QuipFormat.DOWN, dn.m(), null);
-        w.addF16(pre + "input_layernorm.weight", new long[] {d}, an);
-        w.addF16(pre + "post_attention_layernorm.weight", new long[] {d}, fn);
+        dense(w, pre + "input_layernorm.weight", new long[] {d}, an);
+        dense(w, pre + "post_attention_layernorm.weight", new long[] {d}, fn);
         w.write(layerFile);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("linears", rep.stream().map(ConvertReport.LinearReport::toMap).toList());
@@ -659,10 +659,10 @@ public final class Converter {
                 w.addF16(pre + names[i] + ".SU", new long[] {ql[i].paddedCols()}, flt(ql[i].su().value()));
                 w.addF16(pre + names[i] + ".SV", new long[] {ql[i].paddedRows()}, flt(ql[i].sv().value()));
             }
-            w.addF16(pre + "input_layernorm.weight", new long[] {c.dim()}, flt(b.attnNorm().value()));
-            w.addF16(pre + "post_attention_layernorm.weight", new long[] {c.dim()}, flt(b.ffnNorm().value()));
+            dense(w, pre + "input_layernorm.weight", new long[] {c.dim()}, flt(b.attnNorm().value()));
+            dense(w, pre + "post_attention_layernorm.weight", new long[] {c.dim()}, flt(b.ffnNorm().value()));
         }
-        w.addF16("model.norm.weight", new long[] {c.dim()}, flt(m.finalNorm().value()));
+        dense(w, "model.norm.weight", new long[] {c.dim()}, flt(m.finalNorm().value()));
         // Kept in float here: it may still be quantized (--quantize-lm-head); the final file stores F16.
         w.addF32("lm_head.weight", new long[] {c.vocabSize(), c.dim()}, flt(m.lmHead().weight().value()));
         w.write(e2eFile);
@@ -721,18 +721,18 @@ public final class Converter {
                 for (String n : r.names()) copy(w, e2e != null && e2e.has(n) ? e2e : r, n, null);
             }
             float[] emb = read(src.has("model.embed_tokens.weight") ? "model.embed_tokens.weight" : "lm_head.weight", (long) c.vocabSize() * c.dim());
-            w.addF16("model.embed_tokens.weight", new long[] {c.vocabSize(), c.dim()}, emb);
+            dense(w, "model.embed_tokens.weight", new long[] {c.vocabSize(), c.dim()}, emb);
             if (e2e != null) copy(w, e2e, "model.norm.weight", null);
-            else w.addF16("model.norm.weight", new long[] {c.dim()}, read("model.norm.weight", c.dim()));
+            else dense(w, "model.norm.weight", new long[] {c.dim()}, read("model.norm.weight", c.dim()));
             if (o.quantizeLmHead) {
                 SafetensorsReader hr = SafetensorsReader.open(partial.resolve("head.safetensors"));
                 open.add(hr);
                 for (String n : hr.names()) copy(w, hr, n, null);
                 if (reports.stream().noneMatch(r -> r.name().equals("lm_head"))) readLayerReports(partial.resolve("head.json"));
             } else if (e2e != null) {
-                copy(w, e2e, "lm_head.weight", DType.F16);
+                copy(w, e2e, "lm_head.weight", o.denseF32 ? DType.F32 : DType.F16);
             } else if (!c.tiedEmbeddings()) {
-                w.addF16("lm_head.weight", new long[] {c.vocabSize(), c.dim()}, originalHead());
+                dense(w, "lm_head.weight", new long[] {c.vocabSize(), c.dim()}, originalHead());
             } // tied and untouched: written once, as the embedding (tie_word_embeddings: true), as transformers does
             w.write(out.resolve("model.safetensors"));
         } finally {
@@ -744,14 +744,20 @@ public final class Converter {
         return Files.size(out.resolve("model.safetensors"));
     }
 
+    /** Embedding, norms and a dense lm_head: F16 (SPEC §7) or, with {@code --dense-dtype f32}, F32. */
+    private void dense(SafetensorsWriter w, String name, long[] shape, float[] v) {
+        if (o.denseF32) w.addF32(name, shape, v);
+        else w.addF16(name, shape, v);
+    }
+
     /** Declares tensor {@code name} of {@code r} in {@code w}, copying bytes (or converting F32 → {@code as}). */
     private static void copy(SafetensorsWriter w, SafetensorsReader r, String name, DType as) throws IOException {
         DType dt = r.dtype(name);
         long[] shape = r.shape(name);
         if (as != null && as != dt) {
             float[] v = r.readFloats(name);
-            if (as != DType.F16) throw new IllegalArgumentException("can only narrow to F16");
-            w.addF16(name, shape, v);
+            if (as == DType.F16) w.addF16(name, shape, v);
+            else w.addF32(name, shape, v);
             return;
         }
         w.add(name, dt, shape, sink -> {
@@ -838,7 +844,7 @@ public final class Converter {
         j.put("hidden_act", "silu");
         j.put("bos_token_id", c.bosId());
         j.put("eos_token_id", c.eosId());
-        j.put("torch_dtype", "float16");
+        j.put("torch_dtype", o.denseF32 ? "float32" : "float16");
         ObjectNode q = j.putObject("quip_params");
         q.put("codebook", QuipFormat.codebookName(o.bits));
         q.put("codebook_version", QuipFormat.codebookVersion(o.bits));

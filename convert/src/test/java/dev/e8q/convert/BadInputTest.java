@@ -80,4 +80,24 @@ class BadInputTest {
         assertTrue(Double.isFinite(ppl));
         assertTrue(new String(Files.readAllBytes(out.resolve("config.json"))).contains("\"tie_word_embeddings\" : false"));
     }
+
+    /** --dense-dtype f32 keeps the embedding (and norms, head) exactly; the default stores SPEC's F16. */
+    @Test
+    void denseDtypeOption() throws Exception {
+        Path m = TinyModels.write(tmp.resolve("m"), "LlamaForCausalLM", 1, null);
+        Path a = tmp.resolve("f32"), b = tmp.resolve("f16");
+        Converter.convert(opts(m, a).denseF32(true));
+        Converter.convert(opts(m, b));
+        try (var src = dev.e8q.llama.io.SafetensorsReader.open(m.resolve("model.safetensors"));
+             var ra = dev.e8q.llama.io.SafetensorsReader.open(a.resolve("model.safetensors"));
+             var rb = dev.e8q.llama.io.SafetensorsReader.open(b.resolve("model.safetensors"))) {
+            for (String n : java.util.List.of("model.embed_tokens.weight", "lm_head.weight", "model.norm.weight")) {
+                assertEquals(dev.e8q.llama.io.DType.F32, ra.dtype(n), n);
+                assertEquals(dev.e8q.llama.io.DType.F16, rb.dtype(n), n);
+            }
+            assertArrayEquals(src.readFloats("lm_head.weight"), ra.readFloats("lm_head.weight"));
+            assertEquals(dev.e8q.llama.io.DType.F32, ra.dtype("model.layers.0.input_layernorm.weight"));
+        }
+        assertTrue(Files.readString(a.resolve("config.json")).contains("\"torch_dtype\" : \"float32\""));
+    }
 }
