@@ -20,6 +20,8 @@ public final class E8Matrix {
     private final double residScale;
     private final float[] su, sv;
     private final int[][] codes; // [stage][r * n/8 + b]
+    /** Range of the residual scale of 3 and 4 bits (decoded values stay finite and far from overflow). */
+    public static final double MIN_RESID_SCALE = 1e-6, MAX_RESID_SCALE = 1e6;
 
     E8Matrix(int rows, int cols, int bits, boolean e8, double residScale, float[] su, float[] sv, int[][] codes) {
         if (bits < 2 || bits > 4) throw new IllegalArgumentException("bits must be 2, 3 or 4, got " + bits);
@@ -44,8 +46,11 @@ public final class E8Matrix {
             for (int c : codes[s])
                 if ((c & 0xFFFFFFFFL) >= lim) throw new IllegalArgumentException("stage " + s + " code " + (c & 0xFFFFFFFFL) + " out of range [0, " + lim + ")");
         }
-        if (e8 && bits > 2 && !(residScale > 0 && Double.isFinite(residScale)))
-            throw new IllegalArgumentException("residual scale must be finite and > 0, got " + residScale);
+        // The second stage decodes to code / residScale: a scale near 0 (say 1e-120 from a corrupt file) would
+        // make every weight infinite. QuIP#'s are 2.04 and 3.45; tuned ones stay within a few units of them.
+        if (e8 && bits > 2 && !(residScale >= MIN_RESID_SCALE && residScale <= MAX_RESID_SCALE))
+            throw new IllegalArgumentException("residual scale must be in [" + MIN_RESID_SCALE + ", " + MAX_RESID_SCALE
+                    + "], got " + residScale);
     }
 
     static void checkDims(int rows, int cols, int m, int n) {

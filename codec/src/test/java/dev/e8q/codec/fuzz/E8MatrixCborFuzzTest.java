@@ -23,6 +23,14 @@ class E8MatrixCborFuzzTest {
     @DictionaryEntries({"schema", "codebook", "rows", "cols", "bits", "paddedRows", "paddedCols", "residScale", "su", "sv",
             "qidxs", "codes", "E8P12", "E8P12RVQ3B", "E8P12RVQ4B", "HalfInt2", "HalfInt4"})
     void fuzz(byte[] data) {
+        String overBudget = attempt(data);
+        // One-time costs (class initialization, JIT, kernel tables) can push a first run over budget: an input
+        // fails only when a second, warm run is over budget too.
+        if (overBudget != null && attempt(data) != null) throw new AssertionError(overBudget);
+    }
+
+    /** One run: fails on undocumented exceptions and inconsistent matrices; returns a message when over budget. */
+    private static String attempt(byte[] data) {
         long cpu0 = THREADS.getCurrentThreadCpuTime(), alloc0 = THREADS.getCurrentThreadAllocatedBytes();
         try {
             E8Matrix q = E8Matrix.fromCbor(data);
@@ -34,9 +42,10 @@ class E8MatrixCborFuzzTest {
                     + t.getMessage(), t);
         }
         long cpu = THREADS.getCurrentThreadCpuTime() - cpu0, alloc = THREADS.getCurrentThreadAllocatedBytes() - alloc0;
-        if (cpu > CPU_LIMIT_NS) throw new AssertionError(data.length + "-byte input took " + cpu / 1_000_000 + " ms of CPU");
+        if (cpu > CPU_LIMIT_NS) return data.length + "-byte input took " + cpu / 1_000_000 + " ms of CPU";
         long allowance = (64L << 20) + 256L * data.length;
-        if (alloc > allowance) throw new AssertionError(data.length + "-byte input allocated " + alloc + " bytes (allowance " + allowance + ")");
+        if (alloc > allowance) return data.length + "-byte input allocated " + alloc + " bytes (allowance " + allowance + ")";
+        return null;
     }
 
     static void checkConsistent(E8Matrix q) {

@@ -26,4 +26,15 @@ class FuzzSeedsTest {
             E8MatrixCborFuzzTest.checkConsistent(q);
         }
     }
+
+    /**
+     * Found by E8MatrixCborFuzzTest: a 3-bit matrix with residScale 7.7e-121 (positive and finite, so accepted)
+     * decoded every second-stage code to ±∞.
+     */
+    @Test
+    void tinyResidualScaleIsRejected() throws IOException {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.e8q.codec.E8FormatException.class,
+                () -> E8Matrix.fromCbor(seed("resid_scale_1e-120.cbor")));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("residual scale"), e.getMessage());
+    }
 }

@@ -20,10 +20,12 @@ import java.util.List;
  */
 class QuantizedCheckpointFuzzTest {
     static final String MARKER = "\n--8<--\n";
+    /** {@link #MARKER} in libFuzzer's dictionary syntax (a raw newline would end the entry). */
+    static final String MARKER_DICT = "\\x0A--8<--\\x0A";
     private static final FuzzSupport.Scratch SCRATCH = new FuzzSupport.Scratch("quip");
 
     @FuzzTest(maxDuration = "10m")
-    @DictionaryEntries({MARKER, "\"quip_params\"", "\"codebook\"", "\"E8P12\"", "\"E8P12RVQ3B\"", "\"E8P12RVQ4B\"",
+    @DictionaryEntries({MARKER_DICT, "\"quip_params\"", "\"codebook\"", "\"E8P12\"", "\"E8P12RVQ3B\"", "\"E8P12RVQ4B\"",
             "\"codebook_version\"", "\"idx_dtype\"", "\"resid_scale_override\"", "Qidxs", "SU", "SV", "Wscale", "codebook_id",
             "fuse_scales", "self_attn.qkv_proj", "self_attn.o_proj", "mlp.upgate_proj", "mlp.down_proj", "lm_head.Qidxs",
             "\"I64\"", "\"F16\"", "\"F32\"", "\"BF16\""})

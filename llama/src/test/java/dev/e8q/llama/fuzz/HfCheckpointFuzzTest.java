@@ -18,7 +18,7 @@ class HfCheckpointFuzzTest {
     private static final FuzzSupport.Scratch SCRATCH = new FuzzSupport.Scratch("hfckpt");
 
     @FuzzTest(maxDuration = "10m")
-    @DictionaryEntries({SafetensorsShardsFuzzTest.MARKER, "\"hidden_size\"", "\"num_hidden_layers\"", "\"num_attention_heads\"",
+    @DictionaryEntries({SafetensorsShardsFuzzTest.MARKER_DICT, "\"hidden_size\"", "\"num_hidden_layers\"", "\"num_attention_heads\"",
             "\"num_key_value_heads\"", "\"intermediate_size\"", "\"vocab_size\"", "\"tie_word_embeddings\"", "\"architectures\"",
             "\"LlamaForCausalLM\"", "\"weight_map\"", "model-00001.safetensors", "\"dtype\"", "\"shape\"", "\"data_offsets\"",
             "\"F32\"", "\"BF16\"", "\"F16\"", "model.layers.0.", "lm_head.weight", "model.embed_tokens.weight"})

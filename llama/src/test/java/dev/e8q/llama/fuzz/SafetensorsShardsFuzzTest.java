@@ -16,10 +16,12 @@ import java.util.List;
  */
 class SafetensorsShardsFuzzTest {
     static final String MARKER = "\n--8<--\n";
+    /** {@link #MARKER} in libFuzzer's dictionary syntax (a raw newline would end the entry). */
+    static final String MARKER_DICT = "\\x0A--8<--\\x0A";
     private static final FuzzSupport.Scratch SCRATCH = new FuzzSupport.Scratch("shards");
 
     @FuzzTest(maxDuration = "10m")
-    @DictionaryEntries({MARKER, "\"weight_map\"", "model-00001.safetensors", "model-00002.safetensors", "\"dtype\"", "\"shape\"",
+    @DictionaryEntries({MARKER_DICT, "\"weight_map\"", "model-00001.safetensors", "model-00002.safetensors", "\"dtype\"", "\"shape\"",
             "\"data_offsets\"", "\"F32\"", "\"I64\"", "\"__metadata__\""})
     void fuzz(byte[] data) {
         Path dir = SCRATCH.fresh();
