@@ -55,6 +55,10 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--gen-tokens", defaultValue = "64", description = "greedy tokens per prompt (default: ${DEFAULT-VALUE})")
     int genTokens;
 
+    @Option(names = "--no-e8-bits", split = ",", defaultValue = "2",
+            description = "bit widths of the 'no E8' ablation rows, comma-separated (default: ${DEFAULT-VALUE})")
+    int[] noE8Bits;
+
     @Option(names = "--lm-head-bits", split = ",", defaultValue = "2",
             description = "bit widths of the 'lm_head quantized too' e8q rows, comma-separated (default: ${DEFAULT-VALUE})")
     int[] lmHeadBits;
@@ -85,7 +89,7 @@ public final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CompareOptions o = CompareOptions.builder(model, calibration, evals).tokenizer(tokenizer).out(out).samples(samples).context(context)
                 .evalContext(evalContext).evalTokens(evalTokens).prompts(prompts).promptWords(promptWords).promptsFrom(promptsFrom)
-                .genTokens(genTokens).lmHeadBits(lmHeadBits).finetuneRows(finetuneRows).ftSamples(ftSamples).ftContext(ftContext).ftEpochs(ftEpochs).seed(seed)
+                .genTokens(genTokens).lmHeadBits(lmHeadBits).noE8Bits(noE8Bits).finetuneRows(finetuneRows).ftSamples(ftSamples).ftContext(ftContext).ftEpochs(ftEpochs).seed(seed)
                 .threads(threads);
         CompareResult r = CompareRunner.run(o, quiet ? null : System.err::println);
         System.out.print(CompareReport.markdown(r));

@@ -25,6 +25,7 @@ public final class CompareOptions {
     Integer threads;
     boolean bothRtnSchemes = true;
     int[] lmHeadBits = {2};
+    int[] noE8Bits = {2};
 
     private CompareOptions(Path model, Path calibration, List<Path> evals) {
         this.model = Objects.requireNonNull(model, "model");
@@ -114,6 +115,13 @@ public final class CompareOptions {
         return this;
     }
 
+    /** Bit widths of the "no E8" ablation rows (default: 2 only). */
+    public CompareOptions noE8Bits(int... bits) {
+        for (int b : bits) if (b < 2 || b > 4) throw new IllegalArgumentException("--no-e8-bits must be 2, 3 or 4, got " + b);
+        noE8Bits = bits.clone();
+        return this;
+    }
+
     /** Per-group RTN rows with both absmax and zero-point (default); false: zero-point only. */
     public CompareOptions bothRtnSchemes(boolean b) { bothRtnSchemes = b; return this; }
 
@@ -130,6 +138,7 @@ public final class CompareOptions {
         m.put("prompts", prompts);
         m.put("prompt_words", promptWords);
         m.put("gen_tokens", genTokens);
+        m.put("no_e8_bits", java.util.Arrays.stream(noE8Bits).boxed().toList());
         m.put("lm_head_bits", java.util.Arrays.stream(lmHeadBits).boxed().toList());
         m.put("finetune_rows", finetuneRows);
         m.put("ft_samples", ftSamples);

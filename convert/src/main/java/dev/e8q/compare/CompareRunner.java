@@ -91,7 +91,7 @@ public final class CompareRunner {
             rows.add(measure("fp", "FP (" + fpName(c) + ")", 32, "-", false, fp, 32, sourceBytes(o.model), local.byKind(dense), Double.NaN,
                     Double.NaN, 0));
             rtnRows(rows);
-            for (int b : new int[] {2}) {
+            for (int b : o.noE8Bits) {
                 long tq = System.nanoTime();
                 NoE8.Result r = NoE8.quantize(dense, local, b, o.seed);
                 rows.add(measure("noe8-" + b, "no E8: RHT + BlockLDLQ, half-integer grid, " + b + "-bit", b, "none", false, r.model(),

@@ -29,7 +29,7 @@ class CompareCommandTest {
                     "--calibration", RuntimeCommandsTest.data("text/tinystories_train_2MiB.txt").toString(),
                     "--eval", RuntimeCommandsTest.data("text/tinystories_valid_head.txt").toString(), "--out", out.toString(),
                     "--samples", "2", "--context", "32", "--eval-context", "32", "--eval-tokens", "100", "--prompts", "2",
-                    "--gen-tokens", "5", "--lm-head-bits", "2,4", "--no-finetune-rows");
+                    "--gen-tokens", "5", "--lm-head-bits", "2,4", "--no-e8-bits", "3", "--no-finetune-rows");
         } finally {
             System.setOut(so);
             System.setErr(se);
@@ -40,6 +40,8 @@ class CompareCommandTest {
         assertTrue(md.contains("| FP (F32 as loaded) | 32.000 | 1,056,540 | 0.00 |"), md);
         assertTrue(md.contains("| e8q 2-bit (E8P), no FT, lm_head quantized |"), md);
         assertTrue(md.contains("| e8q 4-bit (E8P + RVQ), no FT, lm_head quantized |"), md);
+        assertTrue(md.contains("| no E8: RHT + BlockLDLQ, half-integer grid, 3-bit |"), md);
+        assertTrue(!md.contains("half-integer grid, 2-bit"), md);
         assertTrue(!md.contains("Fine-tuning stages"), md);
         assertTrue(Files.exists(out.resolve("compare.md")) && Files.exists(out.resolve("compare.json")), err);
         assertTrue(err.contains("e8q-2-lmhead"), err);
