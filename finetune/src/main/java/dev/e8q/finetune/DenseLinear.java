@@ -31,11 +31,7 @@ public final class DenseLinear extends LinearParam {
 
     @Override
     Object forward(double[] x, int T, double[] y, int ys, int yo) {
-        double[] w = weight.value();
-        for (int t = 0; t < T; t++) {
-            int xo = t * cols, o = t * ys + yo;
-            for (int i = 0; i < rows; i++) y[o + i] = dot(w, i * cols, x, xo, cols);
-        }
+        Kernels.forward(x, T, cols, weight.value(), rows, y, ys, yo);
         return null;
     }
 
@@ -47,26 +43,8 @@ public final class DenseLinear extends LinearParam {
 
     @Override
     void backward(double[] x, int T, double[] dy, int ys, int yo, Object cache, double[] dx, double[][] grads) {
-        double[] w = weight.value();
-        if (dx != null) {
-            for (int t = 0; t < T; t++) {
-                int o = t * ys + yo, xo = t * cols;
-                for (int i = 0; i < rows; i++) {
-                    double g = dy[o + i];
-                    if (g != 0) axpy(g, w, i * cols, dx, xo, cols);
-                }
-            }
-        }
-        if (weight.trainable()) {
-            double[] gw = grads[weight.index];
-            for (int i = 0; i < rows; i++) {
-                int wo = i * cols;
-                for (int t = 0; t < T; t++) {
-                    double g = dy[t * ys + yo + i];
-                    if (g != 0) axpy(g, x, t * cols, gw, wo, cols);
-                }
-            }
-        }
+        if (dx != null) Kernels.backwardInput(dy, T, ys, yo, weight.value(), rows, cols, dx);
+        if (weight.trainable()) Kernels.backwardWeight(dy, T, ys, yo, x, cols, grads[weight.index], rows);
     }
 
     @Override

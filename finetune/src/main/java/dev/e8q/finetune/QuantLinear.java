@@ -91,15 +91,16 @@ public final class QuantLinear extends LinearParam {
     @Override
     Object forward(double[] x, int T, double[] y, int ys, int yo) {
         double[] s = su.value(), v = sv.value();
-        double[] buf = new double[pc];
-        double[] w = new double[T * pr];
+        double[] u = new double[T * pc];
         for (int t = 0; t < T; t++) {
-            int xo = t * cols;
-            for (int j = 0; j < cols; j++) buf[j] = x[xo + j] * s[j];
-            java.util.Arrays.fill(buf, cols, pc, 0);
-            mCols.applyTransposed(buf, 0);
+            int xo = t * cols, uo = t * pc;
+            for (int j = 0; j < cols; j++) u[uo + j] = x[xo + j] * s[j];
+            mCols.applyTransposed(u, uo);
+        }
+        double[] w = new double[T * pr];
+        Kernels.forward(u, T, pc, wr, pr, w, pr, 0);
+        for (int t = 0; t < T; t++) {
             int wo = t * pr;
-            for (int i = 0; i < pr; i++) w[wo + i] = dot(wr, i * pc, buf, 0, pc);
             mRows.apply(w, wo);
             int o = t * ys + yo;
             if (outScale == null) for (int i = 0; i < rows; i++) y[o + i] = v[i] * w[wo + i];
@@ -114,22 +115,26 @@ public final class QuantLinear extends LinearParam {
         double[] s = su.value(), v = sv.value();
         double[] gsu = su.trainable() ? grads[su.index] : null;
         double[] gsv = sv.trainable() ? grads[sv.index] : null;
-        if (gsu == null && dx == null && gsv == null) return;
-        double[] g = new double[pr], du = new double[pc];
+        if (gsv != null) {
+            for (int t = 0; t < T; t++) {
+                int o = t * ys + yo, wo = t * pr;
+                for (int i = 0; i < rows; i++) gsv[i] += (outScale == null ? dy[o + i] : dy[o + i] * outScale[i]) * w[wo + i];
+            }
+        }
+        if (gsu == null && dx == null) return;
+        double[] g = new double[T * pr];
         for (int t = 0; t < T; t++) {
-            int o = t * ys + yo, wo = t * pr;
-            for (int i = 0; i < rows; i++) g[i] = outScale == null ? dy[o + i] : dy[o + i] * outScale[i];
-            java.util.Arrays.fill(g, rows, pr, 0);
-            if (gsv != null) for (int i = 0; i < rows; i++) gsv[i] += g[i] * w[wo + i];
-            if (gsu == null && dx == null) continue;
-            for (int i = 0; i < rows; i++) g[i] *= v[i];
-            mRows.applyTransposed(g, 0);
-            java.util.Arrays.fill(du, 0);
-            for (int i = 0; i < pr; i++) if (g[i] != 0) axpy(g[i], wr, i * pc, du, 0, pc);
-            mCols.apply(du, 0);
-            int xo = t * cols;
-            if (gsu != null) for (int j = 0; j < cols; j++) gsu[j] += du[j] * x[xo + j];
-            if (dx != null) for (int j = 0; j < cols; j++) dx[xo + j] += du[j] * s[j];
+            int o = t * ys + yo, go = t * pr;
+            for (int i = 0; i < rows; i++) g[go + i] = (outScale == null ? dy[o + i] : dy[o + i] * outScale[i]) * v[i];
+            mRows.applyTransposed(g, go);
+        }
+        double[] du = new double[T * pc];
+        Kernels.backwardInput(g, T, pr, 0, wr, pr, pc, du);
+        for (int t = 0; t < T; t++) {
+            int uo = t * pc, xo = t * cols;
+            mCols.apply(du, uo);
+            if (gsu != null) for (int j = 0; j < cols; j++) gsu[j] += du[uo + j] * x[xo + j];
+            if (dx != null) for (int j = 0; j < cols; j++) dx[xo + j] += du[uo + j] * s[j];
         }
     }
 
