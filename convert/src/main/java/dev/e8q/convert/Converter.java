@@ -30,7 +30,6 @@ import dev.e8q.llama.model.DenseLinear;
 import dev.e8q.llama.model.LinearGroup;
 import dev.e8q.llama.model.LinearKind;
 import dev.e8q.llama.model.ModelLoader;
-import dev.e8q.llama.model.Ops;
 import dev.e8q.llama.model.Rope;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.io.IOException;
@@ -285,10 +284,10 @@ public final class Converter {
             if (blockFt && !done) ftIn = (sameFt ? xs : fx).stream().map(float[]::clone).toList();
             String task = "layer " + l + " calibrate";
             for (int i = 0; i < xs.size(); i++) {
-                blk.forwardSequence(xs.get(i), calib.get(i).length, (ly, g, in, rows, cols) -> h[g.ordinal()].add(in, rows, cols));
+                ExactForward.block(blk, xs.get(i), calib.get(i).length, (ly, g, in, rows, cols) -> h[g.ordinal()].add(in, rows, cols));
                 o.progress.update(task, i + 1, xs.size());
             }
-            if (fx != null) for (int i = 0; i < fx.size(); i++) blk.forwardSequence(fx.get(i), ftWin.get(i).length, null);
+            if (fx != null) for (int i = 0; i < fx.size(); i++) ExactForward.block(blk, fx.get(i), ftWin.get(i).length, null);
             Map<String, Object> st = new LinkedHashMap<>();
             st.put("layer", l);
             for (int g = 0; g < 4; g++) st.put(GROUP_NAMES[g], h[g].stats());
@@ -684,7 +683,7 @@ public final class Converter {
             float[] x = finalHidden.get(i);
             int T = calib.get(i).length;
             float[] xn = new float[T * d];
-            Ops.rmsnormRows(xn, x, norm, T, d, c.normEps());
+            ExactForward.rmsnormRows(xn, x, norm, T, d, c.normEps());
             h.add(xn, T, d);
         }
         float[] head;
