@@ -99,13 +99,22 @@ public final class Block {
     public static final class Cache {
         int T;
         double[] x, xn1, r1, qkvOut, att, h, xn2, r2, ug, act;
+        double[] probs; // attention probabilities per head, triangular rows; null when recomputed
         Object[] qkvC, ugC;
         Object oC, downC;
+    }
+
+    /** Attention probabilities are kept for the backward pass up to this many doubles per block and sequence. */
+    static volatile long maxCachedProbs = 1L << 22; // tests set 0 to exercise recomputation
+
+    static long probDoubles(BlockShape s, int T) {
+        return (long) s.nHeads() * T * (T + 1) / 2;
     }
 
     /** Doubles a {@link Cache} holds for a sequence of T tokens (the input x is not counted). */
     public long cacheDoubles(int T) {
         long n = (long) T * (4L * shape.dim() + 2 + shape.qkvDim() + shape.qDim() + 3L * shape.hiddenDim());
+        if (probDoubles(shape, T) <= maxCachedProbs) n += probDoubles(shape, T);
         for (LinearParam l : linears()) n += l.cacheDoubles(T);
         return n;
     }
@@ -125,7 +134,8 @@ public final class Block {
         double[][] cs = ropeTable(T);
         rope(qkvOut, T, cs, false);
         double[] att = new double[T * qd];
-        attention(qkvOut, T, att);
+        double[] probs = cache != null && probDoubles(shape, T) <= maxCachedProbs ? new double[(int) probDoubles(shape, T)] : null;
+        attention(qkvOut, T, att, probs);
         double[] h = new double[T * d];
         Object oC = o.forward(att, T, h, d, 0);
         for (int i = 0; i < h.length; i++) h[i] += x[i];
@@ -154,6 +164,7 @@ public final class Block {
             cache.qkvOut = qkvOut;
             cache.qkvC = qkvC;
             cache.att = att;
+            cache.probs = probs;
             cache.oC = oC;
             cache.h = h;
             cache.xn2 = xn2;
@@ -198,7 +209,7 @@ public final class Block {
         double[] datt = new double[T * qd];
         o.backward(c.att, T, dh, d, 0, c.oC, datt, grads);
         double[] dqkv = new double[T * S];
-        attentionBackward(c.qkvOut, T, datt, dqkv);
+        attentionBackward(c.qkvOut, T, datt, dqkv, c.probs);
         rope(dqkv, T, ropeTable(T), true);
         double[] dxn1 = new double[T * d];
         off = 0;
@@ -291,7 +302,8 @@ public final class Block {
      * Causal attention, per KV head with transposed keys and values so that every inner loop runs over
      * key positions (long contiguous vectors even for small head dimensions).
      */
-    void attention(double[] qkvOut, int T, double[] att) {
+    void attention(double[] qkvOut, int T, double[] att, double[] probs) {
+        long tri = (long) T * (T + 1) / 2;
         int hdim = shape.headDim(), S = shape.qkvDim(), qd = shape.qDim(), kvd = shape.kvDim();
         int group = shape.nHeads() / shape.nKvHeads();
         double scale = 1 / Math.sqrt(hdim);
@@ -302,6 +314,7 @@ public final class Block {
             for (int h = kh * group; h < (kh + 1) * group; h++) {
                 for (int t = 0; t < T; t++) {
                     probabilities(qkvOut, t * S + h * hdim, kt, T, t, hdim, scale, p);
+                    if (probs != null) System.arraycopy(p, 0, probs, (int) (h * tri + (long) t * (t + 1) / 2), t + 1);
                     int ao = t * qd + h * hdim;
                     for (int d = 0; d < hdim; d++) att[ao + d] = LinearParam.dot(p, 0, vt, d * T, t + 1);
                 }
@@ -327,7 +340,8 @@ public final class Block {
     }
 
     /** dqkv (post-RoPE q, k and v gradients) from datt; recomputes the attention probabilities. */
-    void attentionBackward(double[] qkvOut, int T, double[] datt, double[] dqkv) {
+    void attentionBackward(double[] qkvOut, int T, double[] datt, double[] dqkv, double[] probs) {
+        long tri = (long) T * (T + 1) / 2;
         int hdim = shape.headDim(), S = shape.qkvDim(), qd = shape.qDim(), kvd = shape.kvDim();
         int group = shape.nHeads() / shape.nKvHeads();
         double scale = 1 / Math.sqrt(hdim);
@@ -340,7 +354,8 @@ public final class Block {
             for (int h = kh * group; h < (kh + 1) * group; h++) {
                 for (int t = 0; t < T; t++) {
                     int qo = t * S + h * hdim, ao = t * qd + h * hdim, n = t + 1;
-                    probabilities(qkvOut, qo, kt, T, t, hdim, scale, p);
+                    if (probs != null) System.arraycopy(probs, (int) (h * tri + (long) t * (t + 1) / 2), p, 0, n);
+                    else probabilities(qkvOut, qo, kt, T, t, hdim, scale, p);
                     java.util.Arrays.fill(dp, 0, n, 0);
                     for (int d = 0; d < hdim; d++) {
                         double g = datt[ao + d];

@@ -93,6 +93,27 @@ class GradientCheckTest {
                 });
     }
 
+    @Test
+    void blockGradientsWithAttentionProbabilitiesRecomputed() {
+        long old = Block.maxCachedProbs;
+        Block.maxCachedProbs = 0;
+        try {
+            qt().withFixedSeed(22L).withExamples(8)
+                    .forAll(integers().between(0, 2), integers().between(2, 5), booleans().all(), longs().all())
+                    .checkAssert((ratioExp, T, interleaved, seed) -> {
+                        Random r = new Random(seed);
+                        BlockShape s = Fixtures.shape(r, 6, 5, 1 + r.nextInt(2), 1 << ratioExp, 2, interleaved);
+                        Block b = Fixtures.block(r, s, r.nextInt(128), r.nextBoolean(), r.nextBoolean());
+                        Block.Cache c = new Block.Cache();
+                        b.forward(Fixtures.gauss(new Random(1), T * 6, 1), T, c);
+                        org.junit.jupiter.api.Assertions.assertNull(c.probs);
+                        checkBlock(r, b, T, 6);
+                    });
+        } finally {
+            Block.maxCachedProbs = old;
+        }
+    }
+
     private static void checkBlock(Random r, Block b, int T, int dim) {
         ParamSet set = new ParamSet(b.params());
         double[] x = Fixtures.gauss(r, T * dim, 1), c = Fixtures.gauss(r, T * dim, 1);
