@@ -22,7 +22,6 @@ final class Batches {
      * into {@code acc} (when non-null). Returns the summed loss.
      */
     static double run(int n, int concurrency, ParamSet set, double[][] acc, SequenceGrad fn) {
-        ParallelPrimer.prime();
         double total = 0;
         int step = Math.max(1, concurrency);
         for (int start = 0; start < n; start += step) {
