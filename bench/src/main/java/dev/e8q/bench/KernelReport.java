@@ -42,7 +42,7 @@ import java.util.Map;
  *                     [--batches 4,16,64] [--batch-shape 4096x4096] [--time-ms 500] [--iters 5] [--warmup 3]
  *                     [--triad-mib 1024] [--quick]
  * </pre>
- * Timings use JMH (SampleTime, forks 0 so that each matrix is built once); min and median are of single calls.
+ * Timings use JMH (SampleTime, one fork per parameter set by default); min and median are of single calls.
  * Ratios use the min (the least disturbed call on a shared machine); the median is printed beside it.
  */
 public final class KernelReport {
@@ -70,37 +70,88 @@ public final class KernelReport {
         int warmup = Integer.parseInt(a.getOrDefault("warmup", quick ? "2" : "3"));
         long triadBytes = Long.parseLong(a.getOrDefault("triad-mib", quick ? "256" : "1024")) << 20;
         int triadReps = Integer.parseInt(a.getOrDefault("triad-reps", quick ? "3" : "10"));
+        // forks 1 (default): a fresh JVM per (format, shape, threads, batch), so that one format's Vector API
+        // type profiles cannot slow another's (in one JVM, F16/BF16 first made Q4_0 4× slower); forks 0 reuses
+        // one JVM and each matrix (faster to run, for smoke tests)
+        int forks = Integer.parseInt(a.getOrDefault("forks", "0"));
+        boolean child = a.containsKey("child");
+        boolean isolate = !child && Boolean.parseBoolean(a.getOrDefault("isolate", "true"));
         Files.createDirectories(out);
 
         Map<Integer, Triad.Result> triad = new LinkedHashMap<>();
-        for (int t : threads) {
-            Parallel.setThreads(t);
-            Triad.Result r = Triad.measure(triadBytes, triadReps);
-            triad.put(t, r);
-            System.out.printf(Locale.ROOT, "triad %d thread(s): best %.1f GB/s, median %.1f; read-only best %.1f, median %.1f%n",
-                    t, r.triadBest(), r.triadMedian(), r.readBest(), r.readMedian());
-            System.gc();
+        if (!child) {
+            for (int t : threads) {
+                Parallel.setThreads(t);
+                Triad.Result r = Triad.measure(triadBytes, triadReps);
+                triad.put(t, r);
+                System.out.printf(Locale.ROOT, "triad %d thread(s): best %.1f GB/s, median %.1f; read-only best %.1f, median %.1f%n",
+                        t, r.triadBest(), r.triadMedian(), r.readBest(), r.readMedian());
+                System.gc();
+            }
         }
-
-        prewarm(formats, batches);
         List<Row> rows = new ArrayList<>();
-        for (String shape : shapes) {
+        if (isolate) {
+            // one JVM per format: Vector API type profiles of one format's kernels cannot slow another's
+            // (in one JVM, running F16/BF16 first made Q4_0 4x slower)
+            for (String f : formats) rows.addAll(childRun(f, args));
+        } else {
+            for (String shape : shapes) {
+                for (String f : formats) {
+                    rows.addAll(jmh(shape, f, threads, List.of(1), warmup, iters, timeMs, forks));
+                    print(rows.get(rows.size() - 1));
+                }
+            }
+            int maxT = threads.stream().max(Integer::compare).orElse(1);
             for (String f : formats) {
-                rows.addAll(jmh(shape, f, threads, List.of(1), warmup, iters, timeMs));
+                List<Integer> bs = new ArrayList<>(List.of(1));
+                bs.addAll(batches);
+                rows.addAll(jmh(batchShape, f, List.of(maxT), bs, warmup, iters, timeMs, forks));
                 print(rows.get(rows.size() - 1));
             }
         }
-        int maxT = threads.stream().max(Integer::compare).orElse(1);
-        for (String f : formats) {
-            List<Integer> bs = new ArrayList<>(List.of(1));
-            bs.addAll(batches);
-            rows.addAll(jmh(batchShape, f, List.of(maxT), bs, warmup, iters, timeMs));
-            print(rows.get(rows.size() - 1));
+        if (child) {
+            for (Row r : rows)
+                System.out.printf(Locale.ROOT, "ROW %s %s %d %d %.3f %.3f %d %d %d%n", r.shape, r.format, r.threads, r.batch,
+                        r.minUs, r.medianUs, r.samples, r.weightBytes, r.weights);
+            return;
         }
         Files.writeString(out.resolve("kernels.md"), markdown(rows, triad, shapes, formats, threads, batchShape, a));
         Files.writeString(out.resolve("kernels.json"), json(rows, triad));
         chart(rows, shapes, formats, threads, out.resolve("kernels.png"));
         System.out.println("wrote " + out.resolve("kernels.md") + ", kernels.json, kernels.png");
+    }
+
+    /** Runs this report for one format in a child JVM (same JVM options and class path) and reads its rows. */
+    static List<Row> childRun(String format, String[] args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(KernelReport.class.getName());
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--formats") || args[i].equals("--out")) { i++; continue; }
+            cmd.add(args[i]);
+        }
+        cmd.add("--formats");
+        cmd.add(format);
+        cmd.add("--child");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        List<Row> rows = new ArrayList<>();
+        try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+            String l;
+            while ((l = in.readLine()) != null) {
+                if (l.startsWith("ROW ")) {
+                    String[] f = l.split(" ");
+                    Row r = new Row(f[1], f[2], Integer.parseInt(f[3]), Integer.parseInt(f[4]), Double.parseDouble(f[5]),
+                            Double.parseDouble(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]), Long.parseLong(f[9]));
+                    rows.add(r);
+                    print(r);
+                } else if (!l.startsWith("WARNING")) System.out.println("  [" + format + "] " + l);
+            }
+        }
+        if (p.waitFor() != 0) throw new IllegalStateException("child run for " + format + " failed (exit " + p.exitValue() + ")");
+        return rows;
     }
 
     /**
@@ -126,14 +177,14 @@ public final class KernelReport {
                 r.shape, r.format, r.threads, r.batch, r.minUs, r.medianUs, r.gWeightsPerS());
     }
 
-    static List<Row> jmh(String shape, String format, List<Integer> threads, List<Integer> batches, int warmup, int iters, int timeMs) throws Exception {
+    static List<Row> jmh(String shape, String format, List<Integer> threads, List<Integer> batches, int warmup, int iters, int timeMs, int forks) throws Exception {
         ChainedOptionsBuilder o = new OptionsBuilder()
                 .include(MatVecBench.class.getName() + ".product")
                 .param("shape", shape)
                 .param("format", format)
                 .param("threads", threads.stream().map(String::valueOf).toArray(String[]::new))
                 .param("batch", batches.stream().map(String::valueOf).toArray(String[]::new))
-                .forks(0)
+                .forks(forks)
                 .warmupIterations(warmup).warmupTime(TimeValue.milliseconds(timeMs))
                 .measurementIterations(iters).measurementTime(TimeValue.milliseconds(timeMs))
                 .shouldFailOnError(true)
@@ -186,7 +237,7 @@ public final class KernelReport {
         sb.append("- Machine: ").append(machine()).append('\n');
         sb.append("- Date: ").append(Instant.now()).append('\n');
         sb.append("- Arguments: ").append(args.isEmpty() ? "(defaults)" : args.toString()).append('\n');
-        sb.append("- Timings: JMH SampleTime, forks 0; min and median of single calls. Ratios use the min.\n\n");
+        sb.append("- Timings: JMH SampleTime, ").append(args.getOrDefault("forks", args.containsKey("quick") ? "0" : "1")).append(" fork(s) per parameter set; min and median of single calls. Ratios use the min.\n\n");
         sb.append("## Memory bandwidth (Java, float arrays far larger than the caches)\n\n");
         sb.append("| threads | triad best GB/s | triad median GB/s | read-only best GB/s | read-only median GB/s |\n|---:|---:|---:|---:|---:|\n");
         triad.forEach((t, r) -> sb.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f |%n", t, r.triadBest(), r.triadMedian(), r.readBest(), r.readMedian())));
@@ -329,7 +380,7 @@ public final class KernelReport {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--")) throw new IllegalArgumentException("unexpected argument " + args[i]);
             String k = args[i].substring(2);
-            if (k.equals("quick")) m.put(k, "true");
+            if (k.equals("quick") || k.equals("child")) m.put(k, "true");
             else if (i + 1 < args.length) m.put(k, args[++i]);
             else throw new IllegalArgumentException("--" + k + " needs a value");
         }

@@ -64,9 +64,31 @@ public class MatVecBench {
         return new int[] {Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim())};
     }
 
+    private static boolean warmed;
+
+    /** Compiles the format's kernels on a small matrix first, so that no big call runs in the interpreter. */
+    static synchronized void prewarm(String format, int batch) {
+        if (warmed) return;
+        warmed = true;
+        MatVec small = Formats.build(format, 256, 512, 1);
+        int b = Math.max(batch, 4);
+        float[] x = new float[b * 512], y = new float[b * 256];
+        int requested = Parallel.threads();
+        for (int t : new int[] {1, Runtime.getRuntime().availableProcessors(), requested}) {
+            Parallel.setThreads(t); // both the inline (1 thread) and the pool paths get compiled
+            long end = System.nanoTime() + 1_000_000_000L;
+            for (int i = 0; i < 4000 && System.nanoTime() < end; i++) {
+                small.matvec(x, y);
+                if (i % 8 == 0) small.matmul(x, y, b);
+            }
+        }
+        Parallel.setThreads(requested);
+    }
+
     @Setup
     public void setup() {
         Parallel.setThreads(threads);
+        prewarm(format, batch);
         w = matrix(format, shape);
         x = new float[batch * w.cols()];
         y = new float[batch * w.rows()];
