@@ -32,7 +32,10 @@ class CompareRunnerTest {
     static CompareResult result;
     static Path out;
 
+    /** shared/data found by walking up from the working directory; E8Q_DATA overrides (as convert's TestData). */
     static Path data(String rel) {
+        String env = System.getenv("E8Q_DATA");
+        if (env != null && !env.isEmpty()) return Path.of(env).resolve(rel);
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
             Path d = p.resolve("shared").resolve("data");
             if (Files.isDirectory(d) && Files.exists(d.resolve("README.md"))) return d.resolve(rel);
