@@ -814,36 +814,10 @@ public final class Converter {
 
     /** config.json: a Hugging Face LlamaConfig + quip_params (SPEC §7) + an e8q block. Written last. */
     private void writeConfig(Path out, String hash) throws IOException {
-        ObjectNode j = JSON.createObjectNode();
-        j.putArray("architectures").add("LlamaForCausalLM");
-        j.put("model_type", "llama");
-        j.put("hidden_size", c.dim());
-        j.put("intermediate_size", c.hiddenDim());
-        j.put("num_hidden_layers", c.nLayers());
-        j.put("num_attention_heads", c.nHeads());
-        j.put("num_key_value_heads", c.nKvHeads());
-        j.put("head_dim", c.headDim());
-        j.put("vocab_size", c.vocabSize());
-        j.put("max_position_embeddings", c.maxSeqLen());
-        j.put("rms_norm_eps", c.normEps());
-        j.put("rope_theta", c.ropeTheta());
-        if (c.ropeScaling() != null) {
-            ObjectNode s = j.putObject("rope_scaling");
-            s.put("rope_type", "llama3");
-            s.put("factor", c.ropeScaling().factor());
-            s.put("low_freq_factor", c.ropeScaling().lowFreqFactor());
-            s.put("high_freq_factor", c.ropeScaling().highFreqFactor());
-            s.put("original_max_position_embeddings", c.ropeScaling().originalMaxPositions());
-        } else {
-            j.putNull("rope_scaling");
-        }
-        // A tied head stays tied (and is not written) unless it was tuned or quantized.
-        j.put("tie_word_embeddings", c.tiedEmbeddings() && !o.finetune.e2e() && !o.quantizeLmHead);
-        j.put("attention_bias", false);
-        j.put("hidden_act", "silu");
-        j.put("bos_token_id", c.bosId());
-        j.put("eos_token_id", c.eosId());
-        j.put("torch_dtype", o.denseF32 ? "float32" : "float16");
+        // A tied head stays tied (and is not written) unless it was tuned or quantized. The converter refuses biased
+        // q/k/v, so attention_bias is false.
+        ObjectNode j = dev.e8q.llama.io.HfConfig.toJson(c, c.tiedEmbeddings() && !o.finetune.e2e() && !o.quantizeLmHead,
+                o.denseF32 ? "float32" : "float16");
         ObjectNode q = j.putObject("quip_params");
         q.put("codebook", QuipFormat.codebookName(o.bits));
         q.put("codebook_version", QuipFormat.codebookVersion(o.bits));

@@ -136,4 +136,44 @@ public final class HfConfig {
         }
         return new LlamaConfig.RopeScaling(factor, low, high, orig.intValue());
     }
+
+    /**
+     * The Hugging Face LlamaConfig fields of {@code c} as a JSON object, for writers of HF directories (export, the
+     * converter), which add their own keys after these.
+     *
+     * @param tied       value of {@code tie_word_embeddings} (a writer may untie a head it changed)
+     * @param torchDtype value of {@code torch_dtype}, e.g. "float32"
+     */
+    public static com.fasterxml.jackson.databind.node.ObjectNode toJson(LlamaConfig c, boolean tied, String torchDtype) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = new ObjectMapper().createObjectNode();
+        o.putArray("architectures").add("LlamaForCausalLM");
+        o.put("model_type", "llama");
+        o.put("hidden_size", c.dim());
+        o.put("intermediate_size", c.hiddenDim());
+        o.put("num_hidden_layers", c.nLayers());
+        o.put("num_attention_heads", c.nHeads());
+        o.put("num_key_value_heads", c.nKvHeads());
+        o.put("head_dim", c.headDim());
+        o.put("vocab_size", c.vocabSize());
+        o.put("max_position_embeddings", c.maxSeqLen());
+        o.put("rms_norm_eps", c.normEps());
+        o.put("rope_theta", c.ropeTheta());
+        if (c.ropeScaling() != null) {
+            com.fasterxml.jackson.databind.node.ObjectNode s = o.putObject("rope_scaling");
+            s.put("rope_type", "llama3");
+            s.put("factor", c.ropeScaling().factor());
+            s.put("low_freq_factor", c.ropeScaling().lowFreqFactor());
+            s.put("high_freq_factor", c.ropeScaling().highFreqFactor());
+            s.put("original_max_position_embeddings", c.ropeScaling().originalMaxPositions());
+        } else {
+            o.putNull("rope_scaling");
+        }
+        o.put("tie_word_embeddings", tied);
+        o.put("attention_bias", c.attentionBias());
+        o.put("hidden_act", "silu");
+        o.put("bos_token_id", c.bosId());
+        o.put("eos_token_id", c.eosId());
+        o.put("torch_dtype", torchDtype);
+        return o;
+    }
 }
