@@ -1,0 +1,51 @@
+package dev.e8q.cli;
+
+import dev.e8q.codec.Parallel;
+import dev.e8q.convert.QuantizedLinear;
+import dev.e8q.cuda.CudaLinears;
+import dev.e8q.cuda.CudaUnavailableException;
+import dev.e8q.llama.model.DType;
+import dev.e8q.llama.model.LlamaModel;
+import dev.e8q.llama.model.ModelLoader;
+import dev.e8q.llama.tokenizer.HfTokenizer;
+import dev.e8q.llama.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The options every command that runs a model shares (picocli mixin), and loading the model they describe. */
+final class ModelOptions {
+    @Option(names = "--model", required = true, description = "llama2.c .bin, Hugging Face directory, or quantized checkpoint")
+    Path model;
+
+    @Option(names = "--tokenizer", description = "tokenizer .bin (llama2.c) or tokenizer.json; default: found beside the model")
+    Path tokenizer;
+
+    @Option(names = "--no-prefix-space", description = "tokenizer.json only: do not prepend the dummy-prefix space")
+    boolean noPrefixSpace;
+
+    @Option(names = "--dtype", defaultValue = "f32", description = "storage of dense weights: f32, bf16, f16 (default: ${DEFAULT-VALUE})")
+    String dtype;
+
+    @Option(names = "--threads", description = "worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, or cuda: run the linears on a CUDA GPU (default: ${DEFAULT-VALUE})")
+    String device;
+
+    /**
+     * Sets the thread count, loads the model and, with {@code --device cuda}, moves its linears to the GPU (module
+     * cuda, docs/cuda.md; freed when the process ends).
+     */
+    LlamaModel load() throws IOException, CudaUnavailableException {
+        if (threads != null) Parallel.setThreads(threads);
+        LlamaModel m = ModelLoader.load(model, DType.parse(dtype));
+        CudaLinears.onDevice(device, m, l -> l instanceof QuantizedLinear q ? new CudaLinears.Quantized(q.matrix(), q.rowOffset(), q.scale()) : null);
+        return m;
+    }
+
+    /** The model's tokenizer; {@code fuseUnk} null keeps tokenizer.json's own setting. */
+    Tokenizer tokenizer(Boolean fuseUnk) throws IOException {
+        return ModelLoader.tokenizer(model, tokenizer, new HfTokenizer.Options(!noPrefixSpace, fuseUnk));
+    }
+}
