@@ -206,6 +206,17 @@ public final class Converter {
         return sha256(JSON.writeValueAsBytes(m));
     }
 
+    /** Deletes the hidden temp files our atomic writers create (".*.tmp") directly inside {@code dir}. */
+    private static void removeStaleTemps(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return;
+        try (var st = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) st::iterator) {
+                String n = f.getFileName().toString();
+                if (n.startsWith(".") && n.endsWith(".tmp") && Files.isRegularFile(f)) Files.delete(f);
+            }
+        }
+    }
+
     /** @return true when the directory already holds this very conversion, complete */
     private boolean prepareOutput(Path out, String hash) throws IOException {
         partial = out.resolve(QuantizedCheckpoint.PARTIAL);
@@ -221,6 +232,9 @@ public final class Converter {
                         + "(manifest hash " + old.substring(0, 12) + "…, this run " + hash.substring(0, 12) + "…); refusing to mix them. "
                         + "Use the original command with --resume, or another --out");
             if (old == null) writeManifest(manifest, hash);
+            // A run killed mid-write leaves its temp file (".name.<pid>.<time>.tmp"); the resumed run writes under new names.
+            removeStaleTemps(out);
+            removeStaleTemps(partial);
             return false;
         }
         if (Files.exists(out.resolve("config.json"))) {

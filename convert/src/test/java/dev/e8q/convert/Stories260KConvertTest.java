@@ -207,7 +207,14 @@ class Stories260KConvertTest {
         assertTrue(again.getMessage().contains("--resume"), again.getMessage());
         var other = assertThrows(java.io.IOException.class, () -> Converter.convert(options(3, dir).seed(5).resume(true)));
         assertTrue(other.getMessage().contains("different"), other.getMessage());
+        // What a SIGKILL during an atomic write leaves behind (ConvertCrashTest hit this at random): resume removes it.
+        Files.write(dir.resolve(".model.safetensors.4242.123456789.tmp"), new byte[] {1, 2, 3});
+        Files.write(dir.resolve(QuantizedCheckpoint.PARTIAL).resolve(".layer-2.safetensors.4242.987654321.tmp"), new byte[] {4});
         ConvertReport r = Converter.convert(options(3, dir).resume(true));
+        try (var st = Files.list(dir)) {
+            List<String> left = st.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".tmp")).toList();
+            assertEquals(List.of(), left, "temp files left after resume");
+        }
         assertEquals(2, r.resumedLayers());
         assertEquals(20, r.linears().size());
         for (String f : List.of("model.safetensors", "config.json"))
