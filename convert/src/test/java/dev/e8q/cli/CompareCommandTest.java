@@ -3,6 +3,7 @@ package dev.e8q.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.e8q.llama.testdata.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -16,11 +17,6 @@ class CompareCommandTest {
     @TempDir
     Path tmp;
 
-    static Path data(String rel) {
-        String env = System.getenv("E8Q_DATA");
-        return env != null && !env.isEmpty() ? Path.of(env).resolve(rel) : RuntimeCommandsTest.data(rel);
-    }
-
     @Test
     void printsTheTableAndWritesBothFiles() {
         Path out = tmp.resolve("cmp");
@@ -30,9 +26,9 @@ class CompareCommandTest {
         try {
             System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            rc = Main.commandLine().execute("compare", "--model", data("stories260K/stories260K.bin").toString(),
-                    "--calibration", data("text/tinystories_train_2MiB.txt").toString(),
-                    "--eval", data("text/tinystories_valid_head.txt").toString(), "--out", out.toString(),
+            rc = Main.commandLine().execute("compare", "--model", TestData.stories260K().toString(),
+                    "--calibration", TestData.train().toString(),
+                    "--eval", TestData.valid().toString(), "--out", out.toString(),
                     "--samples", "2", "--context", "32", "--eval-context", "32", "--eval-tokens", "100", "--prompts", "2",
                     "--gen-tokens", "5", "--lm-head-bits", "2,4", "--no-e8-bits", "3", "--no-finetune-rows");
         } finally {

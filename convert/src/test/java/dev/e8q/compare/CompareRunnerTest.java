@@ -11,6 +11,7 @@ import dev.e8q.llama.eval.PerplexityEvaluator;
 import dev.e8q.llama.model.DType;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelLoader;
+import dev.e8q.llama.testdata.TestData;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,27 +33,10 @@ class CompareRunnerTest {
     static CompareResult result;
     static Path out;
 
-    /** shared/data found by walking up from the working directory; E8Q_DATA overrides (as convert's TestData). */
-    static Path data(String rel) {
-        String env = System.getenv("E8Q_DATA");
-        if (env != null && !env.isEmpty()) return Path.of(env).resolve(rel);
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path d = p.resolve("shared").resolve("data");
-            if (Files.isDirectory(d) && Files.exists(d.resolve("README.md"))) return d.resolve(rel);
-        }
-        throw new IllegalStateException("no shared/data above " + Path.of("").toAbsolutePath());
-    }
-
-    static Path model() { return data("stories260K/stories260K.bin"); }
-
-    static Path valid() { return data("text/tinystories_valid_head.txt"); }
-
-    static Path wiki() { return data("text/wikitext2_raw_test.txt"); }
-
     @BeforeAll
     static void runOnce() throws Exception {
         out = tmp.resolve("out");
-        CompareOptions o = CompareOptions.builder(model(), data("text/tinystories_train_2MiB.txt"), List.of(valid(), wiki())).out(out)
+        CompareOptions o = CompareOptions.builder(TestData.stories260K(), TestData.train(), List.of(TestData.valid(), TestData.wiki())).out(out)
                 .samples(4).context(64).evalContext(EVAL_CONTEXT).evalTokens(EVAL_TOKENS).prompts(3).genTokens(G)
                 .finetuneRows(true).ftSamples(3).ftContext(16).ftEpochs(1);
         result = CompareRunner.run(o, null);
@@ -87,9 +71,9 @@ class CompareRunnerTest {
 
     @Test
     void fpPerplexityEqualsThePerplexityEvaluator() throws Exception {
-        LlamaModel m = ModelLoader.load(model(), DType.F32);
-        Tokenizer tok = ModelLoader.tokenizer(model(), null);
-        List<Path> texts = List.of(valid(), wiki());
+        LlamaModel m = ModelLoader.load(TestData.stories260K(), DType.F32);
+        Tokenizer tok = ModelLoader.tokenizer(TestData.stories260K(), null);
+        List<Path> texts = List.of(TestData.valid(), TestData.wiki());
         for (int i = 0; i < texts.size(); i++) {
             String text = Files.readString(texts.get(i), StandardCharsets.UTF_8).replace("\r\n", "\n");
             PerplexityEvaluator.Result r = new PerplexityEvaluator(m).evaluateText(tok, text, EVAL_CONTEXT, EVAL_TOKENS, null);
@@ -116,8 +100,8 @@ class CompareRunnerTest {
             assertTrue(Files.exists(dir.resolve("config.json")), id);
             assertEquals(Files.size(dir.resolve("model.safetensors")), result.row(id).sizeBytes(), id);
             LlamaModel q = QuantizedCheckpoint.load(dir, DType.F32);
-            Tokenizer tok = ModelLoader.tokenizer(model(), null);
-            String text = Files.readString(valid(), StandardCharsets.UTF_8);
+            Tokenizer tok = ModelLoader.tokenizer(TestData.stories260K(), null);
+            String text = Files.readString(TestData.valid(), StandardCharsets.UTF_8);
             double ppl = new PerplexityEvaluator(q).evaluateText(tok, text, EVAL_CONTEXT, EVAL_TOKENS, null).perplexity();
             assertEquals(ppl, result.row(id).perplexity().get(0), 1e-6 * ppl, id);
         }

@@ -16,6 +16,7 @@ import dev.e8q.llama.model.DType;
 import dev.e8q.llama.model.DenseLinear;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelLoader;
+import dev.e8q.llama.testdata.TestData;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,9 +73,9 @@ class CompareUnitsTest {
 
     @Test
     void evalTokensArePrefixOfTheWholeTextsTokens() throws Exception {
-        Path model = CompareRunnerTest.model();
+        Path model = TestData.stories260K();
         Tokenizer tok = ModelLoader.tokenizer(model, null);
-        String text = Files.readString(CompareRunnerTest.wiki(), StandardCharsets.UTF_8);
+        String text = Files.readString(TestData.wiki(), StandardCharsets.UTF_8);
         String head = text.replace("\r\n", "\n").substring(0, 120_000);
         int[] all = tok.encode(head, false, false);
         qt().withExamples(8).forAll(integers().between(1, 20_000)).checkAssert(cap -> {
@@ -88,10 +89,10 @@ class CompareUnitsTest {
 
     @Test
     void localErrorIsZeroForTheReferenceAndGrowsAsBitsShrink() throws Exception {
-        Path model = CompareRunnerTest.model();
+        Path model = TestData.stories260K();
         LlamaModel dense = Baselines.dense(model);
         Tokenizer tok = ModelLoader.tokenizer(model, null);
-        String calib = Files.readString(CompareRunnerTest.data("text/tinystories_train_2MiB.txt"), StandardCharsets.UTF_8);
+        String calib = Files.readString(TestData.train(), StandardCharsets.UTF_8);
         LocalError le = LocalError.collect(dense, Calibration.windows(tok, calib, 4, 64));
         assertEquals(0, le.meanProxyLoss(dense));
         double e8 = le.meanProxyLoss(Baselines.rtn(dense, RtnQuantizer.perChannel(RtnQuantizer.Scheme.SYMMETRIC, 8)));

@@ -6,6 +6,7 @@ import dev.e8q.llama.eval.PerplexityEvaluator;
 import dev.e8q.llama.model.DType;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelLoader;
+import dev.e8q.llama.testdata.TestData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.e8q.cli.Main;
+import dev.e8q.llama.testdata.TestData;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

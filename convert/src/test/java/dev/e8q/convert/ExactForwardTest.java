@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.e8q.codec.Parallel;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelLoader;
+import dev.e8q.llama.testdata.TestData;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

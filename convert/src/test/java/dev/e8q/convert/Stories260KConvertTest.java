@@ -12,6 +12,7 @@ import dev.e8q.llama.io.SafetensorsReader;
 import dev.e8q.llama.model.LinearKind;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelLoader;
+import dev.e8q.llama.testdata.TestData;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;

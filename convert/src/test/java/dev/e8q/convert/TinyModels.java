@@ -1,6 +1,7 @@
 package dev.e8q.convert;
 
 import dev.e8q.llama.io.SafetensorsWriter;
+import dev.e8q.llama.testdata.TestData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -16,6 +16,7 @@ import dev.e8q.llama.model.DecoderBlock;
 import dev.e8q.llama.model.DenseLinear;
 import dev.e8q.llama.model.LinearKind;
 import dev.e8q.llama.model.LlamaModel;
+import dev.e8q.llama.testdata.TestData;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -199,7 +200,7 @@ class CudaGpuTest {
     }
 
     static LlamaModel load() throws Exception {
-        try (WeightSource ws = Checkpoints.open(Gpu.data("stories260K/stories260K.bin"))) {
+        try (WeightSource ws = Checkpoints.open(TestData.stories260K())) {
             return LlamaModel.load(ws, DType.F32);
         }
     }

@@ -2,9 +2,6 @@ package dev.e8q.cuda;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 /** Test helper: one shared context, or the test is skipped with the reason a GPU cannot be used. */
 final class Gpu {
     private Gpu() {}
@@ -24,16 +21,5 @@ final class Gpu {
         assumeTrue(ctx != null, "SKIPPED: needs a CUDA GPU (compute capability >= 8.0, driver for CUDA >= 12.0); "
                 + "here: " + reason);
         return ctx;
-    }
-
-    /** shared/data, found by walking up from the working directory (or $E8Q_DATA). */
-    static Path data(String relative) {
-        String override = System.getenv("E8Q_DATA");
-        if (override != null && !override.isEmpty()) return Path.of(override).resolve(relative);
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            Path c = p.resolve("shared").resolve("data");
-            if (Files.isDirectory(c)) return c.resolve(relative);
-        }
-        throw new IllegalStateException("no shared/data above " + Path.of("").toAbsolutePath());
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.e8q.llama.fuzz.FuzzSupport;
 import dev.e8q.llama.io.CheckpointFormatException;
 import java.io.IOException;
 import java.io.InputStream;

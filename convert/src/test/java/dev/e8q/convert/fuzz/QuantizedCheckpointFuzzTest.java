@@ -3,6 +3,7 @@ package dev.e8q.convert.fuzz;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.e8q.convert.QuantizedCheckpoint;
+import dev.e8q.llama.fuzz.FuzzSupport;
 import dev.e8q.llama.io.SafetensorsShards;
 import dev.e8q.llama.model.DType;
 import dev.e8q.llama.model.LlamaModel;

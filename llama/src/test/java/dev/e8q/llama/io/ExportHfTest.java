@@ -8,6 +8,7 @@ import static org.quicktheories.QuickTheory.qt;
 
 import dev.e8q.llama.LlamaConfig;
 import dev.e8q.llama.WeightSource;
+import dev.e8q.llama.testdata.TestData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

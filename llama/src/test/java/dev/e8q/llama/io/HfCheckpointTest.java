@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.e8q.llama.LlamaConfig;
 import dev.e8q.llama.WeightSource;
+import dev.e8q.llama.testdata.TestData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

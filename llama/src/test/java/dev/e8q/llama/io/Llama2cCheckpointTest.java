@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.e8q.llama.LlamaConfig;
 import dev.e8q.llama.WeightSource;
+import dev.e8q.llama.testdata.TestData;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -13,6 +13,7 @@ import dev.e8q.llama.io.Checkpoints;
 import dev.e8q.llama.io.ExportHf;
 import dev.e8q.llama.io.SafetensorsWriter;
 import dev.e8q.llama.eval.PerplexityEvaluator;
+import dev.e8q.llama.testdata.TestData;
 import dev.e8q.llama.tokenizer.HfTokenizer;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.util.List;
@@ -38,7 +39,7 @@ class HfModelTest {
     @Test
     void tinyStories656KGreedyFromBosGivesTheReferenceIds() throws Exception {
         LlamaModel m;
-        try (WeightSource ws = Checkpoints.open(ModelTestData.file("tinystories656K"))) {
+        try (WeightSource ws = Checkpoints.open(TestData.file("tinystories656K"))) {
             assertFalse(ws.config().ropeInterleaved());
             m = LlamaModel.load(ws, DType.F32);
         }
@@ -49,12 +50,12 @@ class HfModelTest {
     @Test
     void tinyStories656KStoryModeMeanNllMatchesReference() throws Exception {
         LlamaModel m;
-        try (WeightSource ws = Checkpoints.open(ModelTestData.file("tinystories656K"))) {
+        try (WeightSource ws = Checkpoints.open(TestData.file("tinystories656K"))) {
             m = LlamaModel.load(ws, DType.F32);
         }
-        String text = Files.readString(ModelTestData.file("text/tinystories_train_2MiB.txt"));
+        String text = Files.readString(TestData.file("text/tinystories_train_2MiB.txt"));
         List<String> stories = PerplexityEvaluator.stories(text, 100);
-        Path dir = ModelTestData.file("tinystories656K");
+        Path dir = TestData.file("tinystories656K");
         // README: without the ▁ prefix, <unk> not fused: 3.05233 over 18,024 tokens; with it 3.15535 over 18,124
         Tokenizer noPrefix = ModelLoader.tokenizer(dir, null, new HfTokenizer.Options(false, false));
         PerplexityEvaluator.Result r = new PerplexityEvaluator(m).evaluateStories(noPrefix, stories, 512, null);
@@ -68,7 +69,7 @@ class HfModelTest {
 
     @Test
     void exportedHfCheckpointGivesTheSameLogitsAsTheLlama2cFile() throws Exception {
-        Path bin = ModelTestData.file("stories260K/stories260K.bin");
+        Path bin = TestData.file("stories260K/stories260K.bin");
         Path dir = ExportHf.export(bin, tmp.resolve("hf"));
         LlamaModel a, b;
         try (WeightSource ws = Checkpoints.open(bin)) {

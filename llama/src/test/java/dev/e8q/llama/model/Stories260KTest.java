@@ -9,6 +9,7 @@ import dev.e8q.llama.eval.PerplexityEvaluator;
 import dev.e8q.llama.generate.Generator;
 import dev.e8q.llama.generate.Sampler;
 import dev.e8q.llama.io.Checkpoints;
+import dev.e8q.llama.testdata.TestData;
 import dev.e8q.llama.tokenizer.Llama2cTokenizer;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.nio.file.Files;
@@ -23,10 +24,10 @@ class Stories260KTest {
 
     @BeforeAll
     static void load() throws Exception {
-        try (WeightSource ws = Checkpoints.open(ModelTestData.file("stories260K/stories260K.bin"))) {
+        try (WeightSource ws = Checkpoints.open(TestData.file("stories260K/stories260K.bin"))) {
             model = LlamaModel.load(ws, DType.F32);
         }
-        tok = Llama2cTokenizer.load(ModelTestData.file("stories260K/tok512.bin"));
+        tok = Llama2cTokenizer.load(TestData.file("stories260K/tok512.bin"));
     }
 
     static final int[] FROM_BOS = {403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396,
@@ -57,7 +58,7 @@ class Stories260KTest {
 
     @Test
     void storyModeMeanNllMatchesReference() throws Exception {
-        String text = Files.readString(ModelTestData.file("text/tinystories_train_2MiB.txt"));
+        String text = Files.readString(TestData.file("text/tinystories_train_2MiB.txt"));
         List<String> stories = PerplexityEvaluator.stories(text, 100);
         assertEquals(100, stories.size());
         PerplexityEvaluator.Result r = new PerplexityEvaluator(model).evaluateStories(tok, stories, 512, null);

@@ -9,7 +9,7 @@ import static org.quicktheories.QuickTheory.qt;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.e8q.llama.io.CheckpointFormatException;
-import dev.e8q.llama.io.TestData;
+import dev.e8q.llama.testdata.TestData;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;

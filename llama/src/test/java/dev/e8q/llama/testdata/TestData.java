@@ -1,0 +1,62 @@
+package dev.e8q.llama.testdata;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Locates the shared real test files ({@code shared/data} beside the repository root, recognised by its
+ * README.md) by walking up from the working directory (as given and with links resolved), so tests work
+ * from a module dir, the repo root, a clone with {@code shared} linked beside it, or an IDE. The
+ * environment variable {@code E8Q_DATA} overrides the search (for builds outside the checkout).
+ *
+ * <p>The one copy for every module: llama publishes it in its test-jar ({@code <type>test-jar</type>}),
+ * which finetune, cuda and convert depend on in test scope.
+ */
+public final class TestData {
+    private TestData() {}
+
+    /** The shared/data directory. */
+    public static Path dir() {
+        String override = System.getenv("E8Q_DATA");
+        if (override != null && !override.isEmpty()) return Path.of(override);
+        Path cwd = Path.of("").toAbsolutePath();
+        try {
+            for (Path start : new Path[] {cwd, cwd.toRealPath()}) {
+                for (Path p = start; p != null; p = p.getParent()) {
+                    Path candidate = p.resolve("shared").resolve("data");
+                    if (Files.isDirectory(candidate) && Files.exists(candidate.resolve("README.md"))) return candidate;
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        throw new IllegalStateException("no shared/data directory above " + cwd);
+    }
+
+    /** A file or directory under shared/data. */
+    public static Path file(String relative) {
+        return dir().resolve(relative);
+    }
+
+    /** Karpathy's stories260K llama2.c checkpoint. */
+    public static Path stories260K() { return file("stories260K/stories260K.bin"); }
+
+    /** stories260K's 512-token llama2.c tokenizer. */
+    public static Path tok512() { return file("stories260K/tok512.bin"); }
+
+    /** The Llama 2 32000-token llama2.c tokenizer. */
+    public static Path tokenizer32k() { return file("tokenizers/tokenizer_llama2_32000.bin"); }
+
+    /** The tinystories656K Hugging Face checkpoint directory (safetensors, config.json, tokenizer.json). */
+    public static Path tinyStories656K() { return file("tinystories656K"); }
+
+    /** 2 MiB of TinyStories training text (stories separated by {@code <|endoftext|>}). */
+    public static Path train() { return file("text/tinystories_train_2MiB.txt"); }
+
+    /** The head of the TinyStories validation text. */
+    public static Path valid() { return file("text/tinystories_valid_head.txt"); }
+
+    /** The WikiText-2 raw test text. */
+    public static Path wiki() { return file("text/wikitext2_raw_test.txt"); }
+}
