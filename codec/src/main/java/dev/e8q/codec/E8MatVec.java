@@ -11,17 +11,27 @@ final class E8MatVec {
      * selects the plain loops below (A/B and reference).
      */
     static final boolean FUSED = !"plain".equals(System.getProperty("e8q.kernel"));
-    /** Repacked codes, keyed by the code arrays' identity (shared by withSignVectors copies), dropped with them. */
-    private static final java.util.Map<int[][], dev.e8q.codec.kernel.E8Kernel> KERNELS =
-            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
-
     private E8MatVec() {}
 
-    /** The repacked kernel of w (built on first use), or null when w is not E8P-family or FUSED is off. */
+    /**
+     * The repacked kernel of w, built on first use and kept in w's {@link E8Matrix.KernelSlot} (shared with its
+     * withSignVectors copies, dropped with the codes), or null when w is not E8P-family or FUSED is off.
+     */
     static dev.e8q.codec.kernel.E8Kernel kernel(E8Matrix w) {
         if (!FUSED || !w.isE8()) return null;
-        return KERNELS.computeIfAbsent(w.codesInternal(), c -> dev.e8q.codec.kernel.E8Kernel.repack(
-                w.bits(), w.paddedRows(), w.paddedCols(), c, w.residualScale()));
+        E8Matrix.KernelSlot slot = w.kernelSlot();
+        dev.e8q.codec.kernel.E8Kernel k = slot.kernel;
+        if (k == null) {
+            synchronized (slot) {
+                k = slot.kernel;
+                if (k == null) {
+                    k = dev.e8q.codec.kernel.E8Kernel.repack(w.bits(), w.paddedRows(), w.paddedCols(), w.codesInternal(),
+                            w.residualScale());
+                    slot.kernel = k;
+                }
+            }
+        }
+        return k;
     }
 
     /** Z = Ŵr·U for batch columns (u at stride paddedCols, z at stride paddedRows), decoding the codes once. */

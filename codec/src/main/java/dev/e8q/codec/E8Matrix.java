@@ -20,10 +20,17 @@ public final class E8Matrix {
     private final double residScale;
     private final float[] su, sv;
     private final int[][] codes; // [stage][r * n/8 + b]
+    private final KernelSlot kernel; // shared by every copy with these codes (withSignVectors)
     /** Range of the residual scale of 3 and 4 bits (decoded values stay finite and far from overflow). */
     public static final double MIN_RESID_SCALE = 1e-6, MAX_RESID_SCALE = 1e6;
 
     E8Matrix(int rows, int cols, int bits, boolean e8, double residScale, float[] su, float[] sv, int[][] codes) {
+        this(rows, cols, bits, e8, residScale, su, sv, codes, new KernelSlot());
+    }
+
+    private E8Matrix(int rows, int cols, int bits, boolean e8, double residScale, float[] su, float[] sv, int[][] codes,
+            KernelSlot kernel) {
+        this.kernel = kernel;
         if (bits < 2 || bits > 4) throw new IllegalArgumentException("bits must be 2, 3 or 4, got " + bits);
         this.rows = rows;
         this.cols = cols;
@@ -99,7 +106,7 @@ public final class E8Matrix {
             throw new IllegalArgumentException("SU/SV must have lengths " + n + "/" + m + ", got " + newSu.length + "/" + newSv.length);
         for (float v : newSu) if (!Float.isFinite(v)) throw new IllegalArgumentException("SU has a non-finite value " + v);
         for (float v : newSv) if (!Float.isFinite(v)) throw new IllegalArgumentException("SV has a non-finite value " + v);
-        return new E8Matrix(rows, cols, bits, e8, residScale, newSu.clone(), newSv.clone(), codes);
+        return new E8Matrix(rows, cols, bits, e8, residScale, newSu.clone(), newSv.clone(), codes, kernel);
     }
 
     public int stages() { return codes.length; }
@@ -113,6 +120,13 @@ public final class E8Matrix {
     }
 
     int[][] codesInternal() { return codes; }
+
+    /** The repacked fused kernel of these codes, built on first use (see {@link E8MatVec#kernel}). */
+    static final class KernelSlot {
+        volatile dev.e8q.codec.kernel.E8Kernel kernel;
+    }
+
+    KernelSlot kernelSlot() { return kernel; }
 
     BlockCodebook codebookImpl() {
         return e8 ? new E8pCodebook(bits, bits == 2 ? 0 : residScale) : new HalfIntegerGrid(bits);
@@ -151,13 +165,48 @@ public final class E8Matrix {
     public void multiply(float[] x, int xOff, float[] y, int yOff) {
         if (xOff < 0 || xOff + cols > x.length) throw new IllegalArgumentException("x needs " + cols + " values from " + xOff + ", has " + x.length);
         if (yOff < 0 || yOff + rows > y.length) throw new IllegalArgumentException("y needs " + rows + " values from " + yOff + ", has " + y.length);
-        float[] u = new float[n];
-        for (int i = 0; i < cols; i++) u[i] = su[i] * x[xOff + i];
-        Hadamard.transformTransposed(u, 0, n);
-        float[] z = new float[m];
-        E8MatVec.multiply(this, u, 0, z, 0);
-        Hadamard.transform(z, 0, m);
-        for (int i = 0; i < rows; i++) y[yOff + i] = sv[i] * z[i];
+        product(x, xOff, y, yOff, 1);
+    }
+
+    /**
+     * Batched {@link #multiply}: input j is x[xOff + j·cols ..], output j goes to y[yOff + j·rows ..]. Inputs are
+     * rotated in parallel, then one batched Ŵr·U decodes every code once for all columns (prefill, calibration).
+     */
+    public void multiplyBatch(float[] x, int xOff, float[] y, int yOff, int batch) {
+        if (batch < 0 || xOff < 0 || xOff + (long) batch * cols > x.length)
+            throw new IllegalArgumentException("x needs " + batch + "x" + cols + " values from " + xOff + ", has " + x.length);
+        if (yOff < 0 || yOff + (long) batch * rows > y.length)
+            throw new IllegalArgumentException("y needs " + batch + "x" + rows + " values from " + yOff + ", has " + y.length);
+        product(x, xOff, y, yOff, batch);
+    }
+
+    private void product(float[] x, int xOff, float[] y, int yOff, int batch) {
+        if (batch == 1) {
+            float[] u = new float[n];
+            for (int i = 0; i < cols; i++) u[i] = su[i] * x[xOff + i];
+            Hadamard.transformTransposed(u, 0, n);
+            float[] z = new float[m];
+            E8MatVec.multiply(this, u, 0, z, 0);
+            Hadamard.transform(z, 0, m);
+            for (int i = 0; i < rows; i++) y[yOff + i] = sv[i] * z[i];
+            return;
+        }
+        float[] u = new float[batch * n], z = new float[batch * m];
+        Parallel.forRange(batch, 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                int xo = xOff + b * cols, uo = b * n;
+                for (int i = 0; i < cols; i++) u[uo + i] = su[i] * x[xo + i];
+                Hadamard.transformTransposed(u, uo, n);
+            }
+        });
+        if (batch > 0) E8MatVec.multiplyBatch(this, u, 0, z, 0, batch);
+        Parallel.forRange(batch, 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                int zo = b * m, yo = yOff + b * rows;
+                Hadamard.transform(z, zo, m);
+                for (int i = 0; i < rows; i++) y[yo + i] = sv[i] * z[zo + i];
+            }
+        });
     }
 
     /** z[zOff, zOff+paddedRows) = Ŵr·u[uOff, uOff+paddedCols), codebook units. */

@@ -1,8 +1,6 @@
 package dev.e8q.convert;
 
 import dev.e8q.codec.E8Matrix;
-import dev.e8q.codec.Parallel;
-import dev.e8q.hadamard.Hadamard;
 import dev.e8q.llama.Linear;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -140,14 +138,11 @@ public final class QuantizedLinear implements Linear {
         private static final ThreadLocal<Cache> CACHE = ThreadLocal.withInitial(Cache::new);
         final E8Matrix m;
         final float[] rowScale;
-        final float[] su, sv;
         final AtomicLong computed = new AtomicLong();
 
         Product(E8Matrix m, float[] rowScale) {
             this.m = m;
             this.rowScale = rowScale;
-            this.su = m.su();
-            this.sv = m.sv();
         }
 
         /** batch × rows outputs for batch × cols inputs at x[xOff..]; the returned array is only valid until the next call. */
@@ -170,44 +165,12 @@ public final class QuantizedLinear implements Linear {
 
         private float[] compute(float[] x, int xOff, int batch, float[] y) {
             computed.incrementAndGet();
-            int cols = m.cols(), rows = m.rows(), pm = m.paddedRows(), pn = m.paddedCols();
-            Parallel.RangeBody body = (b0, b1) -> {
-                float[] u = new float[pn], z = new float[pm];
-                for (int b = b0; b < b1; b++) {
-                    int xo = xOff + b * cols;
-                    for (int i = 0; i < cols; i++) u[i] = su[i] * x[xo + i];
-                    Arrays.fill(u, cols, pn, 0f);
-                    Hadamard.transformTransposed(u, 0, pn);
-                    m.multiplyRotated(u, 0, z, 0);
-                    Hadamard.transform(z, 0, pm);
-                    int yo = b * rows;
-                    if (rowScale == null) for (int i = 0; i < rows; i++) y[yo + i] = sv[i] * z[i];
-                    else for (int i = 0; i < rows; i++) y[yo + i] = rowScale[i] * (sv[i] * z[i]);
-                }
-            };
-            if (batch == 1) {
-                body.run(0, 1);
-                return y;
+            m.multiplyBatch(x, xOff, y, 0, batch);
+            if (rowScale != null) {
+                int rows = m.rows();
+                for (int b = 0; b < batch; b++)
+                    for (int i = 0, o = b * rows; i < rows; i++) y[o + i] *= rowScale[i];
             }
-            // batched: rotate all inputs, one batched Ŵr·U (the fused kernel decodes each code once for all
-            // columns), rotate all outputs back
-            float[] u = new float[batch * pn], z = new float[batch * pm];
-            Parallel.forRange(batch, 1, (b0, b1) -> {
-                for (int b = b0; b < b1; b++) {
-                    int xo = xOff + b * cols, uo = b * pn;
-                    for (int i = 0; i < cols; i++) u[uo + i] = su[i] * x[xo + i];
-                    Hadamard.transformTransposed(u, uo, pn);
-                }
-            });
-            m.multiplyRotatedBatch(u, 0, z, 0, batch);
-            Parallel.forRange(batch, 1, (b0, b1) -> {
-                for (int b = b0; b < b1; b++) {
-                    int zo = b * pm, yo = b * rows;
-                    Hadamard.transform(z, zo, pm);
-                    if (rowScale == null) for (int i = 0; i < rows; i++) y[yo + i] = sv[i] * z[zo + i];
-                    else for (int i = 0; i < rows; i++) y[yo + i] = rowScale[i] * (sv[i] * z[zo + i]);
-                }
-            });
             return y;
         }
     }
