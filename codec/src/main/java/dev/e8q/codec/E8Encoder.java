@@ -30,6 +30,7 @@ public final class E8Encoder {
     private boolean monotone = true;
     private ProgressListener progress = ProgressListener.NONE;
     private boolean noE8;
+    private double[] rhoSearch;
 
     E8Encoder() {}
 
@@ -45,6 +46,7 @@ public final class E8Encoder {
         e.monotone = monotone;
         e.progress = progress;
         e.noE8 = noE8;
+        e.rhoSearch = rhoSearch;
         return e;
     }
 
@@ -123,9 +125,24 @@ public final class E8Encoder {
         return e;
     }
 
+    /**
+     * Searches ρ: encodes once per candidate {@code factor × default ρ} without refinement, keeps the candidate of
+     * least proxy loss and encodes there with the full options. Low-rank matrices (e.g. q/k of small models) have
+     * heavy-tailed rotated entries that the default ρ clips; a smaller ρ trades rounding for clipping error. Needs a
+     * Hessian (without one every candidate's proxy loss is NaN and the default stays); ignored when {@link #rho}
+     * overrides ρ. No factors = no search.
+     */
+    public E8Encoder rhoSearch(double... factors) {
+        for (double f : factors)
+            if (!(f > 0) || Double.isInfinite(f)) throw new IllegalArgumentException("rho factors must be finite and > 0, got " + f);
+        E8Encoder e = copy();
+        e.rhoSearch = factors.length == 0 ? null : factors.clone();
+        return e;
+    }
+
     /** Encodes without computing the error report (which costs about rows·cols² for the proxy loss). */
     public E8Matrix encode(float[] rowMajor, int rows, int cols) {
-        return run(rowMajor, rows, cols, false).matrix();
+        return searched(rowMajor, rows, cols).run(rowMajor, rows, cols, false).matrix();
     }
 
     public E8Matrix encode(FMatrixRMaj w) {
@@ -136,7 +153,33 @@ public final class E8Encoder {
 
     /** Encodes and reports proxy loss (with a Hessian), relative error, damping and encode time. */
     public EncodeResult encodeWithReport(float[] w, int rows, int cols) {
-        return run(w, rows, cols, true);
+        return searched(w, rows, cols).run(w, rows, cols, true);
+    }
+
+    /** This encoder with ρ fixed by the {@link #rhoSearch}, or itself when there is none to do. */
+    private E8Encoder searched(float[] w, int rows, int cols) {
+        if (rhoSearch == null || !Double.isNaN(rho)) return this;
+        double def = codebook().defaultRho(), best = def, bestLoss = Double.POSITIVE_INFINITY;
+        E8Encoder trial = copy();
+        trial.rhoSearch = null;
+        trial.refinePasses = 0;
+        trial.progress = ProgressListener.NONE;
+        for (double f : rhoSearch) {
+            trial.rho = def * f;
+            double loss = trial.run(w, rows, cols, true).proxyLoss();
+            if (loss < bestLoss) {
+                bestLoss = loss;
+                best = def * f;
+            }
+        }
+        E8Encoder e = copy();
+        e.rho = best;
+        return e;
+    }
+
+    private BlockCodebook codebook() {
+        double rs = noE8 || bits == 2 ? 0 : Double.isNaN(residScale) ? Rvq.defaultResidualScale(bits) : residScale;
+        return noE8 ? new HalfIntegerGrid(bits) : new E8pCodebook(bits, rs);
     }
 
     private EncodeResult run(float[] w, int rows, int cols, boolean report) {
@@ -144,7 +187,7 @@ public final class E8Encoder {
         checkWeights(w, rows, cols);
         int m = Hadamard.paddedSize(rows, 16), n = Hadamard.paddedSize(cols, 64);
         double rs = noE8 || bits == 2 ? 0 : Double.isNaN(residScale) ? Rvq.defaultResidualScale(bits) : residScale;
-        BlockCodebook cb = noE8 ? new HalfIntegerGrid(bits) : new E8pCodebook(bits, rs);
+        BlockCodebook cb = codebook();
         double r = Double.isNaN(rho) ? cb.defaultRho() : rho;
 
         // Hessian first: its errors are the user's, and should come before any long computation.
@@ -209,11 +252,11 @@ public final class E8Encoder {
         E8Matrix out = new E8Matrix(rows, cols, bits, !noE8, rs, su, sv, codes);
         double seconds = (System.nanoTime() - t0) / 1e9;
 
-        if (!report) return new EncodeResult(out, Double.NaN, Double.NaN, sigma, increased, seconds);
+        if (!report) return new EncodeResult(out, Double.NaN, Double.NaN, sigma, increased, seconds, r);
         float[] what = Rotation.unrotate(q.xhat(), su, sv, rows, cols);
         double rel = ProxyLoss.relativeError(w, what);
         double proxy = hReg == null ? Double.NaN : ProxyLoss.proxyLoss(w, what, rows, cols, hReg);
-        return new EncodeResult(out, proxy, rel, sigma, increased, seconds);
+        return new EncodeResult(out, proxy, rel, sigma, increased, seconds, r);
     }
 
     private static void checkWeights(float[] w, int rows, int cols) {

@@ -1,9 +1,11 @@
 package dev.e8q.compare;
 
 import dev.e8q.codec.E8Codec;
-import dev.e8q.codec.E8Encoder;
 import dev.e8q.codec.E8Matrix;
 import dev.e8q.codec.EncodeResult;
+import dev.e8q.convert.Converter;
+import dev.e8q.convert.FusedPieces;
+import dev.e8q.convert.QuipFormat;
 import dev.e8q.hadamard.Hadamard;
 import dev.e8q.llama.model.DType;
 import dev.e8q.llama.model.DecoderBlock;
@@ -22,8 +24,6 @@ import java.util.Map;
  * F32 linears; its storage is counted as codes + fp16 SU/SV/Wscale/fuse scales, as for e8q.
  */
 final class NoE8 {
-    static final double[] RHO_FACTORS = {1.0, 0.875, 0.75, 0.625};
-
     /** The quantized model, its bits per weight (linears only) and the stored bits of its linears. */
     record Result(LlamaModel model, double bitsPerWeight, long linearBits) {}
 
@@ -49,37 +49,18 @@ final class NoE8 {
 
     private static void fused(DecoderBlock b, int layer, LinearKind[] kinds, LocalError hessians, int bits, long seed, int slot,
                               EnumMap<LinearKind, float[]> out, long[] totals) {
-        int cols = b.linear(kinds[0]).inFeatures(), rows = 0;
-        for (LinearKind k : kinds) rows += b.linear(k).outFeatures();
-        float[] w = new float[rows * cols];
-        float[] scale = new float[kinds.length];
-        int off = 0;
-        for (int i = 0; i < kinds.length; i++) {
-            float[] p = ((DenseLinear) b.linear(kinds[i])).weights();
-            double ss = 0;
-            for (float v : p) ss += (double) v * v;
-            float s = fp16((float) Math.sqrt(ss / p.length));
-            if (s == 0) s = 1;
-            scale[i] = s;
-            for (int j = 0; j < p.length; j++) w[off + j] = p[j] / s;
-            off += p.length;
-        }
+        int cols = b.linear(kinds[0]).inFeatures();
+        float[][] pieces = new float[kinds.length][];
+        for (int i = 0; i < kinds.length; i++) pieces[i] = ((DenseLinear) b.linear(kinds[i])).weights();
+        FusedPieces f = FusedPieces.stack(pieces, cols);
+        int rows = f.rows();
+        float[] scale = f.scales();
         LinearGroup g = kinds[0].group();
-        E8Encoder e = E8Codec.encoder().bits(bits).noE8(true).seed(seed * 1_000_003L + layer * 8L + slot)
-                .hessian(hessians.hessian(layer, g));
-        double def = defaultRho(bits), best = def, bestLoss = Double.POSITIVE_INFINITY;
-        for (double f : RHO_FACTORS) {
-            double loss = e.rho(def * f).refinePasses(0).encodeWithReport(w, rows, cols).proxyLoss();
-            if (loss < bestLoss) {
-                bestLoss = loss;
-                best = def * f;
-            }
-        }
-        EncodeResult r = e.rho(best).encodeWithReport(w, rows, cols);
-        E8Matrix m = r.matrix();
-        m = m.withSignVectors(fp16(m.su()), fp16(m.sv()));
+        EncodeResult r = E8Codec.encoder().bits(bits).noE8(true).seed(seed * 1_000_003L + layer * 8L + slot)
+                .hessian(hessians.hessian(layer, g)).rhoSearch(Converter.RHO_FACTORS).encodeWithReport(f.weights(), rows, cols);
+        E8Matrix m = QuipFormat.roundSigns(r.matrix());
+        int off = 0;
         float[] dec = m.decodeRowMajor();
-        off = 0;
         for (int i = 0; i < kinds.length; i++) {
             int n = b.linear(kinds[i]).outFeatures() * cols;
             float[] p = new float[n];
@@ -91,25 +72,5 @@ final class NoE8 {
         // codes + fp16 SU, SV, Wscale, codebook id (as QuIP# stores them) + fp16 fuse scales when fused
         totals[0] += (long) pr * pc * bits + 16L * (pr + pc + 2) + (kinds.length > 1 ? 16L * kinds.length : 0);
         totals[1] += (long) rows * cols;
-    }
-
-    /** The half-integer grid's default ρ (HalfIntegerGrid.optimalRho, package-private in codec). */
-    static double defaultRho(int bits) {
-        return switch (bits) {
-            case 2 -> 1.00;
-            case 3 -> 1.71;
-            case 4 -> 2.98;
-            default -> throw new IllegalArgumentException("bits must be 2, 3 or 4, got " + bits);
-        };
-    }
-
-    static float fp16(float x) {
-        return Float.float16ToFloat(Float.floatToFloat16(x));
-    }
-
-    static float[] fp16(float[] a) {
-        float[] r = new float[a.length];
-        for (int i = 0; i < a.length; i++) r[i] = fp16(a[i]);
-        return r;
     }
 }

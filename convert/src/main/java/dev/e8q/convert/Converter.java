@@ -385,61 +385,25 @@ public final class Converter {
     }
 
     /** ρ candidates of the scale search, as multiples of the codebook default (SPEC §2: QuIP# swept 0.75…1.05). */
-    static final double[] RHO_FACTORS = {1.0, 0.875, 0.75, 0.625};
+    public static final double[] RHO_FACTORS = {1.0, 0.875, 0.75, 0.625};
 
-    /**
-     * With {@link ConvertOptions#scaleSearch}: encodes at each ρ candidate without refinement, keeps the one with the
-     * lowest proxy loss and encodes again there with the full refinement. Low-rank matrices (e.g. q/k of small models)
-     * have heavy-tailed rotated entries that the default ρ clips; a smaller ρ trades rounding for clipping error.
-     */
+    /** With {@link ConvertOptions#scaleSearch} (and no ρ override) ρ is searched per linear: {@link E8Encoder#rhoSearch}. */
     private EncodeResult encodeBest(E8Encoder e, float[] w, int rows, int cols) {
-        lastRho = Double.isNaN(o.rho) ? defaultRho(o.bits) : o.rho;
-        if (!o.scaleSearch || !Double.isNaN(o.rho)) return e.encodeWithReport(w, rows, cols);
-        double def = defaultRho(o.bits), best = def, bestLoss = Double.POSITIVE_INFINITY;
-        for (double f : RHO_FACTORS) {
-            double loss = e.rho(def * f).refinePasses(0).progress(null).encodeWithReport(w, rows, cols).proxyLoss();
-            if (loss < bestLoss) {
-                bestLoss = loss;
-                best = def * f;
-            }
-        }
-        lastRho = best;
-        return e.rho(best).encodeWithReport(w, rows, cols);
-    }
-
-    private double lastRho;
-
-    /** SPEC §2 opt_scale of the first stage: 1.03 (E8P), 0.98 (RVQ3), 1.03 (RVQ4). */
-    static double defaultRho(int bits) {
-        return bits == 3 ? 0.98 : 1.03;
+        return (o.scaleSearch ? e.rhoSearch(RHO_FACTORS) : e).encodeWithReport(w, rows, cols);
     }
 
     /** An encoded linear: matrix (SU/SV already rounded to fp16), fp16 fuse scales (null when unfused), report. */
     private record Encoded(E8Matrix m, float[] fuse, EncodeResult r, double rho) {}
 
     private Encoded encodeFused(int layer, int kind, String what, float[][] pieces, int cols, Hessian h) {
-        int rows = 0;
-        for (float[] p : pieces) rows += p.length / cols;
-        float[] w = new float[rows * cols];
-        float[] fuse = new float[pieces.length];
-        int off = 0;
-        for (int i = 0; i < pieces.length; i++) {
-            float[] p = pieces[i];
-            double ss = 0;
-            for (float v : p) ss += (double) v * v;
-            float s = QuipFormat.fp16((float) Math.sqrt(ss / p.length));
-            if (s == 0) s = 1; // an all-zero piece: any scale decodes it
-            fuse[i] = s;
-            for (int j = 0; j < p.length; j++) w[off + j] = p[j] / s;
-            off += p.length;
-        }
-        EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.secondMoment()), w, rows, cols);
-        return new Encoded(QuipFormat.roundSigns(r.matrix()), fuse, r, lastRho);
+        FusedPieces f = FusedPieces.stack(pieces, cols);
+        EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.secondMoment()), f.weights(), f.rows(), cols);
+        return new Encoded(QuipFormat.roundSigns(r.matrix()), f.scales(), r, r.rho());
     }
 
     private Encoded encode(int layer, int kind, String what, float[] w, int rows, int cols, Hessian h) {
         EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.secondMoment()), w, rows, cols);
-        return new Encoded(QuipFormat.roundSigns(r.matrix()), null, r, lastRho);
+        return new Encoded(QuipFormat.roundSigns(r.matrix()), null, r, r.rho());
     }
 
     private void quantizeLayer(int l, DecoderBlock blk, Hessian[] h, List<float[]> ftIn, List<float[]> ftOut, Path layerFile,
