@@ -2,10 +2,7 @@ package dev.e8q.finetune;
 
 import dev.e8q.codec.Parallel;
 import dev.e8q.codec.ProgressListener;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
 
 /**
  * Stage 1 of SPEC §6: tune one decoder block so that block(X) matches the original block's outputs Y
@@ -127,56 +124,11 @@ public final class BlockTuner {
         long vE = valElems;
         java.util.function.DoubleSupplier validate = () -> Batches.run(nVal, conc, set, null, valFn) / vE;
 
-        List<Double> val = new ArrayList<>(), train = new ArrayList<>();
-        double best = validate.getAsDouble();
-        val.add(best);
-        double[][] bestState = set.snapshot();
-        int bestEpoch = 0, bad = 0, epochsRun = 0;
-        Adam adam = new Adam(set);
-        Random rnd = new Random(o.seed());
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < nTrain; i++) order.add(i);
-        int perStep = o.batchSize() * o.accumulation();
-        int stepsPerEpoch = (nTrain + perStep - 1) / perStep;
-        long totalSteps = (long) stepsPerEpoch * o.epochs();
-        for (int epoch = 1; epoch <= o.epochs(); epoch++) {
-            Collections.shuffle(order, rnd);
-            double epochLoss = 0;
-            long epochElems = 0;
-            for (int s = 0; s < stepsPerEpoch; s++) {
-                int from = s * perStep, to = Math.min(nTrain, from + perStep);
-                long elems = 0;
-                for (int i = from; i < to; i++) elems += inputs.get(order.get(i)).length;
-                double scale = 2.0 / elems;
-                double[][] acc = set.newGrads();
-                int f0 = from;
-                double loss = Batches.run(to - from, conc, set, acc, (i, g) -> {
-                    int k = order.get(f0 + i);
-                    return sse(b, inputs.get(k), targets.get(k), scale, g);
-                });
-                adam.step(acc, grp -> grp == Param.Group.SIGN ? o.lrSign() : o.lr());
-                epochLoss += loss;
-                epochElems += elems;
-                progress.update("block tune", (long) (epoch - 1) * stepsPerEpoch + s + 1, totalSteps);
-            }
-            epochsRun = epoch;
-            train.add(epochLoss / epochElems);
-            double v = validate.getAsDouble();
-            val.add(v);
-            if (v < best) {
-                best = v;
-                bestState = set.snapshot();
-                bestEpoch = epoch;
-                bad = 0;
-            } else if (++bad >= o.patience()) {
-                break;
-            }
-        }
-        set.restore(bestState);
-        double fin = validate.getAsDouble();
-        TuneResult h = new TuneResult(train.stream().mapToDouble(Double::doubleValue).toArray(),
-                val.stream().mapToDouble(Double::doubleValue).toArray(), bestEpoch, fin, epochsRun,
-                adam.steps(), limited, (System.nanoTime() - t0) / 1e9);
+        TuneResult h = TrainingLoop.run(set, nTrain, k -> inputs.get(k).length, conc,
+                (k, scale, g) -> sse(b, inputs.get(k), targets.get(k), scale, g), validate,
+                new TrainingLoop.Settings("block tune", o.epochs(), o.patience(), o.batchSize(), o.accumulation(), o.seed(),
+                        o.lr(), o.lrSign(), 2.0),
+                limited, t0, progress);
         return new Result(b, h);
     }
 

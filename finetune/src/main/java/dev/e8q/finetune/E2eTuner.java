@@ -3,10 +3,7 @@ package dev.e8q.finetune;
 import dev.e8q.codec.Parallel;
 import dev.e8q.codec.ProgressListener;
 import dev.e8q.llama.model.LlamaModel;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
 
 /**
  * Stage 2 of SPEC §6: end-to-end tuning of the quantized model against the original model's next-token
@@ -141,56 +138,11 @@ public final class E2eTuner {
         java.util.function.DoubleSupplier validate = () -> Batches.run(nVal, conc, set, null,
                 (i, g) -> m.loss(sequences.get(nTrain + i), teacher.targets(nTrain + i))) / vc;
 
-        List<Double> val = new ArrayList<>(), train = new ArrayList<>();
-        double best = validate.getAsDouble();
-        val.add(best);
-        double[][] bestState = set.snapshot();
-        int bestEpoch = 0, bad = 0, epochsRun = 0;
-        Adam adam = new Adam(set);
-        Random rnd = new Random(o.seed());
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < nTrain; i++) order.add(i);
-        int perStep = o.batchSize() * o.accumulation();
-        int stepsPerEpoch = (nTrain + perStep - 1) / perStep;
-        long totalSteps = (long) stepsPerEpoch * o.epochs();
-        for (int epoch = 1; epoch <= o.epochs(); epoch++) {
-            Collections.shuffle(order, rnd);
-            double epochLoss = 0;
-            long epochCount = 0;
-            for (int s = 0; s < stepsPerEpoch; s++) {
-                int from = s * perStep, to = Math.min(nTrain, from + perStep);
-                long count = 0;
-                for (int i = from; i < to; i++) count += sequences.get(order.get(i)).length - 1;
-                double scale = 1.0 / count;
-                double[][] acc = set.newGrads();
-                int f0 = from;
-                double loss = Batches.run(to - from, conc, set, acc, (i, g) -> {
-                    int k = order.get(f0 + i);
-                    return m.lossAndGrad(sequences.get(k), teacher.targets(k), scale, g, rec);
-                });
-                adam.step(acc, grp -> grp == Param.Group.SIGN ? o.lrSign() : o.lr());
-                epochLoss += loss;
-                epochCount += count;
-                progress.update("e2e tune", (long) (epoch - 1) * stepsPerEpoch + s + 1, totalSteps);
-            }
-            epochsRun = epoch;
-            train.add(epochLoss / epochCount);
-            double v = validate.getAsDouble();
-            val.add(v);
-            if (v < best) {
-                best = v;
-                bestState = set.snapshot();
-                bestEpoch = epoch;
-                bad = 0;
-            } else if (++bad >= o.patience()) {
-                break;
-            }
-        }
-        set.restore(bestState);
-        double fin = validate.getAsDouble();
-        TuneResult h = new TuneResult(train.stream().mapToDouble(Double::doubleValue).toArray(),
-                val.stream().mapToDouble(Double::doubleValue).toArray(), bestEpoch, fin, epochsRun,
-                adam.steps(), rec, (System.nanoTime() - t0) / 1e9);
+        TuneResult h = TrainingLoop.run(set, nTrain, k -> sequences.get(k).length - 1, conc,
+                (k, scale, g) -> m.lossAndGrad(sequences.get(k), teacher.targets(k), scale, g, rec), validate,
+                new TrainingLoop.Settings("e2e tune", o.epochs(), o.patience(), o.batchSize(), o.accumulation(), o.seed(),
+                        o.lr(), o.lrSign(), 1.0),
+                rec, t0, progress);
         return new Result(m, h);
     }
 }
