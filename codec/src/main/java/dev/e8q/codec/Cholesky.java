@@ -1,7 +1,6 @@
 package dev.e8q.codec;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -58,7 +57,7 @@ final class Cholesky {
             DoubleVector acc = DoubleVector.zero(S);
             for (int bound = S.loopBound(len); i < bound; i += S.length())
                 acc = DoubleVector.fromArray(S, x, xo + i).fma(DoubleVector.fromArray(S, y, yo + i), acc);
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = Lanes.sum(acc);
         }
         for (; i < len; i++) s += x[xo + i] * y[yo + i];
         return s;
@@ -75,8 +74,8 @@ final class Cholesky {
             s2 = x.fma(DoubleVector.fromArray(S, a, yo + 2 * stride + i), s2);
             s3 = x.fma(DoubleVector.fromArray(S, a, yo + 3 * stride + i), s3);
         }
-        double r0 = s0.reduceLanes(VectorOperators.ADD), r1 = s1.reduceLanes(VectorOperators.ADD);
-        double r2 = s2.reduceLanes(VectorOperators.ADD), r3 = s3.reduceLanes(VectorOperators.ADD);
+        double r0 = Lanes.sum(s0), r1 = Lanes.sum(s1);
+        double r2 = Lanes.sum(s2), r3 = Lanes.sum(s3);
         for (; i < len; i++) {
             double x = a[xo + i];
             r0 += x * a[yo + i];

@@ -1,7 +1,6 @@
 package dev.e8q.codec;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** The two float kernels the encoder spends its time in (dot and axpy), SIMD through the Vector API. */
@@ -16,7 +15,7 @@ final class VecOps {
         int i = 0, bound = S.loopBound(len);
         for (; i < bound; i += S.length())
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(acc);
         for (; i < len; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }

@@ -1,5 +1,6 @@
 package dev.e8q.convert;
 
+import dev.e8q.codec.Lanes;
 import dev.e8q.codec.Parallel;
 import dev.e8q.llama.LlamaConfig;
 import dev.e8q.llama.model.DecoderBlock;
@@ -47,12 +48,11 @@ final class ExactForward {
         float scale = (float) (1.0 / Math.sqrt(hd));
         Parallel.forRange(T * nh, 4, (i0, i1) -> {
             float[] sc = new float[T];
-            float[] lanes = new float[L];
             for (int i = i0; i < i1; i++) {
                 int t = i / nh, h = i % nh, qo = t * qDim + h * hd, ko = (h / group) * hd;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int s = 0; s <= t; s++) {
-                    sc[s] = dot(q, qo, k, s * kvDim + ko, hd, lanes) * scale;
+                    sc[s] = dot(q, qo, k, s * kvDim + ko, hd) * scale;
                     max = Math.max(max, sc[s]);
                 }
                 float sum = 0;
@@ -98,23 +98,21 @@ final class ExactForward {
         int out = lin.outFeatures(), in = lin.inFeatures();
         float[] y = new float[T * out];
         Parallel.forRange(out, 8, (r0, r1) -> {
-            float[] lanes = new float[L];
             for (int r = r0; r < r1; r++)
-                for (int t = 0; t < T; t++) y[t * out + r] = dot(w, r * in, xs, t * in, in, lanes);
+                for (int t = 0; t < T; t++) y[t * out + r] = dot(w, r * in, xs, t * in, in);
         });
         return y;
     }
 
     /** Σ a·b with lane-wise fma accumulation, then the lanes and the tail added in order. */
-    static float dot(float[] a, int ao, float[] b, int bo, int n, float[] lanes) {
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
         int i = 0;
         float s = 0;
         if (n >= L) {
             FloatVector acc = FloatVector.zero(F);
             for (int bound = F.loopBound(n); i < bound; i += L)
                 acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-            acc.intoArray(lanes, 0);
-            for (int j = 0; j < L; j++) s += lanes[j];
+            s = Lanes.sum(acc);
         }
         for (; i < n; i++) s = Math.fma(a[ao + i], b[bo + i], s);
         return s;

@@ -1,7 +1,8 @@
 package dev.e8q.finetune;
 
+import dev.e8q.codec.Lanes;
+
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -35,8 +36,8 @@ final class Kernels {
                     a2 = DoubleVector.fromArray(SP, x, x2 + k).fma(wv, a2);
                     a3 = DoubleVector.fromArray(SP, x, x3 + k).fma(wv, a3);
                 }
-                double s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-                double s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                double s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
+                double s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
                 for (; k < n; k++) {
                     double wk = w[wo + k];
                     s0 += x[x0 + k] * wk;
