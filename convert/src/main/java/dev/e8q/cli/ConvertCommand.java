@@ -98,12 +98,9 @@ public final class ConvertCommand implements Callable<Integer> {
         ConvertReport r;
         try {
             r = Converter.convert(o);
-        } catch (java.io.IOException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
-            bar.finish();
-            System.err.println("e8q convert: " + e.getMessage());
-            return 2;
+        } finally {
+            bar.finish(); // errors go to Main's handler, after the status line is closed
         }
-        bar.finish();
         System.out.println("wrote " + out + ": " + r);
         return 0;
     }

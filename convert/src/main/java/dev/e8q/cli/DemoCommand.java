@@ -54,6 +54,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        for (int b : bits) if (b < 2 || b > 4) throw new IllegalArgumentException("--bits must be 2, 3 or 4, got " + b);
         int n = size == Size.small ? 1024 : 4096;
         int[][] shapes = size == Size.small ? new int[][] {{1024, 1024}, {2752, 1024}} : new int[][] {{4096, 4096}, {11008, 4096}};
         DMatrixRMaj h = syntheticHessian(n, seed);

@@ -1,6 +1,5 @@
 package dev.e8q.cli;
 
-import dev.e8q.cuda.CudaUnavailableException;
 import dev.e8q.codec.ProgressListener;
 import dev.e8q.llama.eval.PerplexityEvaluator;
 import dev.e8q.llama.model.LlamaModel;
@@ -50,13 +49,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        LlamaModel m;
-        try {
-            m = run.load();
-        } catch (CudaUnavailableException e) {
-            System.err.println("e8q: --device cuda: " + e.getMessage());
-            return 2;
-        }
+        LlamaModel m = run.load();
         Tokenizer tok = run.tokenizer(noFuseUnk ? Boolean.FALSE : null);
         String s = Files.readString(text, StandardCharsets.UTF_8);
         if (crlf) s = s.replace("\r\n", "\n");

@@ -1,6 +1,5 @@
 package dev.e8q.cli;
 
-import dev.e8q.llama.io.CheckpointFormatException;
 import dev.e8q.llama.io.ExportHf;
 import dev.e8q.llama.tokenizer.Llama2cToHf;
 import dev.e8q.llama.tokenizer.Llama2cTokenizer;
@@ -29,17 +28,12 @@ public final class ExportHfCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try {
-            ExportHf.export(model, out);
-            if (tokenizer != null) {
-                // Loading first validates the file, so a wrong one is reported here rather than at load time.
-                Llama2cTokenizer tok = Llama2cTokenizer.load(tokenizer);
-                ExportHf.copyTokenizer(tokenizer, out, "tokenizer.bin");
-                Llama2cToHf.write(tok, out);
-            }
-        } catch (CheckpointFormatException | java.nio.file.NoSuchFileException e) {
-            System.err.println("e8q export-hf: " + e.getMessage());
-            return 2;
+        ExportHf.export(model, out);
+        if (tokenizer != null) {
+            // Loading first validates the file, so a wrong one is reported here rather than at load time.
+            Llama2cTokenizer tok = Llama2cTokenizer.load(tokenizer);
+            ExportHf.copyTokenizer(tokenizer, out, "tokenizer.bin");
+            Llama2cToHf.write(tok, out);
         }
         System.out.println("wrote " + out.resolve("config.json") + " and " + out.resolve("model.safetensors")
                 + (tokenizer != null ? ", tokenizer.bin, tokenizer.json and tokenizer_config.json" : ""));

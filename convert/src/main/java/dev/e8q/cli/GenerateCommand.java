@@ -1,6 +1,5 @@
 package dev.e8q.cli;
 
-import dev.e8q.cuda.CudaUnavailableException;
 import dev.e8q.llama.generate.Generator;
 import dev.e8q.llama.generate.Sampler;
 import dev.e8q.llama.model.LlamaModel;
@@ -44,13 +43,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        LlamaModel m;
-        try {
-            m = run.load();
-        } catch (CudaUnavailableException e) {
-            System.err.println("e8q: --device cuda: " + e.getMessage());
-            return 2;
-        }
+        LlamaModel m = run.load();
         Tokenizer tok = run.tokenizer(null);
         int[] ids = tok.encode(prompt, true, false);
         long s = seed != null ? seed : System.nanoTime();

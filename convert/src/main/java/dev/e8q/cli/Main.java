@@ -25,7 +25,32 @@ public final class Main implements Runnable {
         cl.addSubcommand("export-hf", new ExportHfCommand());
         cl.addSubcommand("convert", new ConvertCommand());
         cl.addSubcommand("compare", new CompareCommand());
+        cl.setExecutionExceptionHandler(Main::inputError);
         return cl;
+    }
+
+    /**
+     * Bad input (a missing or corrupt file, an option out of range, no GPU for --device cuda) ends every command the
+     * same way: one line naming the command and the problem, exit code 2. Anything else is a bug and keeps its stack
+     * trace; {@code E8Q_DEBUG=1} shows the trace for input errors too.
+     */
+    static int inputError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) throws Exception {
+        boolean input = e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException
+                || e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                || e instanceof UnsupportedOperationException || e instanceof dev.e8q.codec.E8FormatException
+                || e instanceof dev.e8q.cuda.CudaUnavailableException;
+        if (!input || System.getenv("E8Q_DEBUG") != null) throw e;
+        cmd.getErr().println("e8q " + cmd.getCommandName() + ": " + describe(e));
+        return 2;
+    }
+
+    private static String describe(Exception e) {
+        // java.nio's file exceptions carry only the path as their message
+        if (e instanceof java.nio.file.NoSuchFileException f && !String.valueOf(f.getMessage()).contains("not found"))
+            return f.getFile() + ": no such file";
+        if (e instanceof java.nio.file.AccessDeniedException f) return f.getFile() + ": permission denied";
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) return f.getFile() + ": already exists";
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     public static void main(String[] args) {

@@ -1,0 +1,46 @@
+package dev.e8q.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.e8q.llama.testdata.TestData;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input ends every command with one line naming the command and the problem, exit code 2, no stack trace. */
+class CliErrorsTest {
+    @TempDir
+    Path tmp;
+
+    private static void assertOneLineError(String command, String mentions, String... args) {
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        String text = err.toString().strip();
+        assertEquals(2, code, text);
+        assertTrue(text.startsWith("e8q " + command + ": "), text);
+        assertTrue(text.contains(mentions), text);
+        assertFalse(text.contains("\tat ") || text.contains("\n"), "one line, no stack trace: " + text);
+    }
+
+    @Test
+    void missingFilesOptionsOutOfRangeAndCorruptCheckpoints() throws Exception {
+        String bin = TestData.stories260K().toString(), tok = TestData.tok512().toString();
+        assertOneLineError("eval", "checkpoint not found", "eval", "--model", tmp.resolve("nope.bin").toString(), "--text", bin);
+        assertOneLineError("eval", "nope.txt: no such file", "eval", "--model", bin, "--tokenizer", tok, "--text", tmp.resolve("nope.txt").toString());
+        assertOneLineError("eval", "exceeds the model's 512", "eval", "--model", bin, "--tokenizer", tok, "--text", TestData.valid().toString(), "--context", "99999");
+        Path truncated = tmp.resolve("truncated.bin");
+        Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(TestData.stories260K()), 5000));
+        assertOneLineError("generate", "truncated", "generate", "--model", truncated.toString(), "--tokenizer", tok, "--prompt", "hi");
+        assertOneLineError("export-hf", "truncated", "export-hf", "--model", truncated.toString(), "--out", tmp.resolve("hf").toString());
+        assertOneLineError("convert", "--bits must be 2, 3 or 4", "convert", "--model", bin, "--bits", "5", "--calibration",
+                TestData.train().toString(), "--out", tmp.resolve("q").toString());
+        assertOneLineError("demo", "--bits must be 2, 3 or 4", "demo", "--bits", "7");
+    }
+}
