@@ -42,7 +42,8 @@ import java.util.Map;
  *                     [--batches 4,16,64] [--batch-shape 4096x4096] [--time-ms 500] [--iters 5] [--warmup 3]
  *                     [--triad-mib 1024] [--quick]
  * </pre>
- * Timings use JMH (SampleTime, one fork per parameter set by default); min and median are of single calls.
+ * Timings use JMH (SampleTime, forks 0 inside one child JVM per format by default, see {@code --isolate}); min and
+ * median are of single calls.
  * Ratios use the min (the least disturbed call on a shared machine); the median is printed beside it.
  */
 public final class KernelReport {
@@ -70,9 +71,9 @@ public final class KernelReport {
         int warmup = Integer.parseInt(a.getOrDefault("warmup", quick ? "2" : "3"));
         long triadBytes = Long.parseLong(a.getOrDefault("triad-mib", quick ? "256" : "1024")) << 20;
         int triadReps = Integer.parseInt(a.getOrDefault("triad-reps", quick ? "3" : "10"));
-        // forks 1 (default): a fresh JVM per (format, shape, threads, batch), so that one format's Vector API
-        // type profiles cannot slow another's (in one JVM, F16/BF16 first made Q4_0 4× slower); forks 0 reuses
-        // one JVM and each matrix (faster to run, for smoke tests)
+        // forks 0 (default): JMH runs inside the JVM it is given, which (with --isolate true, the default) is one
+        // child JVM per format, so that one format's Vector API type profiles cannot slow another's (in one JVM,
+        // F16/BF16 first made Q4_0 4× slower) while each matrix is built once; --forks 1 forks per parameter set
         int forks = Integer.parseInt(a.getOrDefault("forks", "0"));
         boolean child = a.containsKey("child");
         boolean isolate = !child && Boolean.parseBoolean(a.getOrDefault("isolate", "true"));
@@ -237,7 +238,10 @@ public final class KernelReport {
         sb.append("- Machine: ").append(machine()).append('\n');
         sb.append("- Date: ").append(Instant.now()).append('\n');
         sb.append("- Arguments: ").append(args.isEmpty() ? "(defaults)" : args.toString()).append('\n');
-        sb.append("- Timings: JMH SampleTime, ").append(args.getOrDefault("forks", args.containsKey("quick") ? "0" : "1")).append(" fork(s) per parameter set; min and median of single calls. Ratios use the min.\n\n");
+        String forks = args.getOrDefault("forks", "0");
+        boolean isolated = Boolean.parseBoolean(args.getOrDefault("isolate", "true"));
+        sb.append("- Timings: JMH SampleTime, ").append(forks.equals("0") ? (isolated ? "one child JVM per format (JMH forks 0 inside it)" : "all in one JVM (JMH forks 0)")
+                : forks + " JMH fork(s) per parameter set").append("; min and median of single calls. Ratios use the min.\n\n");
         sb.append("## Memory bandwidth (Java, float arrays far larger than the caches)\n\n");
         sb.append("| threads | triad best GB/s | triad median GB/s | read-only best GB/s | read-only median GB/s |\n|---:|---:|---:|---:|---:|\n");
         triad.forEach((t, r) -> sb.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f |%n", t, r.triadBest(), r.triadMedian(), r.readBest(), r.readMedian())));
