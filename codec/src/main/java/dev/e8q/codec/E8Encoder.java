@@ -6,7 +6,8 @@ import org.ejml.data.DMatrixRMaj;
 import org.ejml.data.FMatrixRMaj;
 
 /**
- * Options for encoding one matrix, and the encode pipeline: RMS-normalize → RHT (random signs from the seed)
+ * Options for encoding one matrix, and the encode pipeline: RMS-normalize → optional per-row and per-column scales
+ * (folded into SV and SU; off by default here, on by default in {@code e8q convert}) → RHT (random signs from the seed)
  * → scale to RMS ρ → BlockLDLQ with greedy refinement (with a Hessian) or nearest rounding (without) → codes.
  * Each option method returns a new encoder, so an encoder can be shared between threads.
  *
@@ -31,6 +32,7 @@ public final class E8Encoder {
     private ProgressListener progress = ProgressListener.NONE;
     private boolean noE8;
     private double[] rhoSearch;
+    private double rowExponent, colExponent;
 
     E8Encoder() {}
 
@@ -47,6 +49,8 @@ public final class E8Encoder {
         e.progress = progress;
         e.noE8 = noE8;
         e.rhoSearch = rhoSearch;
+        e.rowExponent = rowExponent;
+        e.colExponent = colExponent;
         return e;
     }
 
@@ -140,6 +144,34 @@ public final class E8Encoder {
         return e;
     }
 
+    /**
+     * Per-row scales folded into SV (SPEC's SV is an fp16 vector, so any real value is a valid SV): row i is divided
+     * by r_i = ‖w_i‖^α before the RHT and SV_i carries r_i. The RHT spreads the codebook's error evenly over the
+     * rows, so rows of very different norms get the same absolute error; the total error is proportional to
+     * mean(‖w_i‖²/r_i²)·mean(r_i²), which α = ½ minimizes (Cauchy–Schwarz), α = 1 gives every row the same relative
+     * error and α = 0 (default) is plain QuIP#.
+     */
+    public E8Encoder rowScaleExponent(double alpha) {
+        if (!(alpha >= 0) || alpha > 1) throw new IllegalArgumentException("row scale exponent must be in [0, 1], got " + alpha);
+        E8Encoder e = copy();
+        e.rowExponent = alpha;
+        return e;
+    }
+
+    /**
+     * Per-column scales folded into SU (an fp16 vector like SV): column j of W is multiplied by
+     * s_j = (√H_jj / ‖w_:j‖)^β before the RHT and SU_j carries 1/s_j, so inputs that matter more (large H_jj)
+     * get proportionally less of the codebook's error. With the RHT spreading the error evenly over the columns, the
+     * proxy loss with a diagonal H is proportional to mean(‖w_:j‖² s_j²)·mean(H_jj / s_j²), which β = ½ minimizes
+     * (Cauchy–Schwarz). Needs a Hessian; without one, or with β = 0 (default), SU is plain ±1.
+     */
+    public E8Encoder columnScaleExponent(double beta) {
+        if (!(beta >= 0) || beta > 1) throw new IllegalArgumentException("column scale exponent must be in [0, 1], got " + beta);
+        E8Encoder e = copy();
+        e.colExponent = beta;
+        return e;
+    }
+
     /** Encodes without computing the error report (which costs about rows·cols² for the proxy loss). */
     public E8Matrix encode(float[] rowMajor, int rows, int cols) {
         return searched(rowMajor, rows, cols).run(rowMajor, rows, cols, false).matrix();
@@ -208,7 +240,16 @@ public final class E8Encoder {
             for (int i = 0; i < w.length; i++) src[i] = (float) (w[i] / s);
             inv0 = 1f;
         }
-        float[] wr = Rotation.rotate(src, rows, cols, su, svSign, inv0);
+        float[] rowScale = rowScales(w, rows, cols, m, rowExponent);
+        float[] svIn = svSign.clone();
+        for (int i = 0; i < m; i++) svIn[i] /= rowScale[i];
+        float[] colScale = colScales(w, rows, cols, n, hNorm, colExponent);
+        float[] suIn = su.clone(), suOut = su.clone();
+        for (int j = 0; j < n; j++) {
+            suIn[j] *= colScale[j];
+            suOut[j] /= colScale[j];
+        }
+        float[] wr = Rotation.rotate(src, rows, cols, suIn, svIn, inv0);
         double rotSq = 0;
         for (float v : wr) rotSq += (double) v * v;
         double wscale = Math.sqrt(rotSq / wr.length) / r;
@@ -226,7 +267,7 @@ public final class E8Encoder {
             progress.update("factor Hessian", 0, 1);
             for (int attempt = 0; ; attempt++) {
                 double[] hp = HessianRegularizer.dampedPadded(hNorm, cols, n, sigma);
-                double[] hr = Rotation.rotateHessian(hp, su);
+                double[] hr = Rotation.rotateHessian(hp, suOut);
                 BlockLdl.Factors f = BlockLdl.factor(hr, n);
                 if (f != null) {
                     ops = BlockLdlq.operands(hr, f);
@@ -248,15 +289,69 @@ public final class E8Encoder {
             for (int st = 0; st < codes.length; st++) codes[st][i] = cb.stageCode(q.codes()[i], st);
         float scale = (float) (wscale * s);
         float[] sv = new float[m];
-        for (int i = 0; i < m; i++) sv[i] = svSign[i] * scale;
-        E8Matrix out = new E8Matrix(rows, cols, bits, !noE8, rs, su, sv, codes);
+        for (int i = 0; i < m; i++) sv[i] = svSign[i] * rowScale[i] * scale;
+        E8Matrix out = new E8Matrix(rows, cols, bits, !noE8, rs, suOut, sv, codes);
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         if (!report) return new EncodeResult(out, Double.NaN, Double.NaN, sigma, increased, seconds, r);
-        float[] what = Rotation.unrotate(q.xhat(), su, sv, rows, cols);
+        float[] what = Rotation.unrotate(q.xhat(), suOut, sv, rows, cols);
         double rel = ProxyLoss.relativeError(w, what);
         double proxy = hReg == null ? Double.NaN : ProxyLoss.proxyLoss(w, what, rows, cols, hReg);
         return new EncodeResult(out, proxy, rel, sigma, increased, seconds, r);
+    }
+
+    /**
+     * r_i = ‖w_i‖^α normalized to geometric mean 1 over the non-zero rows, so that the scales stay near 1 and SV's
+     * fp16 range is not stressed; all-zero and padded rows get 1.
+     */
+    static float[] rowScales(float[] w, int rows, int cols, int m, double alpha) {
+        float[] r = new float[m];
+        java.util.Arrays.fill(r, 1f);
+        if (alpha == 0) return r;
+        double[] norm = new double[rows];
+        double logSum = 0;
+        int nonZero = 0;
+        for (int i = 0; i < rows; i++) {
+            double s = 0;
+            for (int c = 0; c < cols; c++) s += (double) w[i * cols + c] * w[i * cols + c];
+            norm[i] = Math.sqrt(s);
+            if (norm[i] > 0) {
+                logSum += Math.log(norm[i]);
+                nonZero++;
+            }
+        }
+        if (nonZero == 0) return r;
+        double gm = Math.exp(logSum / nonZero);
+        for (int i = 0; i < rows; i++)
+            if (norm[i] > 0) r[i] = (float) Math.pow(norm[i] / gm, alpha);
+        return r;
+    }
+
+    /**
+     * s_j = (√H_jj / ‖w_:j‖)^β normalized to geometric mean 1 over the columns where both are non-zero; other and padded
+     * columns get 1. h is the normalized cols × cols Hessian.
+     */
+    static float[] colScales(float[] w, int rows, int cols, int n, double[] h, double beta) {
+        float[] c = new float[n];
+        java.util.Arrays.fill(c, 1f);
+        if (beta == 0 || h == null) return c;
+        double[] v = new double[cols];
+        double logSum = 0;
+        int k = 0;
+        for (int j = 0; j < cols; j++) {
+            double s = 0;
+            for (int i = 0; i < rows; i++) s += (double) w[i * cols + j] * w[i * cols + j];
+            double hjj = h[j * cols + j];
+            v[j] = s > 0 && hjj > 0 ? Math.pow(Math.sqrt(hjj) / Math.sqrt(s), beta) : 0;
+            if (v[j] > 0) {
+                logSum += Math.log(v[j]);
+                k++;
+            }
+        }
+        if (k == 0) return c;
+        double gm = Math.exp(logSum / k);
+        for (int j = 0; j < cols; j++) if (v[j] > 0) c[j] = (float) (v[j] / gm);
+        return c;
     }
 
     private static void checkWeights(float[] w, int rows, int cols) {
