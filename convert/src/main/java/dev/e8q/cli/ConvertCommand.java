@@ -76,6 +76,14 @@ public final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--scale-override", description = "ρ, the RMS the codebook sees (default: 1.03 / 0.98 / 1.03 for 2 / 3 / 4 bits)")
     Double rho;
 
+    @Option(names = "--row-scale", defaultValue = "0.75", description = "exponent α of per-row scales ‖w_i‖^α stored in SV; "
+            + "0 = plain QuIP# (default: ${DEFAULT-VALUE})")
+    double rowScale;
+
+    @Option(names = "--col-scale", defaultValue = "0.5", description = "exponent β of per-column scales (√H_jj/‖w_:j‖)^β "
+            + "stored in SU; 0 = plain QuIP# (default: ${DEFAULT-VALUE})")
+    double colScale;
+
     @Option(names = "--dense-dtype", defaultValue = "f16", description = "embedding, norms and unquantized lm_head: f16 (SPEC, default) or f32")
     String denseDtype;
 
@@ -88,7 +96,7 @@ public final class ConvertCommand implements Callable<Integer> {
         ConvertOptions o = ConvertOptions.builder(model, calibration, out).bits(bits).tokenizer(tokenizer).samples(samples)
                 .context(context).seed(seed).threads(threads).quantizeLmHead(quantizeLmHead).resume(resume)
                 .finetune(ConvertOptions.Finetune.parse(finetune)).ftSamples(ftSamples).ftContext(ftContext).ftEpochs(ftEpochs)
-                .ftLr(ftLr).ftSignLr(ftSignLr).refinePasses(refinePasses).rho(rho == null ? Double.NaN : rho)
+                .ftLr(ftLr).ftSignLr(ftSignLr).refinePasses(refinePasses).rho(rho == null ? Double.NaN : rho).rowScale(rowScale).colScale(colScale)
                 .denseF32(switch (denseDtype.toLowerCase(Locale.ROOT)) {
                     case "f16", "fp16", "float16" -> false;
                     case "f32", "fp32", "float32" -> true;

@@ -57,7 +57,9 @@ final class NoE8 {
         float[] scale = f.scales();
         LinearGroup g = kinds[0].group();
         EncodeResult r = E8Codec.encoder().bits(bits).noE8(true).seed(seed * 1_000_003L + layer * 8L + slot)
-                .hessian(hessians.hessian(layer, g)).rhoSearch(Converter.RHO_FACTORS).encodeWithReport(f.weights(), rows, cols);
+                .hessian(hessians.hessian(layer, g)).rhoSearch(Converter.RHO_FACTORS)
+                .rowScaleExponent(dev.e8q.convert.ConvertOptions.DEFAULT_ROW_SCALE)
+                .columnScaleExponent(dev.e8q.convert.ConvertOptions.DEFAULT_COL_SCALE).encodeWithReport(f.weights(), rows, cols);
         E8Matrix m = QuipFormat.roundSigns(r.matrix());
         int off = 0;
         float[] dec = m.decodeRowMajor();

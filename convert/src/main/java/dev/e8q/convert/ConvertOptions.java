@@ -42,6 +42,7 @@ public final class ConvertOptions {
     int refinePasses = 10;
     double rho = Double.NaN;
     boolean scaleSearch = true;
+    double rowScale = DEFAULT_ROW_SCALE, colScale = DEFAULT_COL_SCALE;
     boolean denseF32;
     ProgressListener progress = ProgressListener.NONE;
     java.util.function.Consumer<String> log = s -> {};
@@ -143,6 +144,27 @@ public final class ConvertOptions {
     /** Store embedding, norms and a dense lm_head as F32 instead of SPEC §7's F16. */
     public ConvertOptions denseF32(boolean b) { denseF32 = b; return this; }
 
+    /**
+     * Exponent α of the per-row scales folded into SV ({@link dev.e8q.codec.E8Encoder#rowScaleExponent}); 0 = plain
+     * QuIP#. The default was chosen by perplexity on stories260K and TinyStories-656K (docs/convert.md).
+     */
+    public static final double DEFAULT_ROW_SCALE = 0.75;
+
+    /** Exponent β of the per-column scales folded into SU ({@link dev.e8q.codec.E8Encoder#columnScaleExponent}); 0 = off. */
+    public static final double DEFAULT_COL_SCALE = 0.5;
+
+    public ConvertOptions colScale(double beta) {
+        if (!(beta >= 0) || beta > 1) throw new IllegalArgumentException("--col-scale must be in [0, 1], got " + beta);
+        colScale = beta;
+        return this;
+    }
+
+    public ConvertOptions rowScale(double alpha) {
+        if (!(alpha >= 0) || alpha > 1) throw new IllegalArgumentException("--row-scale must be in [0, 1], got " + alpha);
+        rowScale = alpha;
+        return this;
+    }
+
     /** Per-linear search of ρ (default on): see {@link Converter}. Ignored when {@link #rho} is set. */
     public ConvertOptions scaleSearch(boolean b) { scaleSearch = b; return this; }
 
@@ -186,6 +208,8 @@ public final class ConvertOptions {
         m.put("finetune", finetune.name().toLowerCase(java.util.Locale.ROOT));
         m.put("refine_passes", refinePasses);
         if (denseF32) m.put("dense_dtype", "f32");
+        m.put("row_scale", rowScale);
+        m.put("col_scale", colScale);
         m.put("rho", Double.isNaN(rho) ? (scaleSearch ? "search" : "default") : Double.toString(rho));
         if (finetune != Finetune.NONE) {
             m.put("ft_samples", ftSamples);

@@ -380,7 +380,8 @@ public final class Converter {
 
     private E8Encoder encoder(int layer, int kind, String what) {
         E8Encoder e = E8Codec.encoder().bits(o.bits).seed(seedFor(layer, kind)).refinePasses(o.refinePasses)
-                .progress((t, d, n) -> o.progress.update("layer " + layer + " " + what, d, n));
+                .progress((t, d, n) -> o.progress.update("layer " + layer + " " + what, d, n))
+                .rowScaleExponent(o.rowScale).columnScaleExponent(o.colScale);
         return Double.isNaN(o.rho) ? e : e.rho(o.rho);
     }
 
@@ -754,9 +755,7 @@ public final class Converter {
     }
 
     private static void copyAtomically(Path from, Path to) throws IOException {
-        Path tmp = to.resolveSibling("." + to.getFileName() + ".tmp");
-        Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dev.e8q.llama.io.AtomicFiles.copy(from, to);
     }
 
     private ConvertReport report(Path out, long modelBytes, double secs, long peak, int resumed, String e2e) throws IOException {
@@ -831,9 +830,7 @@ public final class Converter {
     // ------------------------------------------------------------------------------------------------ utilities
 
     static void writeJson(Path p, Object value) throws IOException {
-        Path tmp = p.resolveSibling("." + p.getFileName() + ".tmp");
-        Files.write(tmp, JSON.writeValueAsBytes(value));
-        Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        dev.e8q.llama.io.AtomicFiles.write(p, JSON.writeValueAsBytes(value));
     }
 
     static void deleteTree(Path p) throws IOException {

@@ -76,15 +76,15 @@ class Stories260KConvertTest {
     }
 
     /**
-     * E8P + BlockLDLQ beats round-to-nearest (asymmetric, groups of 64, 16-bit scale + zero point: b + 0.31 bits) at 2 and 3
-     * bits. At 4 bits RTN wins on this tiny model (its q/k are nearly low rank, so their rotated entries are heavy-tailed;
-     * see docs/convert.md): bounded here so that a regression still fails.
+     * E8P + BlockLDLQ (with the default per-row and per-column scales in SV/SU) beats round-to-nearest (asymmetric,
+     * groups of 64, 16-bit scale + zero point: b + 0.31 bits) at every bit width, as issue #4 asks. Before the scales, 4 bits
+     * lost to RTN on this model (5.49 vs 5.12 in docs/compare.md's setting).
      */
     @Test
-    void beatsRoundToNearestAtTwoAndThreeBits() {
+    void beatsRoundToNearestAtEveryBitWidth() {
         assertTrue(ppl[2] < rtn[2] / 2, "2-bit e8q " + ppl[2] + " vs RTN " + rtn[2]);
         assertTrue(ppl[3] < rtn[3], "3-bit e8q " + ppl[3] + " vs RTN " + rtn[3]);
-        assertTrue(ppl[4] < rtn[4] * 1.15, "4-bit e8q " + ppl[4] + " vs RTN " + rtn[4]);
+        assertTrue(ppl[4] < rtn[4], "4-bit e8q " + ppl[4] + " vs RTN " + rtn[4]);
         assertTrue(ppl[4] < rtn[3], "4-bit e8q " + ppl[4] + " vs 3-bit RTN " + rtn[3]);
     }
 
