@@ -26,13 +26,7 @@ public final class CompareReport {
 
     /** Writes {@code bytes} to {@code target} through a temporary sibling and an atomic rename. */
     static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        dev.e8q.llama.io.AtomicFiles.write(target, bytes);
     }
 
     /** Both tables with a header that states the settings. */

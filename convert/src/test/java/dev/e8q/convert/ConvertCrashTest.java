@@ -59,7 +59,10 @@ class ConvertCrashTest {
     }
 
     static int run(List<String> args, Path log) throws Exception {
-        Process p = start(args, log);
+        return waitFor(start(args, log), args, log);
+    }
+
+    static int waitFor(Process p, List<String> args, Path log) throws Exception {
         if (!p.waitFor(5, TimeUnit.MINUTES)) {
             p.destroyForcibly();
             throw new AssertionError("e8q " + args + " did not finish in 5 minutes; log " + log);
@@ -169,6 +172,54 @@ class ConvertCrashTest {
         } finally {
             tmp.resolve("readonly").toFile().setWritable(true, false);
         }
+    }
+
+    /**
+     * A full disk, simulated with a file-size limit (RLIMIT_FSIZE, {@code ulimit -f}; SIGXFSZ ignored so that the write
+     * fails with EFBIG like a full disk fails with ENOSPC, instead of killing the process; it applies to root too): the
+     * per-layer files fit, the final model.safetensors does not. The run must fail with a message naming the file, no
+     * stack trace, leave nothing that looks finished or half-written (no model.safetensors, no temporary file), be refused
+     * by {@code e8q eval} with a message to resume, and {@code --resume} on a disk with room must give the uninterrupted
+     * conversion's bytes.
+     */
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void diskFullFailsClearlyLeavesNoPartialFileAndResumes() throws Exception {
+        Path bash = Path.of("/bin/bash");
+        Assumptions.assumeTrue(Files.isExecutable(bash), "no /bin/bash to set a file-size limit");
+        Path ref = tmp.resolve("reference");
+        assertEquals(0, run(convertArgs(ref), tmp.resolve("reference.log")), () -> log(tmp.resolve("reference.log")));
+        long modelBytes = Files.size(ref.resolve("model.safetensors"));
+        long limitKiB = modelBytes / 1024 * 2 / 3; // below the model file, above every per-layer file
+        Path out = tmp.resolve("full");
+        Path log = tmp.resolve("full.log");
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx1g", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        java.addAll(convertArgs(out));
+        StringBuilder cmd = new StringBuilder("trap '' XFSZ; ulimit -f " + limitKiB + " && exec");
+        for (String a : java) cmd.append(" '").append(a.replace("'", "'\\''")).append('\'');
+        Process p = new ProcessBuilder(bash.toString(), "-c", cmd.toString()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        int code = waitFor(p, java, log);
+        String text = log(log);
+        assertNotEquals(0, code, "conversion with the disk full succeeded: " + text);
+        assertTrue(text.contains("model.safetensors"), "the message does not name the file: " + text);
+        assertFalse(text.contains("Exception in thread") || text.contains("\tat "), "stack trace: " + text);
+        TreeSet<String> left = listing(out);
+        assertFalse(left.contains("model.safetensors"), "a model.safetensors was left behind: " + left);
+        assertFalse(left.contains("config.json"), "config.json marks a failed conversion finished: " + left);
+        assertTrue(left.stream().noneMatch(f -> f.endsWith(".tmp")), "temporary files left behind: " + left);
+        String[] r = eval(out);
+        assertNotEquals("0", r[0], "e8q eval accepted the failed conversion");
+        assertTrue(r[1].contains("--resume"), r[1]);
+
+        List<String> resume = new ArrayList<>(convertArgs(out));
+        resume.add("--resume");
+        assertEquals(0, run(resume, log), () -> log(log));
+        assertEquals(listing(ref), listing(out));
+        for (String f : MODEL_FILES)
+            assertArrayEquals(Files.readAllBytes(ref.resolve(f)), Files.readAllBytes(out.resolve(f)), f + " differs after resume");
     }
 
     static String log(Path p) {

@@ -193,6 +193,8 @@ public final class SafetensorsWriter {
             }
             ch.force(false);
             done = true;
+        } catch (IOException e) {
+            throw AtomicFiles.naming(path, e);
         } finally {
             if (!done) Files.deleteIfExists(tmp);
         }
