@@ -199,6 +199,40 @@ final class E8PSearch {
         return E8P.encodeUnchecked(bestIdx, bestNeg, bestP);
     }
 
+    /**
+     * The best codeword of each (coset, type) class: for both cosets, the right-parity rearrangement of each of the seven
+     * sorted types (see the class comment) and the best padding pattern. 16 codes, written to {@code out}; the nearest
+     * codeword is among them. Residual stages search these instead of the single nearest stage-1 codeword, because the
+     * stage-1 choice that leaves the best residual is often not the nearest.
+     */
+    static void classBest(float[] x, int off, int[] out) {
+        double sumX = 0;
+        for (int k = 0; k < 8; k++) sumX += x[off + k];
+        int o = 0;
+        for (int p = 0; p < 2; p++) {
+            double s = p == 0 ? 0.25 : -0.25;
+            int neg = 0, r8 = 0;
+            long[] keys = new long[8];
+            for (int k = 0; k < 8; k++) {
+                double y = x[off + k] - s;
+                neg |= sign(y) << k;
+                keys[k] = Double.doubleToRawLongBits(Math.abs(y)) & ~7L | k;
+            }
+            java.util.Arrays.sort(keys);
+            int r1 = (int) (keys[7] & 7), r2 = (int) (keys[6] & 7), r3 = (int) (keys[5] & 7), r4 = (int) (keys[4] & 7);
+            r8 = (int) (keys[0] & 7);
+            int[] typeKeys = {0, POW3[r1], POW3[r1] + POW3[r2], POW3[r1] + POW3[r2] + POW3[r3], 2 * POW3[r1],
+                    POW3[r1] + POW3[r2] + POW3[r3] + POW3[r4], 2 * POW3[r1] + POW3[r2]};
+            for (int key : typeKeys) {
+                int idx = INDEX[key];
+                int n = neg;
+                if ((Integer.bitCount(n) & 1) != E8P.oddBit(idx)) n ^= 1 << r8;
+                out[o++] = E8P.encodeUnchecked(idx, n, p);
+            }
+            out[o++] = bestSigns(x, off, p, SORTED + bestPadding(x, off, s, sumX));
+        }
+    }
+
     private static int sign(double y) {
         return (int) (Double.doubleToRawLongBits(y) >>> 63);
     }
