@@ -6,16 +6,23 @@ import dev.e8q.lattice.Rvq;
 final class E8pCodebook implements BlockCodebook {
     private final int bits;
     private final double residScale;
+    private final boolean joint;
 
     E8pCodebook(int bits, double residScale) {
+        this(bits, residScale, false);
+    }
+
+    /** joint: choose the stage-1 code jointly with the residual ({@link Rvq#quantizeJoint}). */
+    E8pCodebook(int bits, double residScale, boolean joint) {
         this.bits = bits;
         this.residScale = residScale;
+        this.joint = joint;
     }
 
     @Override public int stages() { return bits == 2 ? 1 : 2; }
 
     @Override public long quantize(float[] x, int off, float[] recon, int rOff) {
-        return Rvq.quantize(bits, residScale, x, off, recon, rOff);
+        return joint ? Rvq.quantizeJoint(bits, residScale, x, off, recon, rOff) : Rvq.quantize(bits, residScale, x, off, recon, rOff);
     }
 
     @Override public void decode(long code, float[] out, int off) {
