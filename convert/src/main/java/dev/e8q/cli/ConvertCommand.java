@@ -84,6 +84,10 @@ public final class ConvertCommand implements Callable<Integer> {
             + "stored in SU; 0 = plain QuIP# (default: ${DEFAULT-VALUE})")
     double colScale;
 
+    @Option(names = "--greedy-rvq", description = "4 bits: pick the two E8P codes of a block greedily, as QuIP# does, instead "
+            + "of jointly (the default; lower error, slower rounding)")
+    boolean greedyRvq;
+
     @Option(names = "--dense-dtype", defaultValue = "f16", description = "embedding, norms and unquantized lm_head: f16 (SPEC, default) or f32")
     String denseDtype;
 
@@ -96,7 +100,7 @@ public final class ConvertCommand implements Callable<Integer> {
         ConvertOptions o = ConvertOptions.builder(model, calibration, out).bits(bits).tokenizer(tokenizer).samples(samples)
                 .context(context).seed(seed).threads(threads).quantizeLmHead(quantizeLmHead).resume(resume)
                 .finetune(ConvertOptions.Finetune.parse(finetune)).ftSamples(ftSamples).ftContext(ftContext).ftEpochs(ftEpochs)
-                .ftLr(ftLr).ftSignLr(ftSignLr).refinePasses(refinePasses).rho(rho == null ? Double.NaN : rho).rowScale(rowScale).colScale(colScale)
+                .ftLr(ftLr).ftSignLr(ftSignLr).refinePasses(refinePasses).rho(rho == null ? Double.NaN : rho).rowScale(rowScale).colScale(colScale).jointRvq(!greedyRvq)
                 .denseF32(switch (denseDtype.toLowerCase(Locale.ROOT)) {
                     case "f16", "fp16", "float16" -> false;
                     case "f32", "fp32", "float32" -> true;

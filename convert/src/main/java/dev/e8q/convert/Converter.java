@@ -381,7 +381,8 @@ public final class Converter {
     private E8Encoder encoder(int layer, int kind, String what) {
         E8Encoder e = E8Codec.encoder().bits(o.bits).seed(seedFor(layer, kind)).refinePasses(o.refinePasses)
                 .progress((t, d, n) -> o.progress.update("layer " + layer + " " + what, d, n))
-                .rowScaleExponent(o.rowScale).columnScaleExponent(o.colScale);
+                .rowScaleExponent(o.rowScale).columnScaleExponent(o.colScale)
+                .jointResidual(o.jointRvq && o.bits == 4);
         return Double.isNaN(o.rho) ? e : e.rho(o.rho);
     }
 
