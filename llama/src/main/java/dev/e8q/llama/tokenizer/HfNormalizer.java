@@ -38,7 +38,7 @@ final class HfNormalizer {
             case "Replace" -> {
                 Pattern pat = pattern(n.path("pattern"));
                 String content = Matcher.quoteReplacement(n.path("content").asText());
-                return s -> pat.matcher(s).replaceAll(content);
+                return s -> pat.matcher(BoundedChars.of(s, pat)).replaceAll(content);
             }
             case "NFC" -> {
                 return s -> Normalizer.normalize(s, Normalizer.Form.NFC);

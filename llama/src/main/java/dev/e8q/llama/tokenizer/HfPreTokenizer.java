@@ -45,10 +45,10 @@ abstract class HfPreTokenizer {
                 if (!List.of("Isolated", "Removed", "MergedWithPrevious", "MergedWithNext", "Contiguous").contains(behavior)) {
                     throw new HfTokenizerException("unsupported Split behavior '" + behavior + "'");
                 }
-                yield new Split(HfNormalizer.pattern(n.path("pattern")), behavior, n.path("invert").asBoolean(false));
+                yield new Split(HfNormalizer.pattern(n.path("pattern")), behavior, n.path("invert").asBoolean(false), true);
             }
             case "Digits" -> new Split(Pattern.compile(n.path("individual_digits").asBoolean(false) ? "\\p{N}" : "\\p{N}+"),
-                    "Isolated", false);
+                    "Isolated", false, false);
             default -> throw new HfTokenizerException("unsupported pre_tokenizer type '" + type + "'");
         };
     }
@@ -128,7 +128,7 @@ abstract class HfPreTokenizer {
             List<String> out = new ArrayList<>();
             for (String w : words) {
                 if (addPrefixSpace && !w.startsWith(" ")) w = " " + w;
-                List<String> parts = useRegex ? Split.split(GPT2, w, "Isolated", false) : List.of(w);
+                List<String> parts = useRegex ? Split.split(GPT2, w, "Isolated", false, false) : List.of(w);
                 for (String p : parts) out.add(ByteLevelMap.encode(p));
             }
             return out;
@@ -143,26 +143,28 @@ abstract class HfPreTokenizer {
     private static final class Split extends HfPreTokenizer {
         private final Pattern pattern;
         private final String behavior;
-        private final boolean invert;
+        private final boolean invert, fromFile;
 
-        Split(Pattern pattern, String behavior, boolean invert) {
+        /** fromFile: the pattern comes from tokenizer.json, so its matching runs on a step budget ({@link BoundedChars}). */
+        Split(Pattern pattern, String behavior, boolean invert, boolean fromFile) {
             this.pattern = pattern;
             this.behavior = behavior;
             this.invert = invert;
+            this.fromFile = fromFile;
         }
 
         @Override
         List<String> apply(List<String> words, boolean firstSegment) {
             List<String> out = new ArrayList<>();
-            for (String w : words) out.addAll(split(pattern, w, behavior, invert));
+            for (String w : words) out.addAll(split(pattern, w, behavior, invert, fromFile));
             return out;
         }
 
         /** The pieces of {@code s}: alternating gaps and matches, combined as {@code behavior} says. */
-        static List<String> split(Pattern pattern, String s, String behavior, boolean invert) {
+        static List<String> split(Pattern pattern, String s, String behavior, boolean invert, boolean bounded) {
             List<String> pieces = new ArrayList<>();
             List<Boolean> isMatch = new ArrayList<>();
-            Matcher m = pattern.matcher(s);
+            Matcher m = pattern.matcher(bounded ? BoundedChars.of(s, pattern) : s);
             int last = 0;
             while (m.find()) {
                 if (m.end() == m.start()) continue; // empty matches split nothing

@@ -209,4 +209,25 @@ class HfTokenizerTest {
         e = assertThrows(CheckpointFormatException.class, () -> HfTokenizer.load(f));
         assertTrue(e.getMessage().contains("malformed"), e.getMessage());
     }
+
+    /**
+     * A catastrophically backtracking regex in a downloaded tokenizer.json must not hang encoding ((.*a){12}$ on 26 a's
+     * and a '!' takes about 2.4 s in JDK 25's java.util.regex, and time grows as a power of the length; JDK 9+ memoizes
+     * the textbook (a+)+$, this one it does not): the matcher runs on a step budget and fails with a message that
+     * names the pattern. Ordinary text through an ordinary file pattern is unaffected (the golden tests above).
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void catastrophicRegexFromTheFileFailsFastInsteadOfHanging() throws IOException {
+        String base = Files.readString(resource("bytelevel/tokenizer.json"));
+        String llama3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}{1,3}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+";
+        assertTrue(base.contains(llama3), "test resource changed");
+        Path f = tmp.resolve("tokenizer.json");
+        Files.writeString(f, base.replace(llama3, "(.*a){12}$"));
+        HfTokenizer t = HfTokenizer.load(f);
+        String evil = "a".repeat(60) + "!";
+        var e = assertThrows(IllegalArgumentException.class, () -> t.encode(evil, false, false));
+        assertTrue(e.getMessage().contains("(.*a){12}$") && e.getMessage().contains("tokenizer.json"), e.getMessage());
+        assertTrue(t.encode("a b", false, false).length > 0, "short text still encodes");
+    }
 }
