@@ -30,6 +30,15 @@ class BadInputTest {
         assertFalse(Files.exists(tmp.resolve("o")), "nothing written before the input is known to be good");
     }
 
+    /** SU/SV hold the matrix scale in fp16: weights too large for it fail naming the layer, instead of an ∞ in the file. */
+    @Test
+    void weightsTooLargeForFp16ScalesFailNamingTheLayer() throws IOException {
+        Path m = TinyModels.write(tmp.resolve("huge"), "LlamaForCausalLM", 1, null, "model.layers.0.mlp.down_proj.weight");
+        var e = assertThrows(IllegalArgumentException.class, () -> Converter.convert(opts(m, tmp.resolve("o"))));
+        assertTrue(e.getMessage().contains("layer 0") && e.getMessage().contains("fp16"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("o").resolve("model.safetensors")), "no checkpoint with an overflowed scale");
+    }
+
     @Test
     void unsupportedArchitecturesAreRefused() throws IOException {
         Path m = TinyModels.write(tmp.resolve("gpt2"), "LlamaForCausalLM", 1, null);

@@ -22,8 +22,14 @@ final class TinyModels {
 
     /** Writes a random model; {@code nanIn} (nullable) names a tensor that gets one NaN. */
     static Path write(Path dir, String arch, int layers, String nanIn) throws IOException {
+        return write(dir, arch, layers, nanIn, null);
+    }
+
+    /** Also: {@code hugeIn} (nullable) names a tensor whose weights are 10⁶ times larger than the others'. */
+    static Path write(Path dir, String arch, int layers, String nanIn, String hugeIn) throws IOException {
         Files.createDirectories(dir);
         Random r = new Random(42);
+        huge = hugeIn;
         SafetensorsWriter w = new SafetensorsWriter();
         add(w, r, "model.embed_tokens.weight", VOCAB, DIM, 1.0, nanIn);
         for (int l = 0; l < layers; l++) {
@@ -46,10 +52,13 @@ final class TinyModels {
         return dir;
     }
 
+    private static String huge;
+
     private static void add(SafetensorsWriter w, Random r, String name, int rows, int cols, double scale, String nanIn) {
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * scale);
         if (name.equals(nanIn)) v[v.length / 2] = Float.NaN;
+        if (name.equals(huge)) for (int i = 0; i < v.length; i++) v[i] *= 1e6f;
         w.addF32(name, new long[] {rows, cols}, v);
     }
 
