@@ -101,6 +101,11 @@ public final class Llama2cCheckpoint implements WeightSource {
             }
         }
         int vocab = (int) vocabLong;
+        if (vocab < 3) {
+            // llama2.c's ids are fixed: 0 = <unk>, 1 = BOS, 2 = EOS
+            throw new CheckpointFormatException(path, "llama2.c header (" + header + "): vocab_size " + vocabRaw
+                    + " cannot hold llama2.c's fixed <unk>/BOS/EOS ids 0, 1, 2");
+        }
         if (dim % heads != 0 || heads % kvHeads != 0) {
             throw new CheckpointFormatException(path, "inconsistent llama2.c header (" + header
                     + "): dim must be a multiple of n_heads and n_heads a multiple of n_kv_heads");

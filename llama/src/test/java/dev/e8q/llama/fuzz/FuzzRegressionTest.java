@@ -70,6 +70,16 @@ class FuzzRegressionTest {
         assertTrue(e.getMessage().startsWith(p.toString()), e.getMessage());
     }
 
+    /**
+     * Found by Llama2cCheckpointFuzzTest (2026-11-22, after 458,101 runs; seed Llama2cCheckpointFuzzTestInputs/fuzz/vocab_1.bin):
+     * a llama2.c header with vocab_size ±1 loaded, with llama2.c's fixed BOS id 1 and EOS id 2 outside the vocabulary.
+     */
+    @Test
+    void llama2cVocabularyTooSmallForItsFixedIdsIsRejected() throws Exception {
+        Path p = Path.of(FuzzRegressionTest.class.getResource("Llama2cCheckpointFuzzTestInputs/fuzz/vocab_1.bin").toURI());
+        rejected(p, Files.size(p), () -> dev.e8q.llama.io.Llama2cCheckpoint.open(p).close(), "vocab_size -1");
+    }
+
     /** Runs {@code load} on {@code file} and expects a CheckpointFormatException naming {@code where} and mentioning {@code problem}. */
     static void rejected(Path where, long inputBytes, FuzzSupport.Body load, String problem) {
         boolean[] threw = {false};
