@@ -80,7 +80,7 @@ class RowScalesTest {
                     .encodeWithReport(w, rows, cols);
             E8Matrix m = r.matrix();
             float[] plainSv = E8Codec.encoder().bits(bits).seed(9).encode(w, rows, cols).sv();
-            float[] r1 = E8Encoder.rowScales(w, rows, cols, m.paddedRows(), 1);
+            float[] r1 = AxisScales.rows(w, rows, cols, m.paddedRows(), 1);
             for (int i = 0; i < m.paddedRows(); i++) {
                 assertEquals(Math.signum(plainSv[i]), Math.signum(m.sv()[i]), "row " + i + ": the sign of SV is the RHT's");
                 if (i >= rows) assertEquals(1f, r1[i], "padded row " + i);
@@ -97,14 +97,14 @@ class RowScalesTest {
     @Test
     void rowScalesAreNormsToThePowerAlphaWithGeometricMeanOne() {
         float[] w = {3, 4, 0, 0, 0, 0, 1, 0}; // norms 5, 0, 0, 1
-        float[] r = E8Encoder.rowScales(w, 4, 2, 6, 0.5);
+        float[] r = AxisScales.rows(w, 4, 2, 6, 0.5);
         double gm = Math.sqrt(5); // over the non-zero rows
         assertEquals(Math.sqrt(5 / gm), r[0], 1e-6);
         assertEquals(1f, r[1]); // zero rows keep 1
         assertEquals(1f, r[2]);
         assertEquals(Math.sqrt(1 / gm), r[3], 1e-6);
         assertEquals(1f, r[4]); // padding
-        assertArrayEquals(new float[] {1, 1, 1, 1}, E8Encoder.rowScales(w, 4, 2, 4, 0));
+        assertArrayEquals(new float[] {1, 1, 1, 1}, AxisScales.rows(w, 4, 2, 4, 0));
         assertThrows(IllegalArgumentException.class, () -> E8Codec.encoder().rowScaleExponent(-0.1));
         assertThrows(IllegalArgumentException.class, () -> E8Codec.encoder().rowScaleExponent(1.5));
         assertThrows(IllegalArgumentException.class, () -> E8Codec.encoder().rowScaleExponent(Double.NaN));
