@@ -63,6 +63,11 @@ public final class CompareCommand implements Callable<Integer> {
             description = "bit widths of the 'lm_head quantized too' e8q rows, comma-separated (default: ${DEFAULT-VALUE})")
     int[] lmHeadBits;
 
+    @Option(names = "--plain-quip-bits", split = ",", defaultValue = "4,3,2",
+            description = "bit widths of 'plain QuIP#' rows (the converter without row/column scales and joint RVQ), "
+                    + "comma-separated; 'none' for no such rows (default: ${DEFAULT-VALUE})")
+    String[] plainBits;
+
     @Option(names = "--finetune-rows", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "issue #6 rows: 2/3/4 bits x block / e2e / both fine-tuning (default: on; --no-finetune-rows to skip)")
     boolean finetuneRows;
@@ -89,7 +94,8 @@ public final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CompareOptions o = CompareOptions.builder(model, calibration, evals).tokenizer(tokenizer).out(out).samples(samples).context(context)
                 .evalContext(evalContext).evalTokens(evalTokens).prompts(prompts).promptWords(promptWords).promptsFrom(promptsFrom)
-                .genTokens(genTokens).lmHeadBits(lmHeadBits).noE8Bits(noE8Bits).finetuneRows(finetuneRows).ftSamples(ftSamples).ftContext(ftContext).ftEpochs(ftEpochs).seed(seed)
+                .genTokens(genTokens).lmHeadBits(lmHeadBits).plainBits(plainBits.length == 1 && plainBits[0].equalsIgnoreCase("none") ? new int[0]
+                        : java.util.Arrays.stream(plainBits).mapToInt(Integer::parseInt).toArray()).noE8Bits(noE8Bits).finetuneRows(finetuneRows).ftSamples(ftSamples).ftContext(ftContext).ftEpochs(ftEpochs).seed(seed)
                 .threads(threads);
         CompareResult r = CompareRunner.run(o, quiet ? null : System.err::println);
         System.out.print(CompareReport.markdown(r));

@@ -25,6 +25,7 @@ public final class CompareOptions {
     Integer threads;
     boolean bothRtnSchemes = true;
     int[] lmHeadBits = {2};
+    int[] plainBits = {4, 3, 2};
     int[] noE8Bits = {2};
 
     private CompareOptions(Path model, Path calibration, List<Path> evals) {
@@ -115,6 +116,16 @@ public final class CompareOptions {
         return this;
     }
 
+    /**
+     * Bit widths of the "plain QuIP#" rows: the converter with its own additions off (no row/column scales, greedy RVQ),
+     * so that what they add is measured in the same run (default: 4, 3, 2; none = no such rows).
+     */
+    public CompareOptions plainBits(int... bits) {
+        for (int b : bits) if (b < 2 || b > 4) throw new IllegalArgumentException("--plain-quip-bits must be 2, 3 or 4, got " + b);
+        plainBits = bits.clone();
+        return this;
+    }
+
     /** Bit widths of the "no E8" ablation rows (default: 2 only). */
     public CompareOptions noE8Bits(int... bits) {
         for (int b : bits) if (b < 2 || b > 4) throw new IllegalArgumentException("--no-e8-bits must be 2, 3 or 4, got " + b);
@@ -140,6 +151,7 @@ public final class CompareOptions {
         m.put("gen_tokens", genTokens);
         m.put("no_e8_bits", java.util.Arrays.stream(noE8Bits).boxed().toList());
         m.put("lm_head_bits", java.util.Arrays.stream(lmHeadBits).boxed().toList());
+        m.put("plain_quip_bits", java.util.Arrays.stream(plainBits).boxed().toList());
         m.put("finetune_rows", finetuneRows);
         m.put("ft_samples", ftSamples);
         m.put("ft_context", ftContext);

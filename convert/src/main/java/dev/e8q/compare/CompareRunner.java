@@ -99,6 +99,7 @@ public final class CompareRunner {
                         Double.NaN, Double.NaN, secs(tq)));
             }
             for (int b : new int[] {4, 3, 2}) rows.add(e8q(b, ConvertOptions.Finetune.NONE, false));
+            for (int b : o.plainBits) rows.add(e8q(b, ConvertOptions.Finetune.NONE, false, true));
             for (int b : o.lmHeadBits) rows.add(e8q(b, ConvertOptions.Finetune.NONE, true));
             if (o.finetuneRows) {
                 for (int b : new int[] {2, 3, 4}) {
@@ -147,8 +148,13 @@ public final class CompareRunner {
     }
 
     private CompareResult.Row e8q(int bits, ConvertOptions.Finetune f, boolean head) throws IOException {
+        return e8q(bits, f, head, false);
+    }
+
+    /** plain: the converter as plain QuIP# (no row/column scales, greedy RVQ); id "quip-{bits}". */
+    private CompareResult.Row e8q(int bits, ConvertOptions.Finetune f, boolean head, boolean plain) throws IOException {
         String fname = f.name().toLowerCase(Locale.ROOT);
-        String id = "e8q-" + bits + (f == ConvertOptions.Finetune.NONE ? "" : "-" + fname) + (head ? "-lmhead" : "");
+        String id = (plain ? "quip-" : "e8q-") + bits + (f == ConvertOptions.Finetune.NONE ? "" : "-" + fname) + (head ? "-lmhead" : "");
         Path dir = work.resolve(id);
         deleteTree(dir);
         ConvertOptions co = ConvertOptions.builder(o.model, o.calibration, dir).bits(bits).samples(o.samples).context(o.context)
@@ -156,13 +162,14 @@ public final class CompareRunner {
         if (o.ftSamples != null) co.ftSamples(o.ftSamples);
         if (o.ftContext != null) co.ftContext(o.ftContext);
         if (o.ftEpochs != null) co.ftEpochs(o.ftEpochs);
+        if (plain) co.rowScale(0).colScale(0).jointRvq(false);
         long t = System.nanoTime();
         ConvertReport rep = Converter.convert(co);
         double convSecs = secs(t);
         LlamaModel q = QuantizedCheckpoint.load(dir, DType.F32);
         double proxy = mean(rep.linears().stream().filter(r -> !r.name().equals("lm_head")).mapToDouble(ConvertReport.LinearReport::proxyLoss));
         double tune = mean(rep.linears().stream().mapToDouble(ConvertReport.LinearReport::tuneAfter));
-        String method = "e8q " + bits + "-bit (" + (bits == 2 ? "E8P" : "E8P + RVQ") + ")"
+        String method = (plain ? "plain QuIP# (no row/column scales, greedy RVQ) " : "e8q ") + bits + "-bit (" + (bits == 2 ? "E8P" : "E8P + RVQ") + ")"
                 + (f == ConvertOptions.Finetune.NONE ? ", no FT" : ", FT " + fname) + (head ? ", lm_head quantized" : "");
         return measure(id, method, bits, fname, head, q, rep.bitsPerWeight(), rep.modelBytes(), local.byKind(q), proxy, tune, convSecs);
     }

@@ -1,6 +1,7 @@
 package dev.e8q.compare;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,8 +47,14 @@ class CompareRunnerTest {
     void producesEveryRowWithFiniteNumbers() {
         Set<String> ids = result.rows().stream().map(CompareResult.Row::id).collect(Collectors.toSet());
         assertEquals(Set.of("fp", "rtn-absmax-ch-8", "rtn-absmax-ch-4", "rtn-absmax-g64-4", "rtn-zp-g64-4", "rtn-absmax-g64-3", "rtn-zp-g64-3",
-                "rtn-absmax-g64-2", "rtn-zp-g64-2", "noe8-2", "e8q-4", "e8q-3", "e8q-2", "e8q-2-lmhead"), ids);
+                "rtn-absmax-g64-2", "rtn-zp-g64-2", "noe8-2", "e8q-4", "e8q-3", "e8q-2", "quip-4", "quip-3", "quip-2", "e8q-2-lmhead"), ids);
         assertEquals(result.rows().size(), ids.size());
+        // plain QuIP# rows: the same file layout (so the same size), different codes and scales
+        for (int b = 2; b <= 4; b++) {
+            CompareResult.Row e = row("e8q-" + b), q = row("quip-" + b);
+            assertEquals(e.sizeBytes(), q.sizeBytes(), b + " bits");
+            assertNotEquals(e.localError(), q.localError(), b + " bits");
+        }
         for (CompareResult.Row r : result.allRows()) {
             assertTrue(Double.isFinite(r.bitsPerWeight()) && r.bitsPerWeight() >= r.bits() - 1e-9, r.id() + " bits " + r.bitsPerWeight());
             assertTrue(r.sizeBytes() > 0, r.id());
@@ -142,5 +149,9 @@ class CompareRunnerTest {
         try (var s = Files.list(out)) {
             assertFalse(s.anyMatch(p -> p.getFileName().toString().endsWith(".tmp")), "temporary files left behind");
         }
+    }
+
+    CompareResult.Row row(String id) {
+        return result.rows().stream().filter(r -> r.id().equals(id)).findFirst().orElseThrow();
     }
 }
