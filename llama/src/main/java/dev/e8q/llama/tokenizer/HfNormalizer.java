@@ -27,7 +27,14 @@ final class HfNormalizer {
                 List<UnaryOperator<String>> steps = new ArrayList<>();
                 for (JsonNode c : n.path("normalizers")) steps.add(parse(c, keepPrepend));
                 return s -> {
-                    for (UnaryOperator<String> f : steps) s = f.apply(s);
+                    long cap = maxLength(s.length());
+                    for (UnaryOperator<String> f : steps) {
+                        s = f.apply(s);
+                        // Each Replace can multiply the length; a chain of them grows it exponentially.
+                        if (s.length() > cap)
+                            throw new IllegalArgumentException("tokenizer.json normalizers expand the text more than "
+                                    + GROWTH + "-fold (to " + s.length() + " characters); the tokenizer cannot be used");
+                    }
                     return s;
                 };
             }
@@ -37,6 +44,9 @@ final class HfNormalizer {
             }
             case "Replace" -> {
                 Pattern pat = pattern(n.path("pattern"));
+                if (pat.matcher("").find())
+                    throw new HfTokenizerException("Replace pattern " + n.path("pattern") + " matches the empty string "
+                            + "(it would insert its content between every two characters)");
                 String content = Matcher.quoteReplacement(n.path("content").asText());
                 return s -> pat.matcher(BoundedChars.of(s, pat)).replaceAll(content);
             }
@@ -57,6 +67,13 @@ final class HfNormalizer {
             }
             default -> throw new HfTokenizerException("unsupported normalizer type '" + type + "'");
         }
+    }
+
+    /** How much a normalizer sequence may lengthen a text: far beyond any real one (NFKD of ligatures is ≤ 18×). */
+    static final int GROWTH = 64;
+
+    static long maxLength(int length) {
+        return (long) GROWTH * length + 4096;
     }
 
     /** A tokenizer.json pattern: {"String": literal} or {"Regex": regex}. */

@@ -33,7 +33,11 @@ abstract class HfPreTokenizer {
                 yield new Sequence(steps);
             }
             case "Metaspace" -> {
-                String rep = n.path("replacement").asText("\u2581");
+                JsonNode r = n.path("replacement");
+                // An empty replacement would split at every index forever; Jackson's asText() of an array or object is "".
+                if (!r.isMissingNode() && !(r.isTextual() && !r.asText().isEmpty()))
+                    throw new HfTokenizerException("Metaspace replacement must be a non-empty string, got " + r);
+                String rep = r.asText("\u2581");
                 String scheme = n.hasNonNull("prepend_scheme") ? n.get("prepend_scheme").asText()
                         : n.path("add_prefix_space").asBoolean(true) ? "always" : "never";
                 yield new Metaspace(rep, allowPrefix ? scheme : "never", n.path("split").asBoolean(true));

@@ -1,5 +1,7 @@
 package dev.e8q.llama.fuzz;
 
+import dev.e8q.llama.tokenizer.HfTokenizer;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,6 +80,32 @@ class FuzzRegressionTest {
     void llama2cVocabularyTooSmallForItsFixedIdsIsRejected() throws Exception {
         Path p = Path.of(FuzzRegressionTest.class.getResource("Llama2cCheckpointFuzzTestInputs/fuzz/vocab_1.bin").toURI());
         rejected(p, Files.size(p), () -> dev.e8q.llama.io.Llama2cCheckpoint.open(p).close(), "vocab_size -1");
+    }
+
+    /**
+     * Found by HfTokenizerFuzzTest (2026-11-22, after 1,094,279 runs; seed HfTokenizerFuzzTestInputs/fuzz/
+     * metaspace_replacement_array.json): a Metaspace {@code replacement} that is an array read as "" and the split loop
+     * found "" at every index forever (OutOfMemoryError on a 1,905-byte file). Found by review while fixing it: a Replace
+     * normalizer whose pattern matches the empty string, and a chain of Replace steps that doubles the text each time.
+     */
+    @Test
+    void tokenizerJsonThatWouldGrowTheTextWithoutBoundIsRejected() throws Exception {
+        Path seed = Path.of(FuzzRegressionTest.class.getResource("HfTokenizerFuzzTestInputs/fuzz/metaspace_replacement_array.json").toURI());
+        rejected(seed, Files.size(seed), () -> HfTokenizer.load(seed), "Metaspace replacement");
+
+        String vocab = "\"a\":0,\"b\":1";
+        Path empty = Files.writeString(tmp.resolve("empty.json"), "{\"normalizer\":{\"type\":\"Replace\",\"pattern\":{\"Regex\":\"x*\"},"
+                + "\"content\":\"a\"}," + tokenizerJson(vocab, "").substring(1));
+        rejected(empty, Files.size(empty), () -> HfTokenizer.load(empty), "matches the empty string");
+
+        StringBuilder chain = new StringBuilder("{\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[");
+        for (int i = 0; i < 40; i++) chain.append(i == 0 ? "" : ",").append("{\"type\":\"Replace\",\"pattern\":{\"String\":\"a\"},\"content\":\"aa\"}");
+        chain.append("]},").append(tokenizerJson(vocab, "").substring(1));
+        Path doubling = Files.writeString(tmp.resolve("doubling.json"), chain.toString());
+        HfTokenizer t = HfTokenizer.load(doubling); // 2^40-fold growth is only visible on text
+        var e = assertThrows(IllegalArgumentException.class, () -> t.encode("ab", false, false));
+        assertTrue(e.getMessage().contains("normalizers expand the text"), e.getMessage());
+        assertEquals(1, t.encode("b", false, false).length, "text the chain does not grow still encodes");
     }
 
     /** Runs {@code load} on {@code file} and expects a CheckpointFormatException naming {@code where} and mentioning {@code problem}. */
