@@ -60,7 +60,7 @@ final class NoE8 {
                 .hessian(hessians.hessian(layer, g)).rhoSearch(Converter.RHO_FACTORS)
                 .rowScaleExponent(dev.e8q.convert.ConvertOptions.DEFAULT_ROW_SCALE)
                 .columnScaleExponent(dev.e8q.convert.ConvertOptions.DEFAULT_COL_SCALE).encodeWithReport(f.weights(), rows, cols);
-        E8Matrix m = QuipFormat.roundSigns(r.matrix());
+        E8Matrix m = QuipFormat.roundSigns(r.matrix(), "no-E8 layer " + layer);
         int off = 0;
         float[] dec = m.decodeRowMajor();
         for (int i = 0; i < kinds.length; i++) {

@@ -400,26 +400,12 @@ public final class Converter {
     private Encoded encodeFused(int layer, int kind, String what, float[][] pieces, int cols, Hessian h) {
         FusedPieces f = FusedPieces.stack(pieces, cols);
         EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.secondMoment()), f.weights(), f.rows(), cols);
-        return new Encoded(fp16Checked(r.matrix(), layer, what), f.scales(), r, r.rho());
+        return new Encoded(QuipFormat.roundSigns(r.matrix(), "layer " + layer + " " + what), f.scales(), r, r.rho());
     }
 
     private Encoded encode(int layer, int kind, String what, float[] w, int rows, int cols, Hessian h) {
         EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.secondMoment()), w, rows, cols);
-        return new Encoded(fp16Checked(r.matrix(), layer, what), null, r, r.rho());
-    }
-
-    /**
-     * SU/SV rounded to fp16, as stored. They carry the matrix scale and the row/column scales, so weights of extreme
-     * magnitude could overflow fp16's 65,504; such a layer is an error here rather than an ∞ in the checkpoint.
-     */
-    private static E8Matrix fp16Checked(E8Matrix m, int layer, String what) {
-        float[] su = QuipFormat.fp16(m.su()), sv = QuipFormat.fp16(m.sv());
-        for (float[] v : new float[][] {su, sv})
-            for (float x : v)
-                if (!Float.isFinite(x))
-                    throw new IllegalArgumentException("layer " + layer + " " + what + ": a scale of " + (v == su ? "SU" : "SV")
-                            + " does not fit in fp16 (|value| > 65504): the weights are too large for the QuIP# format");
-        return m.withSignVectors(su, sv);
+        return new Encoded(QuipFormat.roundSigns(r.matrix(), "layer " + layer + " " + what), null, r, r.rho());
     }
 
     private void quantizeLayer(int l, DecoderBlock blk, Hessian[] h, List<float[]> ftIn, List<float[]> ftOut, Path layerFile,

@@ -80,9 +80,19 @@ public final class QuipFormat {
         return o;
     }
 
-    /** The matrix with SU and SV rounded to what fp16 storage keeps. */
-    public static E8Matrix roundSigns(E8Matrix m) {
-        return m.withSignVectors(fp16(m.su()), fp16(m.sv()));
+    /**
+     * The matrix with SU and SV rounded to what fp16 storage keeps. They carry the matrix scale and the row/column
+     * scales, so weights of extreme magnitude can overflow fp16's 65,504: that is an error naming {@code what} (e.g.
+     * "layer 3 qkv") rather than an ∞ in a checkpoint.
+     */
+    public static E8Matrix roundSigns(E8Matrix m, String what) {
+        float[] su = fp16(m.su()), sv = fp16(m.sv());
+        for (float[] v : new float[][] {su, sv})
+            for (float x : v)
+                if (!Float.isFinite(x))
+                    throw new IllegalArgumentException(what + ": a scale of " + (v == su ? "SU" : "SV")
+                            + " does not fit in fp16 (|value| > 65504): the weights are too large for the QuIP# format");
+        return m.withSignVectors(su, sv);
     }
 
     /** Declares the tensors of one quantized linear (fuseScales null for unfused). Values are rounded to fp16 on write. */
