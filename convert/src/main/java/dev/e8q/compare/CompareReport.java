@@ -20,15 +20,9 @@ public final class CompareReport {
 
     public static void write(CompareResult r, Path dir) throws IOException {
         Files.createDirectories(dir);
-        writeAtomically(dir.resolve(JSON), MAPPER.writeValueAsBytes(r.toMap()));
-        writeAtomically(dir.resolve(MARKDOWN), markdown(r).getBytes(StandardCharsets.UTF_8));
+        dev.e8q.llama.io.AtomicFiles.write(dir.resolve(JSON), MAPPER.writeValueAsBytes(r.toMap()));
+        dev.e8q.llama.io.AtomicFiles.write(dir.resolve(MARKDOWN), markdown(r).getBytes(StandardCharsets.UTF_8));
     }
-
-    /** Writes {@code bytes} to {@code target} through a temporary sibling and an atomic rename. */
-    static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        dev.e8q.llama.io.AtomicFiles.write(target, bytes);
-    }
-
     /** Both tables with a header that states the settings. */
     public static String markdown(CompareResult r) {
         Map<String, Object> s = r.settings();

@@ -748,15 +748,11 @@ public final class Converter {
 
     private void copyTokenizer(Path tok, Path out) throws IOException {
         String name = tok.getFileName().toString().endsWith(".json") ? "tokenizer.json" : "tokenizer.bin";
-        copyAtomically(tok, out.resolve(name));
+        dev.e8q.llama.io.AtomicFiles.copy(tok, out.resolve(name));
         Path dir = tok.toAbsolutePath().getParent();
         if (name.equals("tokenizer.json"))
             for (String extra : new String[] {"tokenizer_config.json", "special_tokens_map.json", "generation_config.json"})
-                if (Files.exists(dir.resolve(extra))) copyAtomically(dir.resolve(extra), out.resolve(extra));
-    }
-
-    private static void copyAtomically(Path from, Path to) throws IOException {
-        dev.e8q.llama.io.AtomicFiles.copy(from, to);
+                if (Files.exists(dir.resolve(extra))) dev.e8q.llama.io.AtomicFiles.copy(dir.resolve(extra), out.resolve(extra));
     }
 
     private ConvertReport report(Path out, long modelBytes, double secs, long peak, int resumed, String e2e) throws IOException {

@@ -128,13 +128,13 @@ class CompareUnitsTest {
     @Test
     void atomicWriteReplacesTheTargetAndLeavesNoTemporaryFile() throws Exception {
         Path f = tmp.resolve("compare.json");
-        CompareReport.writeAtomically(f, "old".getBytes(StandardCharsets.UTF_8));
-        CompareReport.writeAtomically(f, "new".getBytes(StandardCharsets.UTF_8));
+        dev.e8q.llama.io.AtomicFiles.write(f, "old".getBytes(StandardCharsets.UTF_8));
+        dev.e8q.llama.io.AtomicFiles.write(f, "new".getBytes(StandardCharsets.UTF_8));
         assertEquals("new", Files.readString(f));
         // A rename that cannot happen (the target is a non-empty directory) leaves the target and no temporary file.
         Path d = tmp.resolve("compare.md");
         Files.createDirectories(d.resolve("x"));
-        assertThrows(java.io.IOException.class, () -> CompareReport.writeAtomically(d, "x".getBytes(StandardCharsets.UTF_8)));
+        assertThrows(java.io.IOException.class, () -> dev.e8q.llama.io.AtomicFiles.write(d, "x".getBytes(StandardCharsets.UTF_8)));
         assertTrue(Files.isDirectory(d.resolve("x")));
         try (var s = Files.list(tmp)) {
             assertFalse(s.anyMatch(p -> p.getFileName().toString().endsWith(".tmp")));

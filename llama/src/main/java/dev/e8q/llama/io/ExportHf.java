@@ -41,7 +41,7 @@ public final class ExportHf {
             });
         }
         w.write(outDir.resolve(SafetensorsShards.SINGLE));
-        writeAtomically(outDir.resolve("config.json"), configJson(c));
+        AtomicFiles.write(outDir.resolve("config.json"), configJson(c));
     }
 
     private static float[] transform(WeightSource src, LlamaConfig c, String name) throws IOException {
@@ -63,10 +63,7 @@ public final class ExportHf {
 
     /** Copies a tokenizer file into {@code outDir} under {@code targetName}, atomically. */
     public static void copyTokenizer(Path tokenizer, Path outDir, String targetName) throws IOException {
-        writeAtomically(outDir.resolve(targetName), Files.readAllBytes(tokenizer));
+        AtomicFiles.copy(tokenizer, outDir.resolve(targetName));
     }
 
-    static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        AtomicFiles.write(target, bytes);
-    }
 }

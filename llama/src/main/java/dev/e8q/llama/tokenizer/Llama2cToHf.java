@@ -39,7 +39,7 @@ public final class Llama2cToHf {
     public static void write(Llama2cTokenizer tok, Path dir) throws IOException {
         ObjectMapper json = new ObjectMapper();
         Files.createDirectories(dir);
-        writeAtomically(dir.resolve("tokenizer.json"), json.writeValueAsBytes(tokenizerJson(tok, json)));
+        dev.e8q.llama.io.AtomicFiles.write(dir.resolve("tokenizer.json"), json.writeValueAsBytes(tokenizerJson(tok, json)));
         ObjectNode cfg = json.createObjectNode();
         cfg.put("tokenizer_class", "LlamaTokenizerFast");
         cfg.put("bos_token", "<s>");
@@ -47,7 +47,7 @@ public final class Llama2cToHf {
         cfg.put("unk_token", "<unk>");
         cfg.put("add_bos_token", true);
         cfg.put("add_eos_token", false);
-        writeAtomically(dir.resolve("tokenizer_config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(cfg));
+        dev.e8q.llama.io.AtomicFiles.write(dir.resolve("tokenizer_config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(cfg));
     }
 
     static ObjectNode tokenizerJson(Llama2cTokenizer tok, ObjectMapper json) throws IOException {
@@ -148,7 +148,4 @@ public final class Llama2cToHf {
         }
     }
 
-    private static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        dev.e8q.llama.io.AtomicFiles.write(target, bytes);
-    }
 }
