@@ -94,12 +94,25 @@ public final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         CompareOptions o = CompareOptions.builder(model, calibration, evals).tokenizer(tokenizer).out(out).samples(samples).context(context)
                 .evalContext(evalContext).evalTokens(evalTokens).prompts(prompts).promptWords(promptWords).promptsFrom(promptsFrom)
-                .genTokens(genTokens).lmHeadBits(lmHeadBits).plainBits(plainBits.length == 1 && plainBits[0].equalsIgnoreCase("none") ? new int[0]
-                        : java.util.Arrays.stream(plainBits).mapToInt(Integer::parseInt).toArray()).noE8Bits(noE8Bits).finetuneRows(finetuneRows).ftSamples(ftSamples).ftContext(ftContext).ftEpochs(ftEpochs).seed(seed)
+                .genTokens(genTokens).lmHeadBits(lmHeadBits).plainBits(plainBits()).noE8Bits(noE8Bits).finetuneRows(finetuneRows).ftSamples(ftSamples).ftContext(ftContext).ftEpochs(ftEpochs).seed(seed)
                 .threads(threads);
         CompareResult r = CompareRunner.run(o, quiet ? null : System.err::println);
         System.out.print(CompareReport.markdown(r));
         if (out != null) System.err.println("wrote " + out.resolve(CompareReport.MARKDOWN) + " and " + out.resolve(CompareReport.JSON));
         return 0;
+    }
+
+    /** --plain-quip-bits: "none" or comma-separated bit widths. */
+    private int[] plainBits() {
+        if (plainBits.length == 1 && plainBits[0].equalsIgnoreCase("none")) return new int[0];
+        int[] b = new int[plainBits.length];
+        for (int i = 0; i < b.length; i++) {
+            try {
+                b[i] = Integer.parseInt(plainBits[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--plain-quip-bits must be 'none' or bit widths 2, 3, 4, got '" + plainBits[i] + "'");
+            }
+        }
+        return b;
     }
 }

@@ -42,5 +42,16 @@ class CliErrorsTest {
         assertOneLineError("convert", "--bits must be 2, 3 or 4", "convert", "--model", bin, "--bits", "5", "--calibration",
                 TestData.train().toString(), "--out", tmp.resolve("q").toString());
         assertOneLineError("demo", "--bits must be 2, 3 or 4", "demo", "--bits", "7");
+        String[] compare = {"compare", "--model", bin, "--calibration", TestData.train().toString(), "--eval", TestData.valid().toString()};
+        assertOneLineError("compare", "--plain-quip-bits must be 'none' or bit widths 2, 3, 4, got 'x'", cat(compare, "--plain-quip-bits", "x"));
+        assertOneLineError("compare", "--plain-quip-bits must be 2, 3 or 4, got 5", cat(compare, "--plain-quip-bits", "4,5"));
+        assertOneLineError("convert", "--row-scale must be in [0, 1], got 2.0", "convert", "--model", bin, "--bits", "2", "--calibration",
+                TestData.train().toString(), "--out", tmp.resolve("q").toString(), "--row-scale", "2");
+    }
+
+    private static String[] cat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 }
