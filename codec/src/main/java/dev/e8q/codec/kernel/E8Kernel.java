@@ -47,11 +47,11 @@ public final class E8Kernel {
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
     /** E8P: TAB[k·256 + a] = 4·A_a[k], negated for k = 7 when odd(a). */
-    private static final byte[] TAB_E8P = new byte[8 * 256];
+    static final byte[] TAB_E8P = new byte[8 * 256];
     /** E81B: TAB[k·256 + c] = 2·g_c[k]. */
-    private static final byte[] TAB_E81B = new byte[8 * 256];
+    static final byte[] TAB_E81B = new byte[8 * 256];
     /** 8 × 64 bytes: lane-broadcast sign-bit selectors 1 << σ(k). */
-    private static final byte[] SIGN_BITS = new byte[8 * 64];
+    static final byte[] SIGN_BITS = new byte[8 * 64];
     /** The whole E8P codebook as int8 of 4·v (per-row 256-bit kernel). */
     private static final byte[] GRID4 = E8P.grid4();
     /** The E81B codebook as int8 of 2·g. */
@@ -178,10 +178,24 @@ public final class E8Kernel {
         return bits == 2 ? 2 * n : bits == 3 ? 3 * n : 4 * n;
     }
 
+    /**
+     * Process-wide switch: when on, {@link #multiply} (and so every quantized linear's matrix-vector product)
+     * runs {@link #multiplyInt8}. Off by default ({@code -De8q.kernel.int8=true} turns it on at start), since it
+     * rounds the activations; batched products stay exact either way.
+     */
+    private static volatile boolean int8Activations = Boolean.getBoolean("e8q.kernel.int8");
+
+    public static void int8Activations(boolean on) { int8Activations = on; }
+
+    public static boolean int8Activations() { return int8Activations; }
+
     /** z[zOff .. zOff+rows) = Ŵr · u[uOff .. uOff+cols). Rows are split over {@link Parallel}. */
     public void multiply(float[] u, int uOff, float[] z, int zOff) {
-        if (uOff < 0 || uOff + cols > u.length || zOff < 0 || zOff + rows > z.length)
-            throw new IndexOutOfBoundsException("u[" + uOff + "+" + cols + "] of " + u.length + ", z[" + zOff + "+" + rows + "] of " + z.length);
+        checkBounds(u, uOff, z, zOff);
+        if (int8Activations) {
+            multiplyInt8(u, uOff, z, zOff);
+            return;
+        }
         if (WIDE) {
             // two groups (128 rows) per step share every table load
             Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {
@@ -208,6 +222,63 @@ public final class E8Kernel {
                 for (int r = r0; r < r1; r++) z[zOff + r] = rowDot(r, u, uOff);
             });
         }
+    }
+
+    private void checkBounds(float[] u, int uOff, float[] z, int zOff) {
+        if (uOff < 0 || uOff + cols > u.length || zOff < 0 || zOff + rows > z.length)
+            throw new IndexOutOfBoundsException("u[" + uOff + "+" + cols + "] of " + u.length + ", z[" + zOff + "+" + rows + "] of " + z.length);
+    }
+
+    /**
+     * As {@link #multiply} with the activations rounded to int8, one scale per 16 columns (absmax, as ggml's q8
+     * activations), and the products summed in integers ({@link E8KernelA8}). The codes are decoded exactly; the
+     * only error is the rounding of u, at most d_j/2 per activation (d_j = max|u| / 127 over its 16 columns), so
+     * |z − Ŵr·u| ≤ Σ_k |Ŵr[r][k]|·d_{k/16}/2 plus float rounding.
+     */
+    public void multiplyInt8(float[] u, int uOff, float[] z, int zOff) {
+        checkBounds(u, uOff, z, zOff);
+        byte[] q = new byte[cols];
+        float[] d = new float[(cols + E8KernelA8.QBLOCK - 1) / E8KernelA8.QBLOCK];
+        E8KernelA8.quantize(u, uOff, cols, q, d);
+        if (!WIDE) {
+            Parallel.forRange(rows, 16, (r0, r1) -> {
+                for (int r = r0; r < r1; r++) z[zOff + r] = rowDotInt8(r, q, d);
+            });
+            return;
+        }
+        Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {
+            float[] acc = new float[2 * GROUP];
+            byte[] scratch = new byte[16 * GROUP];
+            for (int p = p0; p < p1; p++) {
+                int g = 2 * p, gB = g + 1 < groups ? g + 1 : g; // a lone last group runs as its own pair
+                E8KernelA8.pairE8P(abs[0], sgn[0], g, gB, nb, q, d, acc, scratch, stageScale[0], false);
+                if (bits == 4) E8KernelA8.pairE8P(abs[1], sgn[1], g, gB, nb, q, d, acc, scratch, stageScale[1], true);
+                else if (bits == 3) E8KernelA8.pairE81B(abs[1], g, gB, nb, q, d, acc, scratch, stageScale[1]);
+                int r0 = g * GROUP, n = Math.min(gB > g ? 2 * GROUP : GROUP, rows - r0);
+                System.arraycopy(acc, 0, z, zOff + r0, n);
+            }
+        });
+    }
+
+    /** The per-row form of the int8 product, in the same order of float operations as the vector kernel. */
+    private float rowDotInt8(int r, byte[] q, float[] d) {
+        float s = 0.25f * stageInt8(flat[0], GRID4, 0xFFFF, r, q, d);
+        if (bits == 2) return s;
+        float t = bits == 4 ? stageInt8(flat[1], GRID4, 0xFFFF, r, q, d) : stageInt8(flat[1], GRID2, 0xFF, r, q, d);
+        return Math.fma(t, stageScale[1], s);
+    }
+
+    private float stageInt8(short[] c, byte[] grid, int mask, int r, byte[] q, float[] d) {
+        float s = 0;
+        for (int bp = 0; bp < nb; bp += 2) {
+            int isum = 0;
+            for (int b = bp; b < Math.min(bp + 2, nb); b++) {
+                int o = (c[r * nb + b] & mask) * 8;
+                for (int k = 0; k < 8; k++) isum += grid[o + k] * q[b * 8 + k];
+            }
+            s = Math.fma(isum, d[bp >> 1], s);
+        }
+        return s;
     }
 
     /**

@@ -1,0 +1,161 @@
+package dev.e8q.codec.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The int8-activation variant of {@link E8Kernel}'s 512-bit group kernels (opt-in, see
+ * {@link E8Kernel#multiplyInt8}): u is rounded to int8 with one float scale per 16 columns (absmax, as ggml's
+ * q8 activations), and the decoded int8 weights are multiplied and summed in 16-bit integers, so the float
+ * side costs one widen, one multiply and one add per 32 weights instead of a widen, a convert and an FMA per
+ * 16. Two E8 blocks (16 columns) share one scale and one int16 sum: |4c| ≤ 11 and |q| ≤ 127, so a sum of 16
+ * products stays within ±22,352. The codes are decoded exactly as in {@link E8Kernel}; only the activations are
+ * rounded.
+ */
+final class E8KernelA8 {
+    /** Columns per activation scale (two E8 blocks). */
+    static final int QBLOCK = 16;
+    private static final int GROUP = E8Kernel.GROUP;
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+
+    private E8KernelA8() {}
+
+    /**
+     * q[i] = round(u[uOff + i] / d[i / 16]) with d = max|u| / 127 over each 16 columns. A NaN or infinite
+     * activation makes its scale NaN or infinite, so it reaches the result instead of being rounded away.
+     */
+    static void quantize(float[] u, int uOff, int cols, byte[] q, float[] d) {
+        for (int j = 0, o = 0; o < cols; j++, o += QBLOCK) {
+            int e = Math.min(cols, o + QBLOCK);
+            float m = 0;
+            for (int i = o; i < e; i++) m = Math.max(m, Math.abs(u[uOff + i]));
+            d[j] = m / 127f;
+            float inv = m == 0 || !Float.isFinite(m) ? 0 : 127f / m;
+            for (int i = o; i < e; i++) q[i] = (byte) Math.round(u[uOff + i] * inv);
+        }
+    }
+
+    /**
+     * E8P stage of groups gA and gB (gB may equal gA; its sums then duplicate gA's): stores (or, when add,
+     * adds) scale·Σ_j d_j·Σ_{k in block pair j} w·q into acc[0..64) for gA and acc[64..128) for gB.
+     */
+    static void pairE8P(byte[] ab, byte[] sg, int gA, int gB, int nb, byte[] q, float[] d, float[] acc,
+                        byte[] scratch, float scale, boolean add) {
+        byte[] tab = E8Kernel.TAB_E8P, bits = E8Kernel.SIGN_BITS;
+        FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
+        FloatVector b0 = FloatVector.zero(F16), b1 = FloatVector.zero(F16), b2 = FloatVector.zero(F16), b3 = FloatVector.zero(F16);
+        ByteVector one = ByteVector.broadcast(B64, (byte) 1);
+        int baseA = gA * nb * GROUP, baseB = gB * nb * GROUP;
+        for (int bp = 0; bp < nb; bp += 2) {
+            ShortVector s0 = ShortVector.zero(S32), s1 = ShortVector.zero(S32), s2 = ShortVector.zero(S32), s3 = ShortVector.zero(S32);
+            int bEnd = Math.min(bp + 2, nb);
+            for (int b = bp; b < bEnd; b++) {
+                int offA = baseA + b * GROUP, offB = baseB + b * GROUP;
+                ByteVector a = ByteVector.fromArray(B64, ab, offA), c = ByteVector.fromArray(B64, ab, offB);
+                ByteVector sa = ByteVector.fromArray(B64, sg, offA), sc = ByteVector.fromArray(B64, sg, offB);
+                VectorMask<Byte> hiA = a.lt((byte) 0), hiC = c.lt((byte) 0);
+                ByteVector pa = sa.lanewise(VectorOperators.BIT_COUNT).and((byte) 1), pc = sc.lanewise(VectorOperators.BIT_COUNT).and((byte) 1);
+                ByteVector xa = sa.lanewise(VectorOperators.XOR, pa), xc = sc.lanewise(VectorOperators.XOR, pc);
+                ByteVector shA = one.sub(pa.add(pa)), shC = one.sub(pc.add(pc));
+                for (int k = 0; k < 8; k++) {
+                    int tb = k * 256;
+                    ByteVector t0 = ByteVector.fromArray(B64, tab, tb), t1 = ByteVector.fromArray(B64, tab, tb + 64);
+                    ByteVector t2 = ByteVector.fromArray(B64, tab, tb + 128), t3 = ByteVector.fromArray(B64, tab, tb + 192);
+                    ByteVector bit = ByteVector.fromArray(B64, bits, k * 64);
+                    ByteVector ta = a.selectFrom(t0, t1).blend(a.selectFrom(t2, t3), hiA);
+                    ByteVector tc = c.selectFrom(t0, t1).blend(c.selectFrom(t2, t3), hiC);
+                    ta.lanewise(VectorOperators.NEG, xa.and(bit).compare(VectorOperators.NE, (byte) 0)).add(shA).intoArray(scratch, k * 2 * GROUP);
+                    tc.lanewise(VectorOperators.NEG, xc.and(bit).compare(VectorOperators.NE, (byte) 0)).add(shC).intoArray(scratch, k * 2 * GROUP + GROUP);
+                }
+                int ub = b * 8;
+                for (int k = 0; k < 8; k++) {
+                    ShortVector qk = ShortVector.broadcast(S32, (short) q[ub + k]);
+                    int o = k * 2 * GROUP;
+                    s0 = ((ShortVector) ByteVector.fromArray(B32, scratch, o).convertShape(VectorOperators.B2S, S32, 0)).mul(qk).add(s0);
+                    s1 = ((ShortVector) ByteVector.fromArray(B32, scratch, o + 32).convertShape(VectorOperators.B2S, S32, 0)).mul(qk).add(s1);
+                    s2 = ((ShortVector) ByteVector.fromArray(B32, scratch, o + 64).convertShape(VectorOperators.B2S, S32, 0)).mul(qk).add(s2);
+                    s3 = ((ShortVector) ByteVector.fromArray(B32, scratch, o + 96).convertShape(VectorOperators.B2S, S32, 0)).mul(qk).add(s3);
+                }
+            }
+            FloatVector dv = FloatVector.broadcast(F16, d[bp >> 1]);
+            a0 = ((FloatVector) s0.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a0);
+            a1 = ((FloatVector) s0.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, a1);
+            a2 = ((FloatVector) s1.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a2);
+            a3 = ((FloatVector) s1.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, a3);
+            b0 = ((FloatVector) s2.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, b0);
+            b1 = ((FloatVector) s2.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, b1);
+            b2 = ((FloatVector) s3.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, b2);
+            b3 = ((FloatVector) s3.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, b3);
+        }
+        finish(acc, a0, a1, a2, a3, b0, b1, b2, b3, scale, add);
+    }
+
+    /** As {@link #pairE8P} for the E81B stage of 3-bit codes (one byte per code), always adding. */
+    static void pairE81B(byte[] ab, int gA, int gB, int nb, byte[] q, float[] d, float[] acc, byte[] scratch, float scale) {
+        byte[] tab = E8Kernel.TAB_E81B;
+        FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
+        FloatVector b0 = FloatVector.zero(F16), b1 = FloatVector.zero(F16), b2 = FloatVector.zero(F16), b3 = FloatVector.zero(F16);
+        int baseA = gA * nb * GROUP, baseB = gB * nb * GROUP;
+        for (int bp = 0; bp < nb; bp += 2) {
+            ShortVector s0 = ShortVector.zero(S32), s1 = ShortVector.zero(S32), s2 = ShortVector.zero(S32), s3 = ShortVector.zero(S32);
+            int bEnd = Math.min(bp + 2, nb);
+            for (int b = bp; b < bEnd; b++) {
+                ByteVector a = ByteVector.fromArray(B64, ab, baseA + b * GROUP), c = ByteVector.fromArray(B64, ab, baseB + b * GROUP);
+                VectorMask<Byte> hiA = a.lt((byte) 0), hiC = c.lt((byte) 0);
+                for (int k = 0; k < 8; k++) {
+                    int tb = k * 256;
+                    ByteVector t0 = ByteVector.fromArray(B64, tab, tb), t1 = ByteVector.fromArray(B64, tab, tb + 64);
+                    ByteVector t2 = ByteVector.fromArray(B64, tab, tb + 128), t3 = ByteVector.fromArray(B64, tab, tb + 192);
+                    a.selectFrom(t0, t1).blend(a.selectFrom(t2, t3), hiA).intoArray(scratch, k * 2 * GROUP);
+                    c.selectFrom(t0, t1).blend(c.selectFrom(t2, t3), hiC).intoArray(scratch, k * 2 * GROUP + GROUP);
+                }
+                int ub = b * 8;
+                for (int k = 0; k < 8; k++) {
+                    ShortVector qk = ShortVector.broadcast(S32, (short) q[ub + k]);
+                    int o = k * 2 * GROUP;
+                    s0 = ((ShortVector) ByteVector.fromArray(B32, scratch, o).convertShape(VectorOperators.B2S, S32, 0)).mul(qk).add(s0);
+                    s1 = ((ShortVector) ByteVector.fromArray(B32, scratch, o + 32).convertShape(VectorOperators.B2S, S32, 0)).mul(qk).add(s1);
+                    s2 = ((ShortVector) ByteVector.fromArray(B32, scratch, o + 64).convertShape(VectorOperators.B2S, S32, 0)).mul(qk).add(s2);
+                    s3 = ((ShortVector) ByteVector.fromArray(B32, scratch, o + 96).convertShape(VectorOperators.B2S, S32, 0)).mul(qk).add(s3);
+                }
+            }
+            FloatVector dv = FloatVector.broadcast(F16, d[bp >> 1]);
+            a0 = ((FloatVector) s0.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a0);
+            a1 = ((FloatVector) s0.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, a1);
+            a2 = ((FloatVector) s1.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a2);
+            a3 = ((FloatVector) s1.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, a3);
+            b0 = ((FloatVector) s2.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, b0);
+            b1 = ((FloatVector) s2.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, b1);
+            b2 = ((FloatVector) s3.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, b2);
+            b3 = ((FloatVector) s3.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, b3);
+        }
+        finish(acc, a0, a1, a2, a3, b0, b1, b2, b3, scale, true);
+    }
+
+    private static void finish(float[] acc, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3,
+                               FloatVector b0, FloatVector b1, FloatVector b2, FloatVector b3, float scale, boolean add) {
+        FloatVector sc = FloatVector.broadcast(F16, scale);
+        if (add) {
+            a0 = a0.fma(sc, FloatVector.fromArray(F16, acc, 0));
+            a1 = a1.fma(sc, FloatVector.fromArray(F16, acc, 16));
+            a2 = a2.fma(sc, FloatVector.fromArray(F16, acc, 32));
+            a3 = a3.fma(sc, FloatVector.fromArray(F16, acc, 48));
+            b0 = b0.fma(sc, FloatVector.fromArray(F16, acc, 64));
+            b1 = b1.fma(sc, FloatVector.fromArray(F16, acc, 80));
+            b2 = b2.fma(sc, FloatVector.fromArray(F16, acc, 96));
+            b3 = b3.fma(sc, FloatVector.fromArray(F16, acc, 112));
+        } else {
+            a0 = a0.mul(sc); a1 = a1.mul(sc); a2 = a2.mul(sc); a3 = a3.mul(sc);
+            b0 = b0.mul(sc); b1 = b1.mul(sc); b2 = b2.mul(sc); b3 = b3.mul(sc);
+        }
+        a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32); a3.intoArray(acc, 48);
+        b0.intoArray(acc, 64); b1.intoArray(acc, 80); b2.intoArray(acc, 96); b3.intoArray(acc, 112);
+    }
+}

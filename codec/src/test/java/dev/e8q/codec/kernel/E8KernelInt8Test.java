@@ -1,0 +1,96 @@
+package dev.e8q.codec.kernel;
+
+import dev.e8q.lattice.Rvq;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+
+/** The int8-activation product: exact on the rounded activations, and within the rounding bound of the exact one. */
+class E8KernelInt8Test {
+
+    @Test
+    void equalsTheProductWithRoundedActivationsAndStaysWithinTheRoundingBound() {
+        qt().withExamples(60).forAll(integers().between(2, 4), integers().between(1, 200), integers().between(1, 40))
+                .checkAssert((bits, rows, nb) -> {
+                    int cols = nb * 8;
+                    double rs = bits == 2 ? 0 : Rvq.defaultResidualScale(bits);
+                    int[][] codes = E8KernelTest.randomCodes(bits, rows, nb, rows * 31L + nb * 17L + bits);
+                    E8Kernel k = E8Kernel.repack(bits, rows, cols, codes, rs);
+                    int uOff = 2, zOff = 3;
+                    float[] u = E8KernelTest.gaussian(uOff + cols, rows * 7L + nb);
+                    // a column block of zeros and one of tiny values: scale 0, and scales far below the others
+                    if (nb >= 6) for (int i = 16; i < 32; i++) { u[uOff + i] = 0; u[uOff + i + 16] *= 1e-6f; }
+                    float[] z = new float[zOff + rows + 1];
+                    k.multiplyInt8(u, uOff, z, zOff);
+
+                    byte[] q = new byte[cols];
+                    float[] d = new float[(cols + 15) / 16];
+                    E8KernelA8.quantize(u, uOff, cols, q, d);
+                    float[] uq = new float[cols];
+                    for (int i = 0; i < cols; i++) uq[i] = q[i] * d[i / 16];
+                    double[][] onRounded = E8KernelTest.reference(bits, rows, cols, codes, rs, uq, 0);
+                    double[][] exact = E8KernelTest.reference(bits, rows, cols, codes, rs, u, uOff);
+                    double[] bound = roundingBound(bits, rows, cols, codes, rs, d);
+                    for (int r = 0; r < rows; r++) {
+                        String at = bits + "-bit " + rows + "x" + cols + " row " + r;
+                        assertEquals(onRounded[0][r], z[zOff + r], 1e-5 * onRounded[1][r] + 1e-6, at);
+                        assertTrue(Math.abs(z[zOff + r] - exact[0][r]) <= bound[r] + 1e-5 * exact[1][r] + 1e-6,
+                                at + ": |" + z[zOff + r] + " - " + exact[0][r] + "| > " + bound[r]);
+                    }
+                    assertEquals(0f, z[zOff - 1]);
+                    assertEquals(0f, z[zOff + rows]);
+                });
+    }
+
+    /** Σ_k |Ŵ[r][k]|·d_{k/16}/2: the most the rounding of u (by at most d/2 each) can move row r. */
+    private static double[] roundingBound(int bits, int rows, int cols, int[][] codes, double rs, float[] d) {
+        int nb = cols / 8;
+        double[] b = new double[rows];
+        float[] v = new float[8];
+        for (int r = 0; r < rows; r++)
+            for (int blk = 0; blk < nb; blk++) {
+                long code = switch (bits) {
+                    case 2 -> codes[0][r * nb + blk];
+                    case 3 -> ((long) codes[0][r * nb + blk] << 8) | codes[1][r * nb + blk];
+                    default -> ((long) codes[0][r * nb + blk] << 16) | codes[1][r * nb + blk];
+                };
+                Rvq.decode(bits, rs, code, v, 0);
+                for (int j = 0; j < 8; j++) b[r] += Math.abs(v[j]) * d[(8 * blk + j) / 16] / 2;
+            }
+        return b;
+    }
+
+    @Test
+    void theSwitchRoutesMultiplyThroughTheInt8Kernel() {
+        int rows = 130, cols = 72;
+        int[][] codes = E8KernelTest.randomCodes(4, rows, cols / 8, 5);
+        E8Kernel k = E8Kernel.repack(4, rows, cols, codes, Rvq.defaultResidualScale(4));
+        float[] u = E8KernelTest.gaussian(cols, 9);
+        float[] exact = new float[rows], viaSwitch = new float[rows], int8 = new float[rows];
+        k.multiply(u, 0, exact, 0);
+        k.multiplyInt8(u, 0, int8, 0);
+        boolean before = E8Kernel.int8Activations();
+        try {
+            E8Kernel.int8Activations(true);
+            k.multiply(u, 0, viaSwitch, 0);
+        } finally {
+            E8Kernel.int8Activations(before);
+        }
+        assertArrayEquals(int8, viaSwitch);
+        assertTrue(!java.util.Arrays.equals(exact, int8), "rounding the activations changes the result");
+    }
+
+    @Test
+    void aNanActivationReachesEveryRow() {
+        int rows = 70, cols = 32;
+        E8Kernel k = E8Kernel.repack(2, rows, cols, E8KernelTest.randomCodes(2, rows, cols / 8, 3), 0);
+        float[] u = E8KernelTest.gaussian(cols, 4), z = new float[rows];
+        u[20] = Float.NaN;
+        k.multiplyInt8(u, 0, z, 0);
+        for (int r = 0; r < rows; r++) assertTrue(Float.isNaN(z[r]), "row " + r + " = " + z[r]); // no E8P coordinate is 0
+    }
+}
