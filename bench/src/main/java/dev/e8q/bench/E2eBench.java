@@ -2,6 +2,7 @@ package dev.e8q.bench;
 
 import dev.e8q.codec.E8Matrix;
 import dev.e8q.codec.Parallel;
+import dev.e8q.codec.kernel.E8Kernel;
 import dev.e8q.convert.QuantizedLinear;
 import dev.e8q.llama.Linear;
 import dev.e8q.llama.LlamaConfig;
@@ -25,9 +26,10 @@ import java.util.SplittableRandom;
  * End-to-end generation speed of synthetic random-weight Llamas with every linear of the decoder blocks in
  * FP32, BF16 or e8q 2/3/4 bits (random codes; speed does not depend on the values). Embeddings and the
  * output layer stay dense: FP32 for the FP32 model, BF16 otherwise (vocab 32000 is no Hadamard size, and
- * QuIP# keeps lm_head in 16 bits too).
+ * QuIP# keeps lm_head in 16 bits too). {@code E8Qb_A8} runs the b-bit model with int8 activations
+ * ({@link E8Kernel#int8Activations(boolean)}).
  *
- * <pre>java -Xmx16g --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar dev.e8q.bench.E2eBench [110M|1B ...] [--tokens 32] [--storages F32,BF16,E8Q2,E8Q3,E8Q4]</pre>
+ * <pre>java -Xmx16g --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar dev.e8q.bench.E2eBench [110M|1B ...] [--tokens 32] [--storages F32,BF16,E8Q2,E8Q3,E8Q4,E8Q2_A8,...]</pre>
  */
 public final class E2eBench {
     public static void main(String[] args) {
@@ -47,7 +49,13 @@ public final class E2eBench {
             LlamaConfig c = config(size);
             for (String st : storages) {
                 LlamaModel m = build(c, st, 42);
-                run(size, st, m, tokens);
+                // E8Qb_A8: the same b-bit model with int8 activations in its matrix-vector products
+                E8Kernel.int8Activations(st.endsWith("_A8"));
+                try {
+                    run(size, st, m, tokens);
+                } finally {
+                    E8Kernel.int8Activations(false);
+                }
                 m = null;
                 System.gc();
             }
@@ -96,7 +104,7 @@ public final class E2eBench {
         return switch (storage) {
             case "F32" -> DenseLinear.of(random(r, out * in, 1 / Math.sqrt(in)), out, in, DType.F32);
             case "BF16" -> DenseLinear.of(random(r, out * in, 1 / Math.sqrt(in)), out, in, DType.BF16);
-            case "E8Q2", "E8Q3", "E8Q4" -> {
+            case "E8Q2", "E8Q3", "E8Q4", "E8Q2_A8", "E8Q3_A8", "E8Q4_A8" -> {
                 int bits = storage.charAt(3) - '0';
                 long[] q = new long[Math.toIntExact((long) out * (in / 32) * bits / 2)];
                 for (int i = 0; i < q.length; i++) q[i] = r.nextLong();

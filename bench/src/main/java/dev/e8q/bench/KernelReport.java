@@ -319,7 +319,7 @@ public final class KernelReport {
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, w, h);
         Color[] pal = {new Color(0x555555), new Color(0x8c8c8c), new Color(0xb5b5b5), new Color(0x1f77b4), new Color(0x6baed6),
-                new Color(0xd62728), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0x9467bd), new Color(0x8c564b)};
+                new Color(0xd62728), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2)};
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
         g.drawString("Matrix-vector product throughput, G weights/s (higher is better)", 20, 24);

@@ -1,6 +1,7 @@
 package dev.e8q.cli;
 
 import dev.e8q.codec.Parallel;
+import dev.e8q.codec.kernel.E8Kernel;
 import dev.e8q.convert.QuantizedLinear;
 import dev.e8q.cuda.CudaLinears;
 import dev.e8q.cuda.CudaUnavailableException;
@@ -33,12 +34,17 @@ final class ModelOptions {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, or cuda: run the linears on a CUDA GPU (default: ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--int8-activations", description = "cpu: round the activations of e8q linears to int8 (one scale per "
+            + "16 values) in their products: faster matrix-vector products, slightly different results (docs/kernels.md)")
+    boolean int8Activations;
+
     /**
-     * Sets the thread count, loads the model and, with {@code --device cuda}, moves its linears to the GPU (module
+     * Sets the thread count and the activation rounding, loads the model and, with {@code --device cuda}, moves its linears to the GPU (module
      * cuda, docs/cuda.md; freed when the process ends).
      */
     LlamaModel load() throws IOException, CudaUnavailableException {
         if (threads != null) Parallel.setThreads(threads);
+        E8Kernel.int8Activations(int8Activations);
         LlamaModel m = ModelLoader.load(model, DType.parse(dtype));
         CudaLinears.onDevice(device, m, l -> l instanceof QuantizedLinear q ? new CudaLinears.Quantized(q.matrix(), q.rowOffset(), q.scale()) : null);
         return m;

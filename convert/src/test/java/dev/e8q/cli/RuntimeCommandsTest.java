@@ -3,11 +3,14 @@ package dev.e8q.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.e8q.codec.kernel.E8Kernel;
 import dev.e8q.llama.testdata.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** e8q generate / e8q eval end to end on stories260K. */
 class RuntimeCommandsTest {
@@ -40,5 +43,25 @@ class RuntimeCommandsTest {
                 TestData.train().toString(), "--stories", "5");
         assertTrue(r[0].matches("(?s)mean NLL \\d\\.\\d{5} nats/token, perplexity .* over \\d+ tokens \\(5 sequences\\).*"), r[0]);
         assertTrue(r[1].contains("perplexity ["), r[1]);
+    }
+
+    @Test
+    void int8ActivationsChangeTheQuantizedModelsNllSlightly(@TempDir Path tmp) {
+        Path q = tmp.resolve("q2");
+        run("convert", "--model", TestData.stories260K().toString(), "--bits", "2", "--calibration", TestData.train().toString(),
+                "--out", q.toString(), "--samples", "8", "--context", "64", "--finetune", "none", "--quiet");
+        String[] exact = run("eval", "--model", q.toString(), "--text", TestData.train().toString(), "--stories", "5");
+        String[] int8;
+        try {
+            int8 = run("eval", "--model", q.toString(), "--text", TestData.train().toString(), "--stories", "5", "--int8-activations");
+        } finally {
+            E8Kernel.int8Activations(false);
+        }
+        double a = nll(exact[0]), b = nll(int8[0]);
+        assertTrue(a != b && Math.abs(b / a - 1) < 0.01, exact[0] + " vs " + int8[0]);
+    }
+
+    private static double nll(String out) {
+        return Double.parseDouble(out.substring("mean NLL ".length(), out.indexOf(" nats")));
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.e8q.codec.RtnQuantizer;
+import dev.e8q.codec.kernel.E8Kernel;
 import dev.e8q.llama.Linear;
 import dev.e8q.llama.eval.PerplexityEvaluator;
 import dev.e8q.llama.io.DType;
@@ -86,6 +87,26 @@ class Stories260KConvertTest {
         assertTrue(ppl[3] < rtn[3], "3-bit e8q " + ppl[3] + " vs RTN " + rtn[3]);
         assertTrue(ppl[4] < rtn[4], "4-bit e8q " + ppl[4] + " vs RTN " + rtn[4]);
         assertTrue(ppl[4] < rtn[3], "4-bit e8q " + ppl[4] + " vs 3-bit RTN " + rtn[3]);
+    }
+
+    /**
+     * Rounding the activations to int8 ({@code e8q eval --int8-activations}, the faster matrix-vector kernel of
+     * issue #5) changes the perplexity, but by less than 2 % at every bit width.
+     */
+    @Test
+    void int8ActivationsChangePerplexityByUnderTwoPercent() throws Exception {
+        for (int b = 2; b <= 4; b++) {
+            LlamaModel q = ModelLoader.load(out[b], dev.e8q.llama.model.DType.F32);
+            double p8;
+            E8Kernel.int8Activations(true);
+            try {
+                p8 = new PerplexityEvaluator(q).evaluate(evalSeqs, null).perplexity();
+            } finally {
+                E8Kernel.int8Activations(false);
+            }
+            System.out.printf("stories260K %d-bit: ppl %.4f, with int8 activations %.4f%n", b, ppl[b], p8);
+            assertTrue(p8 != ppl[b] && Math.abs(p8 / ppl[b] - 1) < 0.02, b + "-bit: " + p8 + " vs " + ppl[b]);
+        }
     }
 
     @Test

@@ -13,9 +13,12 @@ public final class E8qMatVec implements MatVec {
     private final E8Kernel k;
     private final float[] su, sv;
     private final int rows, cols, bits;
+    private final boolean int8;
 
-    public E8qMatVec(E8Kernel k, float[] su, float[] sv) {
+    /** int8: matrix-vector products round the activations to int8 ({@link E8Kernel#multiplyInt8}). */
+    public E8qMatVec(E8Kernel k, float[] su, float[] sv, boolean int8) {
         this.k = k;
+        this.int8 = int8;
         this.su = su;
         this.sv = sv;
         this.rows = k.rows();
@@ -25,7 +28,7 @@ public final class E8qMatVec implements MatVec {
     }
 
     public E8Kernel kernel() { return k; }
-    @Override public String format() { return "E8Q" + bits; }
+    @Override public String format() { return "E8Q" + bits + (int8 ? "_A8" : ""); }
     @Override public int rows() { return rows; }
     @Override public int cols() { return cols; }
     /** Codes plus SU/SV as fp16, as stored. */
@@ -36,7 +39,8 @@ public final class E8qMatVec implements MatVec {
         float[] u = new float[cols];
         for (int i = 0; i < cols; i++) u[i] = su[i] * x[i];
         Hadamard.transformTransposed(u, 0, cols);
-        k.multiply(u, 0, y, 0);
+        if (int8) k.multiplyInt8(u, 0, y, 0);
+        else k.multiply(u, 0, y, 0);
         Hadamard.transform(y, 0, rows);
         for (int i = 0; i < rows; i++) y[i] *= sv[i];
     }

@@ -13,9 +13,10 @@ import java.util.List;
 /**
  * Builds benchmark matrices with random contents directly in each storage format (no quantization pass, so
  * 16384×16384 takes seconds): speed does not depend on the values, and the quantizers are tested apart.
+ * {@code E8Qb_A8} is e8q b-bit with int8 activations ({@link E8Kernel#multiplyInt8}) for matrix-vector products.
  */
 public final class Formats {
-    public static final List<String> ALL = List.of("FP32", "BF16", "F16", "Q8_0", "Q4_0", "E8Q2", "E8Q3", "E8Q4");
+    public static final List<String> ALL = List.of("FP32", "BF16", "F16", "Q8_0", "Q4_0", "E8Q2", "E8Q3", "E8Q4", "E8Q2_A8", "E8Q3_A8", "E8Q4_A8");
 
     private Formats() {}
 
@@ -26,9 +27,9 @@ public final class Formats {
             case "BF16", "F16" -> 16;
             case "Q8_0" -> 8.5;
             case "Q4_0" -> 4.5;
-            case "E8Q2" -> 2;
-            case "E8Q3" -> 3;
-            case "E8Q4" -> 4;
+            case "E8Q2", "E8Q2_A8" -> 2;
+            case "E8Q3", "E8Q3_A8" -> 3;
+            case "E8Q4", "E8Q4_A8" -> 4;
             default -> throw new IllegalArgumentException("unknown format " + format + "; known: " + ALL);
         };
     }
@@ -72,7 +73,10 @@ public final class Formats {
             }
             case "E8Q2":
             case "E8Q3":
-            case "E8Q4": {
+            case "E8Q4":
+            case "E8Q2_A8":
+            case "E8Q3_A8":
+            case "E8Q4_A8": {
                 int bits = format.charAt(3) - '0';
                 int stages = bits == 2 ? 1 : 2;
                 int nb = cols / 8;
@@ -84,7 +88,7 @@ public final class Formats {
                 }
                 E8Kernel k = E8Kernel.repack(bits, rows, cols, codes, bits == 2 ? 0 : Rvq.defaultResidualScale(bits));
                 float[] su = signs(cols, seed + 11), sv = signs(rows, seed + 12);
-                return new E8qMatVec(k, su, sv);
+                return new E8qMatVec(k, su, sv, format.endsWith("_A8"));
             }
             default:
                 throw new IllegalArgumentException("unknown format " + format + "; known: " + ALL);

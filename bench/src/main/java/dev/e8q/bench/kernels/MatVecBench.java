@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 public class MatVecBench {
     @Param({"4096x4096"})
     public String shape;
-    @Param({"FP32", "BF16", "F16", "Q8_0", "Q4_0", "E8Q2", "E8Q3", "E8Q4"})
+    @Param({"FP32", "BF16", "F16", "Q8_0", "Q4_0", "E8Q2", "E8Q3", "E8Q4", "E8Q2_A8", "E8Q3_A8", "E8Q4_A8"})
     public String format;
     @Param({"1"})
     public int threads;

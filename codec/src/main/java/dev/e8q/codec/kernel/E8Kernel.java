@@ -180,8 +180,8 @@ public final class E8Kernel {
 
     /**
      * Process-wide switch: when on, {@link #multiply} (and so every quantized linear's matrix-vector product)
-     * runs {@link #multiplyInt8}. Off by default ({@code -De8q.kernel.int8=true} turns it on at start), since it
-     * rounds the activations; batched products stay exact either way.
+     * runs {@link #multiplyInt8}, and {@link #multiplyBatch} runs it column by column. Off by default
+     * ({@code -De8q.kernel.int8=true} turns it on at start), since it rounds the activations.
      */
     private static volatile boolean int8Activations = Boolean.getBoolean("e8q.kernel.int8");
 
@@ -286,8 +286,10 @@ public final class E8Kernel {
      * z[zOff + j·zStride ..]. The codes are decoded once per 64-row group and block and reused for every column.
      */
     public void multiplyBatch(float[] u, int uOff, int uStride, float[] z, int zOff, int zStride, int batch) {
-        if (batch == 1) {
-            multiply(u, uOff, z, zOff);
+        if (batch == 1 || int8Activations) {
+            // with int8 activations every column is its own matrix-vector product, so a batched forward pass
+            // (prefill, perplexity) computes what token-by-token generation computes
+            for (int j = 0; j < batch; j++) multiply(u, uOff + j * uStride, z, zOff + j * zStride);
             return;
         }
         if (!WIDE) {

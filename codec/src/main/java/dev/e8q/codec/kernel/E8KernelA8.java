@@ -94,7 +94,22 @@ final class E8KernelA8 {
             b2 = ((FloatVector) s3.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, b2);
             b3 = ((FloatVector) s3.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, b3);
         }
-        finish(acc, a0, a1, a2, a3, b0, b1, b2, b3, scale, add);
+        FloatVector sc = FloatVector.broadcast(F16, scale);
+        if (add) {
+            a0 = a0.fma(sc, FloatVector.fromArray(F16, acc, 0));
+            a1 = a1.fma(sc, FloatVector.fromArray(F16, acc, 16));
+            a2 = a2.fma(sc, FloatVector.fromArray(F16, acc, 32));
+            a3 = a3.fma(sc, FloatVector.fromArray(F16, acc, 48));
+            b0 = b0.fma(sc, FloatVector.fromArray(F16, acc, 64));
+            b1 = b1.fma(sc, FloatVector.fromArray(F16, acc, 80));
+            b2 = b2.fma(sc, FloatVector.fromArray(F16, acc, 96));
+            b3 = b3.fma(sc, FloatVector.fromArray(F16, acc, 112));
+        } else {
+            a0 = a0.mul(sc); a1 = a1.mul(sc); a2 = a2.mul(sc); a3 = a3.mul(sc);
+            b0 = b0.mul(sc); b1 = b1.mul(sc); b2 = b2.mul(sc); b3 = b3.mul(sc);
+        }
+        a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32); a3.intoArray(acc, 48);
+        b0.intoArray(acc, 64); b1.intoArray(acc, 80); b2.intoArray(acc, 96); b3.intoArray(acc, 112);
     }
 
     /** As {@link #pairE8P} for the E81B stage of 3-bit codes (one byte per code), always adding. */
@@ -136,26 +151,14 @@ final class E8KernelA8 {
             b2 = ((FloatVector) s3.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, b2);
             b3 = ((FloatVector) s3.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, b3);
         }
-        finish(acc, a0, a1, a2, a3, b0, b1, b2, b3, scale, true);
-    }
-
-    private static void finish(float[] acc, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3,
-                               FloatVector b0, FloatVector b1, FloatVector b2, FloatVector b3, float scale, boolean add) {
         FloatVector sc = FloatVector.broadcast(F16, scale);
-        if (add) {
-            a0 = a0.fma(sc, FloatVector.fromArray(F16, acc, 0));
-            a1 = a1.fma(sc, FloatVector.fromArray(F16, acc, 16));
-            a2 = a2.fma(sc, FloatVector.fromArray(F16, acc, 32));
-            a3 = a3.fma(sc, FloatVector.fromArray(F16, acc, 48));
-            b0 = b0.fma(sc, FloatVector.fromArray(F16, acc, 64));
-            b1 = b1.fma(sc, FloatVector.fromArray(F16, acc, 80));
-            b2 = b2.fma(sc, FloatVector.fromArray(F16, acc, 96));
-            b3 = b3.fma(sc, FloatVector.fromArray(F16, acc, 112));
-        } else {
-            a0 = a0.mul(sc); a1 = a1.mul(sc); a2 = a2.mul(sc); a3 = a3.mul(sc);
-            b0 = b0.mul(sc); b1 = b1.mul(sc); b2 = b2.mul(sc); b3 = b3.mul(sc);
-        }
-        a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32); a3.intoArray(acc, 48);
-        b0.intoArray(acc, 64); b1.intoArray(acc, 80); b2.intoArray(acc, 96); b3.intoArray(acc, 112);
+        a0.fma(sc, FloatVector.fromArray(F16, acc, 0)).intoArray(acc, 0);
+        a1.fma(sc, FloatVector.fromArray(F16, acc, 16)).intoArray(acc, 16);
+        a2.fma(sc, FloatVector.fromArray(F16, acc, 32)).intoArray(acc, 32);
+        a3.fma(sc, FloatVector.fromArray(F16, acc, 48)).intoArray(acc, 48);
+        b0.fma(sc, FloatVector.fromArray(F16, acc, 64)).intoArray(acc, 64);
+        b1.fma(sc, FloatVector.fromArray(F16, acc, 80)).intoArray(acc, 80);
+        b2.fma(sc, FloatVector.fromArray(F16, acc, 96)).intoArray(acc, 96);
+        b3.fma(sc, FloatVector.fromArray(F16, acc, 112)).intoArray(acc, 112);
     }
 }

@@ -81,6 +81,19 @@ class E8KernelInt8Test {
             E8Kernel.int8Activations(before);
         }
         assertArrayEquals(int8, viaSwitch);
+        // batched products follow the switch column by column
+        float[] u3 = new float[3 * cols], z3 = new float[3 * rows], one = new float[rows];
+        for (int j = 0; j < 3; j++) System.arraycopy(E8KernelTest.gaussian(cols, 20 + j), 0, u3, j * cols, cols);
+        try {
+            E8Kernel.int8Activations(true);
+            k.multiplyBatch(u3, 0, cols, z3, 0, rows, 3);
+        } finally {
+            E8Kernel.int8Activations(before);
+        }
+        for (int j = 0; j < 3; j++) {
+            k.multiplyInt8(u3, j * cols, one, 0);
+            assertArrayEquals(one, java.util.Arrays.copyOfRange(z3, j * rows, (j + 1) * rows), "column " + j);
+        }
         assertTrue(!java.util.Arrays.equals(exact, int8), "rounding the activations changes the result");
     }
 
