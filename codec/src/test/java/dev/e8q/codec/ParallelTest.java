@@ -53,4 +53,37 @@ class ParallelTest {
         });
         for (int i = 0; i < 100; i++) assertEquals(1, hits.get(i));
     }
+
+    @Test
+    void anExceptionReachesTheCallerAfterEveryChunkRan() {
+        AtomicIntegerArray hits = new AtomicIntegerArray(64);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> Parallel.forRange(64, 1, (from, to) -> {
+                    for (int i = from; i < to; i++) hits.incrementAndGet(i);
+                    if (from == 0) throw new IllegalStateException("chunk 0");
+                }));
+        assertEquals("chunk 0", e.getMessage());
+        for (int i = 0; i < 64; i++) assertEquals(1, hits.get(i), "index " + i);
+        // the pool is usable afterwards
+        coversEveryIndexExactlyOnce();
+    }
+
+    @Test
+    void concurrentCallersFromOtherThreadsAllComplete() throws Exception {
+        int callers = 4, n = 5000;
+        AtomicIntegerArray hits = new AtomicIntegerArray(callers * n);
+        Thread[] ts = new Thread[callers];
+        for (int c = 0; c < callers; c++) {
+            int base = c * n;
+            ts[c] = new Thread(() -> {
+                for (int rep = 0; rep < 50; rep++)
+                    Parallel.forRange(n, 7, (from, to) -> {
+                        for (int i = from; i < to; i++) hits.incrementAndGet(base + i);
+                    });
+            });
+            ts[c].start();
+        }
+        for (Thread t : ts) t.join(60_000);
+        for (int i = 0; i < callers * n; i++) assertEquals(50, hits.get(i), "index " + i);
+    }
 }

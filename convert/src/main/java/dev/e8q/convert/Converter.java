@@ -91,15 +91,6 @@ public final class Converter {
         return new Converter(o).run();
     }
 
-    /** Makes sure the codec pool exists before the first top-level Parallel call (see finetune's Batches). */
-    private static void warmUpPool() {
-        try {
-            java.util.concurrent.ForkJoinPool.commonPool().submit(() -> Parallel.forRange(2, 1, (a, b) -> {})).get();
-        } catch (Exception ignored) {
-            // Parallel then runs inline; slower, same results
-        }
-    }
-
     // ------------------------------------------------------------------------------------------------ run
 
     private ConvertReport run() throws IOException {
@@ -107,7 +98,6 @@ public final class Converter {
         List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP).toList();
         heap.forEach(MemoryPoolMXBean::resetPeakUsage);
         if (o.threads != null) Parallel.setThreads(o.threads);
-        warmUpPool();
         int failAfter = o.failAfterLayer >= 0 ? o.failAfterLayer : Integer.getInteger("e8q.convert.failAfterLayer", -1);
 
         if (!Files.exists(o.model)) throw new java.nio.file.NoSuchFileException(o.model.toString(), null, "model not found");
