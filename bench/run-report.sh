@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Kernel report: triad bandwidth + JMH matvec/batched timings for FP32, BF16, F16, Q8_0, Q4_0 and e8q 2/3/4 bit.
+# Kernel report: triad bandwidth + JMH matvec/batched timings for FP32, BF16, F16, Q8_0, Q4_0 and e8q 2/3/4 bit
+# (exact, and E8Qb_A8 with int8 activations).
 # Usage: bench/run-report.sh [--out DIR] [--quick] [--shapes ...] [--formats ...] [--threads 1,2] ...
 # Build first: ./build -q -De8q.out=target-bench -pl bench -am package -DskipTests
 set -euo pipefail
