@@ -180,7 +180,7 @@ public final class E8Kernel {
 
     /**
      * Process-wide switch: when on, {@link #multiply} (and so every quantized linear's matrix-vector product)
-     * runs {@link #multiplyInt8}, and {@link #multiplyBatch} runs it column by column. Off by default
+     * runs {@link #multiplyInt8}, and {@link #multiplyBatch} rounds its activations the same way. Off by default
      * ({@code -De8q.kernel.int8=true} turns it on at start), since it rounds the activations.
      */
     private static volatile boolean int8Activations = Boolean.getBoolean("e8q.kernel.int8");
@@ -286,12 +286,23 @@ public final class E8Kernel {
      * z[zOff + j·zStride ..]. The codes are decoded once per 64-row group and block and reused for every column.
      */
     public void multiplyBatch(float[] u, int uOff, int uStride, float[] z, int zOff, int zStride, int batch) {
-        if (batch == 1 || int8Activations) {
-            // with int8 activations every column is its own matrix-vector product, so a batched forward pass
-            // (prefill, perplexity) computes what token-by-token generation computes
-            for (int j = 0; j < batch; j++) multiply(u, uOff + j * uStride, z, zOff + j * zStride);
+        if (batch == 1) {
+            multiply(u, uOff, z, zOff);
             return;
         }
+        if (int8Activations) {
+            // the activations rounded as multiplyInt8 rounds them, then the float tiles below: a batched forward
+            // pass (prefill, perplexity) computes what token-by-token generation computes, up to float rounding,
+            // at the speed of the exact batched product (int16 products gain nothing once a tile is decoded)
+            float[] r = new float[Math.multiplyExact(batch, cols)];
+            for (int j = 0; j < batch; j++) E8KernelA8.round(u, uOff + j * uStride, cols, r, j * cols);
+            multiplyBatchExact(r, 0, cols, z, zOff, zStride, batch);
+        } else {
+            multiplyBatchExact(u, uOff, uStride, z, zOff, zStride, batch);
+        }
+    }
+
+    private void multiplyBatchExact(float[] u, int uOff, int uStride, float[] z, int zOff, int zStride, int batch) {
         if (!WIDE) {
             Parallel.forRange(rows, 16, (r0, r1) -> {
                 for (int r = r0; r < r1; r++)

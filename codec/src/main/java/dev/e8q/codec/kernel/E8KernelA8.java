@@ -42,6 +42,14 @@ final class E8KernelA8 {
         }
     }
 
+    /** out[outOff + i] = q[i]·d[i / 16]: the activations as {@link #quantize} rounds them, back in float. */
+    static void round(float[] u, int uOff, int cols, float[] out, int outOff) {
+        byte[] q = new byte[cols];
+        float[] d = new float[(cols + QBLOCK - 1) / QBLOCK];
+        quantize(u, uOff, cols, q, d);
+        for (int i = 0; i < cols; i++) out[outOff + i] = q[i] * d[i / QBLOCK];
+    }
+
     /**
      * E8P stage of groups gA and gB (gB may equal gA; its sums then duplicate gA's): stores (or, when add,
      * adds) scale·Σ_j d_j·Σ_{k in block pair j} w·q into acc[0..64) for gA and acc[64..128) for gB.
