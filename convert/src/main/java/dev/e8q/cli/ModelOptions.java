@@ -43,6 +43,8 @@ final class ModelOptions {
      * cuda, docs/cuda.md; freed when the process ends).
      */
     LlamaModel load() throws IOException, CudaUnavailableException {
+        if (int8Activations && !"cpu".equalsIgnoreCase(device == null ? "cpu" : device.trim()))
+            throw new IllegalArgumentException("--int8-activations applies to the CPU kernel; it cannot be combined with --device " + device);
         if (threads != null) Parallel.setThreads(threads);
         E8Kernel.int8Activations(int8Activations);
         LlamaModel m = ModelLoader.load(model, DType.parse(dtype));

@@ -45,6 +45,8 @@ class CliErrorsTest {
         String[] compare = {"compare", "--model", bin, "--calibration", TestData.train().toString(), "--eval", TestData.valid().toString()};
         assertOneLineError("compare", "--plain-quip-bits must be 'none' or bit widths 2, 3, 4, got 'x'", cat(compare, "--plain-quip-bits", "x"));
         assertOneLineError("compare", "--plain-quip-bits must be 2, 3 or 4, got 5", cat(compare, "--plain-quip-bits", "4,5"));
+        assertOneLineError("generate", "--int8-activations applies to the CPU kernel; it cannot be combined with --device cuda",
+                "generate", "--model", bin, "--tokenizer", tok, "--prompt", "hi", "--device", "cuda", "--int8-activations");
         assertOneLineError("convert", "--row-scale must be in [0, 1], got 2.0", "convert", "--model", bin, "--bits", "2", "--calibration",
                 TestData.train().toString(), "--out", tmp.resolve("q").toString(), "--row-scale", "2");
     }
