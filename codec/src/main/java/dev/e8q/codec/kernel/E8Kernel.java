@@ -294,9 +294,7 @@ public final class E8Kernel {
             // the activations rounded as multiplyInt8 rounds them, then the float tiles below: a batched forward
             // pass (prefill, perplexity) computes what token-by-token generation computes, up to float rounding,
             // at the speed of the exact batched product (int16 products gain nothing once a tile is decoded)
-            float[] r = new float[Math.multiplyExact(batch, cols)];
-            for (int j = 0; j < batch; j++) E8KernelA8.round(u, uOff + j * uStride, cols, r, j * cols);
-            multiplyBatchExact(r, 0, cols, z, zOff, zStride, batch);
+            multiplyBatchExact(E8KernelA8.round(u, uOff, uStride, cols, batch), 0, cols, z, zOff, zStride, batch);
         } else {
             multiplyBatchExact(u, uOff, uStride, z, zOff, zStride, batch);
         }

@@ -42,12 +42,19 @@ final class E8KernelA8 {
         }
     }
 
-    /** out[outOff + i] = q[i]·d[i / 16]: the activations as {@link #quantize} rounds them, back in float. */
-    static void round(float[] u, int uOff, int cols, float[] out, int outOff) {
+    /**
+     * The batch columns u[uOff + j·uStride ..] as {@link #quantize} rounds them, back in float:
+     * out[j·cols + i] = q[i]·d[i / 16].
+     */
+    static float[] round(float[] u, int uOff, int uStride, int cols, int batch) {
+        float[] out = new float[Math.multiplyExact(batch, cols)];
         byte[] q = new byte[cols];
         float[] d = new float[(cols + QBLOCK - 1) / QBLOCK];
-        quantize(u, uOff, cols, q, d);
-        for (int i = 0; i < cols; i++) out[outOff + i] = q[i] * d[i / QBLOCK];
+        for (int j = 0; j < batch; j++) {
+            quantize(u, uOff + j * uStride, cols, q, d);
+            for (int i = 0; i < cols; i++) out[j * cols + i] = q[i] * d[i / QBLOCK];
+        }
+        return out;
     }
 
     /**
