@@ -191,11 +191,11 @@ public final class E8Kernel {
 
     /** z[zOff .. zOff+rows) = Ŵr · u[uOff .. uOff+cols). Rows are split over {@link Parallel}. */
     public void multiply(float[] u, int uOff, float[] z, int zOff) {
-        checkBounds(u, uOff, z, zOff);
         if (int8Activations) {
             multiplyInt8(u, uOff, z, zOff);
             return;
         }
+        checkBounds(u, uOff, z, zOff);
         if (WIDE) {
             // two groups (128 rows) per step share every table load
             Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {
