@@ -105,6 +105,7 @@ public final class CudaBench {
         for (int[] s : shapes) {
             int m = s[0], n = s[1];
             List<Row> rows = new ArrayList<>();
+            // Without cuBLAS the quantized rows are still measured; the baseline row says why it is missing.
             try (CudaFp16Linear fp16 = CudaFp16Linear.constant(ctx, m, n, (short) 0x2C00)) { // 1/16
                 Object[] buf = zeroedScratch(ctx, fp16.scratchFloats(batch));
                 double gemm = timeDevice(ctx, iters, () -> fp16.gemm(buf, batch));
@@ -112,6 +113,8 @@ public final class CudaBench {
                 double call = timeCall(iters, fp16, batch);
                 rows.add(new Row("FP16 cuBLAS", m + "x" + n, gemm, full, call,
                         2.0 * m * n + batch * (2.0 * n + 4.0 * m), "-"));
+            } catch (CudaUnavailableException e) {
+                System.out.println("| FP16 cuBLAS | " + m + "x" + n + " | unavailable: " + e.getMessage() + " |||||| ");
             }
             for (int bits : bitsList) {
                 QidxsLayout lay = new QidxsLayout(m, n, bits);

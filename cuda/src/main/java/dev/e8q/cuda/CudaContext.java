@@ -16,6 +16,7 @@ import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemsetD32;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
@@ -95,6 +96,7 @@ public final class CudaContext implements Device, AutoCloseable {
         if (computeCapability < MIN_COMPUTE_CAPABILITY)
             throw new CudaUnavailableException("CUDA device " + ordinal + " (" + name + ") has compute capability "
                     + computeCapability / 10 + "." + computeCapability % 10 + "; e8q's kernels need 8.0 or newer (Ampere+)");
+        byte[] image = ptx(); // read before the context is taken, so a missing file leaks nothing
         try {
             cuDevicePrimaryCtxRetain(context, device);
             cuCtxSetCurrent(context);
@@ -103,7 +105,7 @@ public final class CudaContext implements Device, AutoCloseable {
                     + "): " + e.getMessage(), e);
         }
         try {
-            cuModuleLoadData(module, ptx());
+            cuModuleLoadData(module, image);
         } catch (CudaException e) {
             cuDevicePrimaryCtxRelease(device);
             throw new CudaUnavailableException("the CUDA driver (" + driverVersionString() + ") rejected e8q's PTX ("
@@ -205,8 +207,21 @@ public final class CudaContext implements Device, AutoCloseable {
         }
     }
 
-    /** The committed PTX, NUL-terminated for cuModuleLoadData. */
+    /**
+     * The committed PTX, NUL-terminated for cuModuleLoadData; or the file named by {@code -De8q.cuda.ptx=FILE}
+     * (or {@code E8Q_CUDA_PTX}), so a kernel variant built with {@code nvcc -ptx} on a GPU machine can be tested
+     * and benchmarked without rebuilding the jar. It must define the same entry points.
+     */
     static byte[] ptx() {
+        String override = System.getProperty("e8q.cuda.ptx", System.getenv("E8Q_CUDA_PTX"));
+        if (override != null && !override.isEmpty()) {
+            try {
+                byte[] text = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(override));
+                return java.util.Arrays.copyOf(text, text.length + 1);
+            } catch (IOException e) {
+                throw new CudaUnavailableException("could not read the PTX file " + override + " (e8q.cuda.ptx): " + e, e);
+            }
+        }
         try (InputStream in = CudaContext.class.getResourceAsStream(PTX_RESOURCE)) {
             if (in == null)
                 throw new CudaUnavailableException("the PTX resource dev/e8q/cuda/" + PTX_RESOURCE + " is missing from the classpath");
@@ -392,14 +407,52 @@ public final class CudaContext implements Device, AutoCloseable {
             } catch (LinkageError e) { // remembered: a second attempt would only say NoClassDefFoundError
                 cublasFailure = "cuBLAS could not be loaded (" + linkFailure(e) + "); the FP16 baseline needs"
                         + " libcublas.so.12 and libcublasLt.so.12 on LD_LIBRARY_PATH (CUDA 12 toolkit, or"
-                        + " pip install nvidia-cublas-cu12)";
+                        + " pip install nvidia-cublas-cu12), or CUDA 13's cuBLAS with cuda/retarget-jcublas.py"
+                        + " (docs/cuda.md)";
                 throw new CudaUnavailableException(cublasFailure, e);
             } catch (CudaException e) {
                 throw new CudaUnavailableException("cublasCreate failed: " + e.getMessage(), e);
             }
+            String wrong = knownAnswer(h);
+            if (wrong != null) {
+                JCublas2.cublasDestroy(h);
+                cublasFailure = wrong;
+                throw new CudaUnavailableException(cublasFailure);
+            }
             cublas = h;
         }
         return cublas;
+    }
+
+    /**
+     * Null when cuBLAS computes a known fp16 product correctly, else why not. A library that loads but does not
+     * compute (an ABI mismatch, e.g. a retargeted JCublas on an incompatible cuBLAS) must not give silent garbage.
+     */
+    private String knownAnswer(cublasHandle h) {
+        int rows = 4, cols = 8;
+        short[] w = new short[rows * cols], x = new short[cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) w[r * cols + c] = Float.floatToFloat16(r + 1);
+        for (int c = 0; c < cols; c++) x[c] = Float.floatToFloat16(c + 1);
+        float[] want = {36, 72, 108, 144}, got = new float[rows];
+        CUdeviceptr dw = alloc(2L * w.length), dx = alloc(2L * x.length), dy = alloc(4L * rows);
+        try {
+            cuMemcpyHtoD(dw, Pointer.to(w), 2L * w.length);
+            cuMemcpyHtoD(dx, Pointer.to(x), 2L * x.length);
+            cuMemsetD32(dy, 0, rows);
+            CudaFp16Linear.gemm(h, rows, cols, dw, dx, dy, 1);
+            cuMemcpyDtoH(Pointer.to(got), dy, 4L * rows);
+        } catch (RuntimeException e) {
+            return "cuBLAS loaded but cannot run e8q's fp16 product (" + e.getMessage() + ")";
+        } finally {
+            free(dw);
+            free(dx);
+            free(dy);
+        }
+        if (!java.util.Arrays.equals(want, got))
+            return "cuBLAS loaded but computed a known fp16 product wrongly (" + java.util.Arrays.toString(got)
+                    + " instead of " + java.util.Arrays.toString(want) + "); is libcublas the version JCublas expects?";
+        return null;
     }
 
     @Override

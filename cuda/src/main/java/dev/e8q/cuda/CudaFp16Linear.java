@@ -12,6 +12,7 @@ import jcuda.jcublas.cublasComputeType;
 import jcuda.jcublas.cublasGemmAlgo;
 import jcuda.jcublas.cublasHandle;
 import jcuda.jcublas.cublasOperation;
+import jcuda.jcublas.cublasStatus;
 
 /**
  * The FP16 baseline: W stored as fp16 on the device, y = W x through cuBLAS {@code cublasGemmEx} (fp16 inputs,
@@ -115,11 +116,24 @@ public final class CudaFp16Linear implements Linear, AutoCloseable {
 
     /** Only the cuBLAS call: fp16 x in buf[1], fp32 y into buf[0]. */
     void gemm(Object[] buf, int batch) {
+        gemm(handle, rows, cols, dw, (CUdeviceptr) buf[1], (CUdeviceptr) buf[0], batch);
+    }
+
+    /**
+     * y (fp32, rows × batch) = W x for row-major fp16 W (rows × cols) and fp16 x (cols × batch). Calls
+     * {@code cublasGemmEx_new}: JCublas's {@code cublasGemmEx} still takes the pre-CUDA-11 compute type (a
+     * {@code cudaDataType}) and, given a {@code cublasComputeType}, returns NOT_SUPPORTED without raising its
+     * exception and without writing y. The status is checked here for the same reason.
+     */
+    static void gemm(cublasHandle handle, int rows, int cols, CUdeviceptr w, CUdeviceptr x, CUdeviceptr y, int batch) {
         // Row-major W (rows x cols) is column-major Wᵀ with ld = cols: Y(rows x batch, col-major) = op_T(Wᵀ)·X.
-        JCublas2.cublasGemmEx(handle, cublasOperation.CUBLAS_OP_T, cublasOperation.CUBLAS_OP_N, rows, batch, cols,
-                Pointer.to(new float[] {1f}), dw, cudaDataType.CUDA_R_16F, cols, (CUdeviceptr) buf[1],
-                cudaDataType.CUDA_R_16F, cols, Pointer.to(new float[] {0f}), (CUdeviceptr) buf[0],
-                cudaDataType.CUDA_R_32F, rows, cublasComputeType.CUBLAS_COMPUTE_32F, cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
+        int status = JCublas2.cublasGemmEx_new(handle, cublasOperation.CUBLAS_OP_T, cublasOperation.CUBLAS_OP_N, rows,
+                batch, cols, Pointer.to(new float[] {1f}), w, cudaDataType.CUDA_R_16F, cols, x, cudaDataType.CUDA_R_16F,
+                cols, Pointer.to(new float[] {0f}), y, cudaDataType.CUDA_R_32F, rows,
+                cublasComputeType.CUBLAS_COMPUTE_32F, cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
+        if (status != cublasStatus.CUBLAS_STATUS_SUCCESS)
+            throw new IllegalStateException("cublasGemmEx (" + rows + "x" + cols + ", batch " + batch + ") failed: "
+                    + cublasStatus.stringFor(status));
     }
 
     @Override

@@ -72,6 +72,7 @@ public final class CudaLinears {
         private final List<AutoCloseable> layers = new ArrayList<>();
         private final Map<E8Matrix, CudaFusedSlice.Product> fused = new IdentityHashMap<>();
         private int quantized, dense, cpu;
+        private String denseNote = "";
 
         Placement(Device dev) {
             this.dev = dev;
@@ -94,7 +95,8 @@ public final class CudaLinears {
 
         @Override
         public String toString() {
-            return quantized + " quantized and " + dense + " dense linears on " + dev + ", " + cpu + " on the CPU";
+            return quantized + " quantized and " + dense + " dense linears on " + dev + ", " + cpu + " on the CPU"
+                    + denseNote;
         }
 
         @Override
@@ -121,7 +123,8 @@ public final class CudaLinears {
     /**
      * Replaces, in every decoder block and lm_head, each linear for which {@code quantized}
      * returns a description with a GPU one, and each bias-free {@link DenseLinear} with a {@link CudaFp16Linear}
-     * when {@code denseToo}. Layers the kernels cannot take (65536 or more padded rows or columns) stay on the CPU.
+     * when {@code denseToo} and cuBLAS loads (otherwise dense linears stay on the CPU and the placement's
+     * description says why). Layers the kernels cannot take (65536 or more padded rows or columns) stay on the CPU.
      * Opens the default device ({@link CudaContext#open()}).
      *
      * @param quantized describes a quantized {@link Linear}, or returns null for any other
@@ -137,6 +140,15 @@ public final class CudaLinears {
         if (denseToo && !(dev instanceof CudaContext))
             throw new IllegalArgumentException("dense layers need cuBLAS, i.e. a CudaContext");
         Placement p = new Placement(dev);
+        if (denseToo) {
+            // cuBLAS is a separate library from the driver: without it the quantized layers still run on the GPU.
+            try {
+                ((CudaContext) dev).cublas();
+            } catch (CudaUnavailableException e) {
+                denseToo = false;
+                p.denseNote = " (dense linears stay on the CPU: " + e.getMessage() + ")";
+            }
+        }
         try {
             for (DecoderBlock b : model.blocks()) {
                 for (LinearKind k : LinearKind.values()) {
