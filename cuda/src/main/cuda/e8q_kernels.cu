@@ -23,7 +23,12 @@
 
 #define E8Q_WARPS 8          // warps per matvec block (blockDim.x must be 32 * E8Q_WARPS)
 #define E8Q_FWHT_TILE 4096   // floats of shared memory per FWHT pass block
+#ifndef E8Q_PREFETCH
 #define E8Q_PREFETCH 4       // column tiles whose words a warp loads before decoding them
+#endif
+#ifndef E8Q_MIN_BLOCKS
+#define E8Q_MIN_BLOCKS 1     // resident matvec blocks per SM that register allocation must allow
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // E8P decode with the 256-entry packed-abs table (SPEC §1.4).
@@ -202,20 +207,20 @@ __device__ __forceinline__ void e8q_matvec_body(const unsigned long long* __rest
     }
 }
 
-#define E8Q_MATVEC_ENTRY(NAME, BITS, NB)                                                          \
-    extern "C" __global__ void __launch_bounds__(32 * E8Q_WARPS)                                  \
+#define E8Q_MATVEC_ENTRY(NAME, BITS, NB, MINB)                                                        \
+    extern "C" __global__ void __launch_bounds__(32 * E8Q_WARPS, MINB)                            \
     NAME(const unsigned long long* __restrict__ q, const unsigned int* __restrict__ packedAbs,     \
          const signed char* __restrict__ grid2, float residScale, const float* __restrict__ u,     \
          float* __restrict__ z, int m, int n, int batch) {                                         \
         e8q_matvec_body<BITS, NB>(q, packedAbs, grid2, residScale, u, z, m, n, batch);            \
     }
 
-E8Q_MATVEC_ENTRY(e8q_matvec2, 2, 1)
-E8Q_MATVEC_ENTRY(e8q_matvec3, 3, 1)
-E8Q_MATVEC_ENTRY(e8q_matvec4, 4, 1)
-E8Q_MATVEC_ENTRY(e8q_matmul2_b8, 2, 8)
-E8Q_MATVEC_ENTRY(e8q_matmul3_b8, 3, 8)
-E8Q_MATVEC_ENTRY(e8q_matmul4_b8, 4, 8)
+E8Q_MATVEC_ENTRY(e8q_matvec2, 2, 1, E8Q_MIN_BLOCKS)
+E8Q_MATVEC_ENTRY(e8q_matvec3, 3, 1, E8Q_MIN_BLOCKS)
+E8Q_MATVEC_ENTRY(e8q_matvec4, 4, 1, E8Q_MIN_BLOCKS)
+E8Q_MATVEC_ENTRY(e8q_matmul2_b8, 2, 8, 1)
+E8Q_MATVEC_ENTRY(e8q_matmul3_b8, 3, 8, 1)
+E8Q_MATVEC_ENTRY(e8q_matmul4_b8, 4, 8, 1)
 
 // ---------------------------------------------------------------------------------------------
 // One pass of the natural-order (Sylvester) Walsh-Hadamard transform along the middle axis of
@@ -228,25 +233,28 @@ extern "C" __global__ void e8q_fwht_pass(const float* in, float* out, const floa
                                          const float* __restrict__ post, float alpha, int n,
                                          int len, int B, int tb, int ta, int A) {
     __shared__ float s[E8Q_FWHT_TILE];
+    // len, tb and ta are powers of two (HadamardPlan), so the per-element index math is shifts and masks:
+    // integer division costs tens of instructions and made this pass slower than the matvec it serves.
+    const int lgLen = __ffs(len) - 1, lgTb = __ffs(tb) - 1, lgRow = lgLen + lgTb;
     const int tilesPerA = B / tb;
     const int a0 = (blockIdx.x / tilesPerA) * ta;
     const int b0 = (blockIdx.x % tilesPerA) * tb;
     const int rowLen = len * tb;                        // one a of the tile
     const int count = min(ta, A - a0) * rowLen;         // a partial last block holds fewer a
     for (int e = threadIdx.x; e < count; e += blockDim.x) {
-        const int aa = e / rowLen, i = (e % rowLen) / tb, bb = e % tb;
+        const int aa = e >> lgRow, i = (e & (rowLen - 1)) >> lgTb, bb = e & (tb - 1);
         const size_t g = ((size_t) (a0 + aa) * len + i) * B + b0 + bb;
         float x = in[g];
         if (pre) x *= pre[g % n];
         s[e] = x;
     }
-    const int half = rowLen >> 1;
-    for (int h = 1; h < len; h <<= 1) {
+    const int half = rowLen >> 1, lgHalf = lgRow - 1;
+    for (int h = 1, lgH = 0; h < len; h <<= 1, ++lgH) {
         __syncthreads();
         for (int t = threadIdx.x; t < (count >> 1); t += blockDim.x) {
-            const int aa = t / half, pi = (t % half) / tb, bb = t % tb;
-            const int i1 = (pi / h) * 2 * h + (pi % h);
-            const int k1 = aa * rowLen + i1 * tb + bb, k2 = k1 + h * tb;
+            const int aa = t >> lgHalf, pi = (t & (half - 1)) >> lgTb, bb = t & (tb - 1);
+            const int i1 = ((pi >> lgH) << (lgH + 1)) | (pi & (h - 1));
+            const int k1 = (aa << lgRow) + (i1 << lgTb) + bb, k2 = k1 + (h << lgTb);
             const float x = s[k1], y = s[k2];
             s[k1] = x + y;
             s[k2] = x - y;
@@ -254,7 +262,7 @@ extern "C" __global__ void e8q_fwht_pass(const float* in, float* out, const floa
     }
     __syncthreads();
     for (int e = threadIdx.x; e < count; e += blockDim.x) {
-        const int aa = e / rowLen, i = (e % rowLen) / tb, bb = e % tb;
+        const int aa = e >> lgRow, i = (e & (rowLen - 1)) >> lgTb, bb = e & (tb - 1);
         const size_t g = ((size_t) (a0 + aa) * len + i) * B + b0 + bb;
         float x = s[e] * alpha;
         if (post) x *= post[g % n];

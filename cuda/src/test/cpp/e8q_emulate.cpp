@@ -28,7 +28,7 @@
 #define __device__
 #define __forceinline__ inline
 #define __shared__ static
-#define __launch_bounds__(n)
+#define __launch_bounds__(...)
 
 struct dim3 { unsigned x = 1, y = 1, z = 1; };
 struct float4 { float x, y, z, w; };
@@ -114,6 +114,7 @@ static inline float __shfl_xor_sync(unsigned mask, float v, int laneMask) {
 }
 template <class T> static inline T __ldg(const T* p) { return *p; }
 static inline int __popc(unsigned x) { return __builtin_popcount(x); }
+static inline int __ffs(int x) { return __builtin_ffs(x); }
 static inline float __int_as_float(unsigned x) { float f; std::memcpy(&f, &x, 4); return f; }
 static inline int min(int a, int b) { return a < b ? a : b; }
 static inline _Float16 __float2half_rn(float f) { return (_Float16) f; }
