@@ -26,6 +26,9 @@
 #ifndef E8Q_PREFETCH
 #define E8Q_PREFETCH 4       // column tiles whose words a warp loads before decoding them
 #endif
+#ifndef E8Q_MMA_MIN_BLOCKS
+#define E8Q_MMA_MIN_BLOCKS 1 // the same for the tensor-core kernels
+#endif
 #ifndef E8Q_MIN_BLOCKS
 #define E8Q_MIN_BLOCKS 1     // resident matvec blocks per SM that register allocation must allow
 #endif
@@ -215,6 +218,188 @@ __device__ __forceinline__ void e8q_matvec_body(const unsigned long long* __rest
         e8q_matvec_body<BITS, NB>(q, packedAbs, grid2, residScale, u, z, m, n, batch);            \
     }
 
+
+// ---------------------------------------------------------------------------------------------
+// The tensor-core variant (e8q_mma*): the same products with the activations rounded to fp16 and the
+// multiply-adds done by mma.sync m16n8k16 (fp16 inputs, fp32 accumulation), up to 8 vectors per block.
+//
+// Decode to half2 (SPEC §1.4's fp16 trick): nibble j and nibble j + 4 of the sign-adjusted packed-abs word
+// are coordinates 2j and 2j + 1, and sit 16 bits apart, so one shift and one mask place both in a half2:
+// ((packed >> (4j - 1)) & 0x001E001E) | 0x5C005C00 is the pair 256 + t/2 (fp16 with ulp 1/4 in [256, 512)),
+// and subtracting 260.25 or 259.75 (parity p) leaves (t - 8)/2 -+ 1/4 exactly: 3 instructions per 2 weights.
+// 3-bit adds 2g * (0.5/residScale), 4-bit x2 * (1/residScale), each one fp16 fma per 2 weights (rounded
+// to fp16: the composed weight is not exact there, the 2-bit one is).
+//
+// Fragment mapping. Lane l (group g = l/4, c = l%4) holds word 4g + c of a tile: rows 2g, 2g+1 of the
+// 16-row group, columns 16c..16c+15 of the 64-column tile. The mma's A rows g and g+8 are taken to be
+// rows 2g and 2g+1, and for k-step s (0..3) its k indices 2c+{0,1} and 2c+8+{0,1} are taken to be columns
+// 16c+4s+{0,1} and 16c+4s+{2,3}. B then needs, in lane l, vector g's columns 16c+4s .. 16c+4s+3: one float4.
+// D's c0..c3 are (row 2g, vector 2c), (2g, 2c+1), (2g+1, 2c), (2g+1, 2c+1).
+#ifndef E8Q_HOST_EMULATION
+__device__ __forceinline__ unsigned int e8q_hsub2(unsigned int a, unsigned int b) {
+    unsigned int d;
+    asm("sub.rn.f16x2 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
+    return d;
+}
+__device__ __forceinline__ unsigned int e8q_hfma2(unsigned int a, unsigned int b, unsigned int c) {
+    unsigned int d;
+    asm("fma.rn.f16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+}
+// (lo, hi) -> half2 with lo in bits 0..15, round to nearest even
+__device__ __forceinline__ unsigned int e8q_f2h2(float lo, float hi) {
+    unsigned int d;
+    asm("cvt.rn.f16x2.f32 %0, %1, %2;" : "=r"(d) : "f"(hi), "f"(lo));
+    return d;
+}
+__device__ __forceinline__ void e8q_mma16816(float* d, const unsigned int* a, const unsigned int* b) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+#endif
+
+// The 8 weights of slot `slot` of `word` as 4 half2 (pair j = coordinates 2j, 2j+1).
+__device__ __forceinline__ void e8q_decode_h2(unsigned long long word, int slot,
+                                              const unsigned int* __restrict__ tab, unsigned int* h) {
+    unsigned int packed = tab[((unsigned int) word >> (8 * slot)) & 0xFFu];
+    unsigned int sb = ((unsigned int) (word >> 32) >> slot) & 0x11111111u;
+    const unsigned int p = __popc(sb) & 1u;
+    sb ^= p;
+    packed ^= sb * 0xEu;
+    const unsigned int base = p ? 0x5C115C11u : 0x5C0F5C0Fu;   // (260.25, 260.25) or (259.75, 259.75)
+    h[0] = e8q_hsub2(((packed << 1) & 0x001E001Eu) | 0x5C005C00u, base);
+    h[1] = e8q_hsub2(((packed >> 3) & 0x001E001Eu) | 0x5C005C00u, base);
+    h[2] = e8q_hsub2(((packed >> 7) & 0x001E001Eu) | 0x5C005C00u, base);
+    h[3] = e8q_hsub2(((packed >> 11) & 0x001E001Eu) | 0x5C005C00u, base);
+}
+
+// z[v][row] for v in [8 * blockIdx.y, min(batch, 8 * blockIdx.y + 8)); grid and block as e8q_matvec_body.
+template <int BITS>
+__device__ __forceinline__ void e8q_mma_body(const unsigned long long* __restrict__ q,
+                                             const unsigned int* __restrict__ packedAbs,
+                                             const signed char* __restrict__ grid2,
+                                             float residScale,
+                                             const float* __restrict__ u,
+                                             float* __restrict__ z,
+                                             int m, int n, int batch) {
+    __shared__ unsigned int sAbs[256];
+    __shared__ unsigned int sGrid[BITS == 3 ? 1024 : 1];   // 3-bit: entry e, pair j -> half2 (2g_2j, 2g_2j+1)
+    __shared__ float sRed[E8Q_WARPS][16][8];
+
+    const int tid = threadIdx.x;
+    for (int k = tid; k < 256; k += blockDim.x) sAbs[k] = packedAbs[k];
+    if (BITS == 3) {
+        for (int k = tid; k < 1024; k += blockDim.x)
+            sGrid[k] = e8q_f2h2((float) grid2[2 * k], (float) grid2[2 * k + 1]);
+    }
+    __syncthreads();
+
+    const int warp = tid >> 5, lane = tid & 31;
+    const int g = lane >> 2, c = lane & 3;
+    const int P = blockIdx.x;
+    const int v0 = blockIdx.y * 8;
+    const int nv = min(8, batch - v0);
+    const bool hasVec = g < nv;
+    const int T = n >> 6;
+    const int W = n >> 5;
+    const int stride = BITS == 2 ? W : (BITS == 3 ? W + (W >> 1) : 2 * W);
+    const int chunk = (T + E8Q_WARPS - 1) / E8Q_WARPS;
+    const int q0 = warp * chunk;
+    const int q1 = min(T, q0 + chunk);
+    const int R0 = P * 16 + 2 * g;
+    const unsigned int inv2 = e8q_f2h2(1.0f / residScale, 1.0f / residScale);
+    const unsigned int gscale2 = e8q_f2h2(0.5f / residScale, 0.5f / residScale);
+    const float* __restrict__ uv = u + (size_t) (v0 + (hasVec ? g : 0)) * n + c * 16;
+
+    float acc[4] = {0.f, 0.f, 0.f, 0.f};
+    int frow = 0, fcol = 0;
+    if (q0 < q1) {
+        const int f0 = (P * T + q0) * 32 + lane;
+        frow = f0 / W;
+        fcol = f0 % W;
+    }
+    for (int Q0 = q0; Q0 < q1; Q0 += E8Q_PREFETCH) {
+        unsigned long long w1[E8Q_PREFETCH], w2[E8Q_PREFETCH], e0[E8Q_PREFETCH], e1[E8Q_PREFETCH];
+#pragma unroll
+        for (int j = 0; j < E8Q_PREFETCH; ++j) {
+            w1[j] = w2[j] = e0[j] = e1[j] = 0ull;
+            if (Q0 + j < q1) {
+                const size_t base = (size_t) frow * stride + fcol;
+                fcol += 32;
+                while (fcol >= W) { fcol -= W; ++frow; }
+                w1[j] = __ldg(q + base);
+                if (BITS == 4) w2[j] = __ldg(q + base + W);
+                if (BITS == 3) {
+                    e0[j] = __ldg(q + (size_t) R0 * stride + W + Q0 + j);
+                    e1[j] = __ldg(q + (size_t) (R0 + 1) * stride + W + Q0 + j);
+                }
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < E8Q_PREFETCH; ++j) {
+            if (Q0 + j >= q1) break;
+            const int Q = Q0 + j;
+            unsigned int h[4][4];
+#pragma unroll
+            for (int i = 0; i < 4; ++i) {
+                e8q_decode_h2(w1[j], i, sAbs, h[i]);
+                if (BITS == 4) {
+                    unsigned int t[4];
+                    e8q_decode_h2(w2[j], i, sAbs, t);
+#pragma unroll
+                    for (int k = 0; k < 4; ++k) h[i][k] = e8q_hfma2(t[k], inv2, h[i][k]);
+                }
+                if (BITS == 3) {
+                    const unsigned long long e = (i & 1) ? e1[j] : e0[j];
+                    const unsigned int idx = (unsigned int) (e >> (8 * (2 * c + (i >> 1)))) & 0xFFu;
+#pragma unroll
+                    for (int k = 0; k < 4; ++k) h[i][k] = e8q_hfma2(sGrid[4 * idx + k], gscale2, h[i][k]);
+                }
+            }
+#pragma unroll
+            for (int st = 0; st < 4; ++st) {
+                const int blk = st >> 1, jj = 2 * (st & 1);
+                const unsigned int a[4] = {h[2 * blk][jj], h[2 * blk + 1][jj], h[2 * blk][jj + 1], h[2 * blk + 1][jj + 1]};
+                unsigned int b[2] = {0u, 0u};
+                if (hasVec) {
+                    const float4 x = __ldg((const float4*) (uv + Q * 64 + 4 * st));
+                    b[0] = e8q_f2h2(x.x, x.y);
+                    b[1] = e8q_f2h2(x.z, x.w);
+                }
+                e8q_mma16816(acc, a, b);
+            }
+        }
+    }
+
+    sRed[warp][2 * g][2 * c] = acc[0];
+    sRed[warp][2 * g][2 * c + 1] = acc[1];
+    sRed[warp][2 * g + 1][2 * c] = acc[2];
+    sRed[warp][2 * g + 1][2 * c + 1] = acc[3];
+    __syncthreads();
+    for (int t = tid; t < 16 * 8; t += blockDim.x) {
+        const int v = t >> 4, row = t & 15;
+        if (v < nv) {
+            float s = 0.f;
+#pragma unroll
+            for (int w = 0; w < E8Q_WARPS; ++w) s += sRed[w][row][v];
+            z[(size_t) (v0 + v) * m + P * 16 + row] = s;
+        }
+    }
+}
+
+#define E8Q_MMA_ENTRY(NAME, BITS)                                                                 \
+    extern "C" __global__ void __launch_bounds__(32 * E8Q_WARPS, E8Q_MMA_MIN_BLOCKS)              \
+    NAME(const unsigned long long* __restrict__ q, const unsigned int* __restrict__ packedAbs,     \
+         const signed char* __restrict__ grid2, float residScale, const float* __restrict__ u,     \
+         float* __restrict__ z, int m, int n, int batch) {                                         \
+        e8q_mma_body<BITS>(q, packedAbs, grid2, residScale, u, z, m, n, batch);                  \
+    }
+
+E8Q_MMA_ENTRY(e8q_mma2, 2)
+E8Q_MMA_ENTRY(e8q_mma3, 3)
+E8Q_MMA_ENTRY(e8q_mma4, 4)
 E8Q_MATVEC_ENTRY(e8q_matvec2, 2, 1, E8Q_MIN_BLOCKS)
 E8Q_MATVEC_ENTRY(e8q_matvec3, 3, 1, E8Q_MIN_BLOCKS)
 E8Q_MATVEC_ENTRY(e8q_matvec4, 4, 1, E8Q_MIN_BLOCKS)

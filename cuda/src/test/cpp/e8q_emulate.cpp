@@ -120,6 +120,58 @@ static inline int min(int a, int b) { return a < b ? a : b; }
 static inline _Float16 __float2half_rn(float f) { return (_Float16) f; }
 static inline unsigned short __half_as_ushort(_Float16 h) { unsigned short u; std::memcpy(&u, &h, 2); return u; }
 
+// fp16x2 helpers of the tensor-core kernels (the .cu uses inline PTX on the GPU). Halves are _Float16;
+// a product or sum of two halves is exact in double, so one conversion gives the single rounding of the GPU.
+namespace emu {
+static inline _Float16 lo(unsigned x) { _Float16 h; unsigned short b = (unsigned short) x; std::memcpy(&h, &b, 2); return h; }
+static inline _Float16 hi(unsigned x) { return lo(x >> 16); }
+static inline unsigned pack(_Float16 l, _Float16 h) {
+    unsigned short a, b;
+    std::memcpy(&a, &l, 2);
+    std::memcpy(&b, &h, 2);
+    return (unsigned) a | ((unsigned) b << 16);
+}
+static unsigned mmaA[1024][4], mmaB[1024][2];
+}  // namespace emu
+static inline unsigned e8q_hsub2(unsigned a, unsigned b) {
+    using namespace emu;
+    return pack((_Float16) ((double) lo(a) - (double) lo(b)), (_Float16) ((double) hi(a) - (double) hi(b)));
+}
+static inline unsigned e8q_hfma2(unsigned a, unsigned b, unsigned c) {
+    using namespace emu;
+    return pack((_Float16) ((double) lo(a) * (double) lo(b) + (double) lo(c)),
+                (_Float16) ((double) hi(a) * (double) hi(b) + (double) hi(c)));
+}
+static inline unsigned e8q_f2h2(float l, float h) { return emu::pack((_Float16) l, (_Float16) h); }
+// mma.sync m16n8k16 (row.col, f16 inputs, f32 accumulation) as a warp-wide exchange: every lane publishes its
+// fragments, then computes its own four outputs from all 32 lanes' (PTX ISA fragment layout for m16n8k16).
+static inline void e8q_mma16816(float* d, const unsigned* a, const unsigned* b) {
+    using namespace emu;
+    const unsigned t = current, w = t >> 5, base = t & ~31u, lane = t & 31u;
+    for (int i = 0; i < 4; ++i) mmaA[t][i] = a[i];
+    mmaB[t][0] = b[0];
+    mmaB[t][1] = b[1];
+    warps[w].wait();
+    const unsigned g = lane >> 2, tig = lane & 3;
+    auto A = [&](unsigned row, unsigned k) {
+        const unsigned reg = mmaA[base + (row & 7) * 4 + ((k & 7) >> 1)][(row >= 8 ? 1 : 0) + (k >= 8 ? 2 : 0)];
+        return (float) ((k & 1) ? hi(reg) : lo(reg));
+    };
+    auto B = [&](unsigned k, unsigned col) {
+        const unsigned reg = mmaB[base + col * 4 + ((k & 7) >> 1)][k >= 8 ? 1 : 0];
+        return (float) ((k & 1) ? hi(reg) : lo(reg));
+    };
+    float out[4];
+    for (int r = 0; r < 4; ++r) {
+        const unsigned row = g + (r >= 2 ? 8 : 0), col = 2 * tig + (r & 1);
+        float s = d[r];
+        for (unsigned k = 0; k < 16; ++k) s += A(row, k) * B(k, col);
+        out[r] = s;
+    }
+    warps[w].wait();
+    for (int r = 0; r < 4; ++r) d[r] = out[r];
+}
+
 #include "../../main/cuda/e8q_kernels.cu"
 
 namespace {
@@ -185,7 +237,8 @@ int main() {
                             float*, int, int, int);
         Mv mv = name == "e8q_matvec2" ? e8q_matvec2 : name == "e8q_matvec3" ? e8q_matvec3
               : name == "e8q_matvec4" ? e8q_matvec4 : name == "e8q_matmul2_b8" ? e8q_matmul2_b8
-              : name == "e8q_matmul3_b8" ? e8q_matmul3_b8 : name == "e8q_matmul4_b8" ? e8q_matmul4_b8 : nullptr;
+              : name == "e8q_matmul3_b8" ? e8q_matmul3_b8 : name == "e8q_matmul4_b8" ? e8q_matmul4_b8
+              : name == "e8q_mma2" ? e8q_mma2 : name == "e8q_mma3" ? e8q_mma3 : name == "e8q_mma4" ? e8q_mma4 : nullptr;
         if (mv) {
             if (nArgs != 9) throw std::runtime_error(name + " takes 9 arguments");
             runGrid(grid, block, [&] {

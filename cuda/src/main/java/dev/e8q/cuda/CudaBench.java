@@ -1,5 +1,6 @@
 package dev.e8q.cuda;
 
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuEventCreate;
 import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
@@ -20,8 +21,9 @@ import jcuda.driver.CUevent;
  * beside FP16 cuBLAS ({@code cublasGemmEx}, n = 1), and the fraction of peak DRAM bandwidth each reaches.
  * Columns:
  * <ul>
- *   <li>{@code kernel µs}: the matvec kernel alone (input already rotated on the device); CUDA events, mean of
- *       {@code --iters} back-to-back launches.</li>
+ *   <li>{@code kernel µs}: the matvec kernel alone (input already rotated on the device); CUDA events, median
+ *       of 5 means of {@code --iters} back-to-back launches. E8P rows come in pairs: {@code mma} (tensor cores,
+ *       fp16 activations, the default) and {@code fp32}.</li>
  *   <li>{@code layer µs}: the whole quantized layer on the device: SU, M_nᵀ, matvec, M_m, SV (several launches).</li>
  *   <li>{@code call µs}: {@link CudaE8Linear#forward} from Java, host-to-device and back included (wall clock).</li>
  *   <li>{@code GB/s}, {@code % peak}: bytes the kernel must read (codes + input) and write, over the kernel time.</li>
@@ -122,21 +124,23 @@ public final class CudaBench {
                 for (int i = 0; i < q.length; i++) q[i] = rnd.nextLong();
                 float[] su = signs(n, rnd), sv = signs(m, rnd);
                 QuantizedWeights w = new QuantizedWeights(m, n, lay, bits == 3 ? 2.04f : 3.45f, q, su, sv);
-                try (CudaE8Linear lin = new CudaE8Linear(ctx, w)) {
-                    double err = check(lin, w, rnd);
-                    boolean ok = err <= TOLERANCE;
-                    allOk &= ok;
-                    Object[] buf = zeroedScratch(ctx, lin.scratchFloats(batch));
-                    CUdeviceptr out = ctx.alloc(4L * batch * m);
-                    try {
-                        double kernel = timeDevice(ctx, iters, () -> lin.matvec(buf[0], out, batch));
-                        double layer = timeDevice(ctx, iters, () -> lin.runOnDevice(buf, batch));
-                        double call = timeCall(iters, lin, batch);
-                        rows.add(new Row("E8P " + bits + "-bit", m + "x" + n, kernel, layer, call,
-                                8.0 * q.length + batch * 4.0 * (n + m),
-                                String.format(Locale.ROOT, "%.1e%s", err, ok ? "" : " FAIL")));
-                    } finally {
-                        CudaContext.free(out);
+                for (boolean tc : new boolean[] {true, false}) {
+                    try (CudaE8Linear lin = new CudaE8Linear(ctx, w, tc)) {
+                        double err = check(lin, w, rnd);
+                        boolean ok = err <= TOLERANCE;
+                        allOk &= ok;
+                        Object[] buf = zeroedScratch(ctx, lin.scratchFloats(batch));
+                        CUdeviceptr out = ctx.alloc(4L * batch * m);
+                        try {
+                            double kernel = timeDevice(ctx, iters, () -> lin.matvec(buf[0], out, batch));
+                            double layer = timeDevice(ctx, iters, () -> lin.runOnDevice(buf, batch));
+                            double call = timeCall(iters, lin, batch);
+                            rows.add(new Row("E8P " + bits + "-bit " + (tc ? "mma" : "fp32"), m + "x" + n, kernel, layer,
+                                    call, 8.0 * q.length + batch * 4.0 * (n + m),
+                                    String.format(Locale.ROOT, "%.1e%s", err, ok ? "" : " FAIL")));
+                        } finally {
+                            CudaContext.free(out);
+                        }
                     }
                 }
             }
@@ -180,21 +184,34 @@ public final class CudaBench {
         return s;
     }
 
-    /** Mean µs per call of {@code body} (launches only), timed with CUDA events after a warm-up. */
+    /**
+     * µs per call of {@code body} (launches only), timed with CUDA events: the median of 5 runs of {@code iters}
+     * back-to-back calls, after 0.2 s of warm-up (the GPU's clocks ramp up under load; a short warm-up made the
+     * first rows of a table up to 4x slower on an H100).
+     */
     static double timeDevice(CudaContext ctx, int iters, Runnable body) {
         ctx.bind();
-        for (int i = 0; i < Math.max(3, iters / 10); i++) body.run();
+        long until = System.nanoTime() + 200_000_000L;
+        do {
+            for (int i = 0; i < Math.max(3, iters / 10); i++) body.run();
+            cuCtxSynchronize();
+        } while (System.nanoTime() < until);
         CUevent start = new CUevent(), stop = new CUevent();
         cuEventCreate(start, 0);
         cuEventCreate(stop, 0);
         try {
-            cuEventRecord(start, null);
-            for (int i = 0; i < iters; i++) body.run();
-            cuEventRecord(stop, null);
-            cuEventSynchronize(stop);
-            float[] ms = new float[1];
-            cuEventElapsedTime(ms, start, stop);
-            return ms[0] * 1000.0 / iters;
+            double[] runs = new double[5];
+            for (int r = 0; r < runs.length; r++) {
+                cuEventRecord(start, null);
+                for (int i = 0; i < iters; i++) body.run();
+                cuEventRecord(stop, null);
+                cuEventSynchronize(stop);
+                float[] ms = new float[1];
+                cuEventElapsedTime(ms, start, stop);
+                runs[r] = ms[0] * 1000.0 / iters;
+            }
+            java.util.Arrays.sort(runs);
+            return runs[runs.length / 2];
         } finally {
             cuEventDestroy(start);
             cuEventDestroy(stop);

@@ -55,10 +55,13 @@ class CudaGpuTest {
                 E8Matrix m = randomMatrix(s, bits, rnd);
                 float[] x = gaussian(s[1], rnd), want = new float[s[0]], got = new float[s[0]];
                 m.multiply(x, want);
-                try (CudaE8Linear g = CudaE8Linear.of(ctx, m)) {
-                    g.forward(x, 0, got, 0);
+                for (boolean tc : new boolean[] {false, true}) {
+                    try (CudaE8Linear g = new CudaE8Linear(ctx, QuantizedWeights.of(m), tc)) {
+                        g.forward(x, 0, got, 0);
+                    }
+                    KernelSimTest.assertClose(want, got, 1e-3, bits + "-bit " + s[0] + "x" + s[1] + " on " + ctx
+                            + (tc ? ", tensor cores" : ", fp32"));
                 }
-                KernelSimTest.assertClose(want, got, 1e-3, bits + "-bit " + s[0] + "x" + s[1] + " on " + ctx);
             }
         }
     }
@@ -69,12 +72,14 @@ class CudaGpuTest {
         Random rnd = new Random(12);
         for (int bits = 2; bits <= 4; bits++) {
             E8Matrix m = randomMatrix(new int[] {1000, 700, 1024, 768}, bits, rnd); // padded both ways, K=12 on input
-            try (CudaE8Linear g = CudaE8Linear.of(ctx, m)) {
-                for (int batch : new int[] {1, 2, 8, 13, 300}) {
-                    float[] x = gaussian(batch * 700, rnd), want = new float[batch * 1000], got = new float[batch * 1000];
-                    for (int b = 0; b < batch; b++) m.multiply(x, b * 700, want, b * 1000);
-                    g.forwardBatch(x, got, batch);
-                    KernelSimTest.assertClose(want, got, 1e-3, bits + "-bit batch " + batch);
+            for (boolean tc : new boolean[] {false, true}) {
+                try (CudaE8Linear g = new CudaE8Linear(ctx, QuantizedWeights.of(m), tc)) {
+                    for (int batch : new int[] {1, 2, 8, 13, 300}) {
+                        float[] x = gaussian(batch * 700, rnd), want = new float[batch * 1000], got = new float[batch * 1000];
+                        for (int b = 0; b < batch; b++) m.multiply(x, b * 700, want, b * 1000);
+                        g.forwardBatch(x, got, batch);
+                        KernelSimTest.assertClose(want, got, 1e-3, bits + "-bit batch " + batch + (tc ? ", tensor cores" : ""));
+                    }
                 }
             }
         }
@@ -87,12 +92,15 @@ class CudaGpuTest {
         for (int bits = 2; bits <= 4; bits++) {
             E8Matrix m = randomMatrix(new int[] {512, 1536, 512, 1536}, bits, rnd);
             QuantizedWeights w = QuantizedWeights.of(m);
-            float[] x = gaussian(3 * 1536, rnd), got = new float[3 * 512];
-            float[] want = KernelSim.forward(w, x, 3);
-            try (CudaE8Linear g = new CudaE8Linear(ctx, w)) {
-                g.forwardBatch(x, got, 3);
+            float[] x = gaussian(3 * 1536, rnd);
+            for (boolean tc : new boolean[] {false, true}) {
+                float[] got = new float[3 * 512];
+                float[] want = KernelSim.forward(w, x, 3, new KernelSim(), tc);
+                try (CudaE8Linear g = new CudaE8Linear(ctx, w, tc)) {
+                    g.forwardBatch(x, got, 3);
+                }
+                KernelSimTest.assertClose(want, got, 1e-5, bits + "-bit replay" + (tc ? ", tensor cores" : ""));
             }
-            KernelSimTest.assertClose(want, got, 1e-5, bits + "-bit replay");
         }
     }
 

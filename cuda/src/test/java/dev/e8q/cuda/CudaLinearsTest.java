@@ -59,7 +59,7 @@ class CudaLinearsTest {
         int[] from = {0, 40, 64}, rows = {40, 24, 24};
         float[] scale = {0.5f, 2f, 1.25f};
         CudaFusedSlice.Product prod = new CudaFusedSlice.Product(
-                new CudaE8Linear(new ArrayDevice(new KernelSim()), QuantizedWeights.of(fused)));
+                new CudaE8Linear(new ArrayDevice(new KernelSim()), QuantizedWeights.of(fused), false)); // exact sums
         List<CudaFusedSlice> pieces = new ArrayList<>();
         for (int i = 0; i < 3; i++) pieces.add(new CudaFusedSlice(prod, from[i], rows[i], scale[i]));
         float[] x = CudaGpuTest.gaussian(7 + 200, rnd);

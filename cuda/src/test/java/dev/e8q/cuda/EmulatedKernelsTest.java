@@ -7,7 +7,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CUDA source itself (compiled as C++, one std::thread per CUDA thread, real barriers and warp shuffles),
+ * The CUDA source itself (compiled as C++, one fiber per CUDA thread, real barriers, warp shuffles and mma),
  * driven by the host's own launch sequence ({@link LayerLaunches}), against the codec's CPU multiply. This checks
  * the .cu's logic and the host's argument lists without a GPU; it says nothing about GPU-only behaviour.
  * Skipped (with the reason) when no g++ is available.
@@ -46,12 +46,21 @@ class EmulatedKernelsTest {
         check(emu, CudaGpuTest.randomMatrix(new int[] {32, 3072, 32, 3072}, 4, rnd), 2, rnd);
     }
 
+    /**
+     * The fp32 kernels against the codec's multiply; the tensor-core kernels (whose fp16 roundings the codec does
+     * not make) against the Java replay's model of them, and within the fp16 error of the codec's multiply.
+     */
     private static void check(EmulatedLauncher emu, E8Matrix m, int batch, Random rnd) {
         int rows = m.rows(), cols = m.cols();
         float[] x = CudaGpuTest.gaussian(batch * cols, rnd), want = new float[batch * rows];
         for (int v = 0; v < batch; v++) m.multiply(x, v * cols, want, v * rows);
-        float[] got = KernelSim.forward(QuantizedWeights.of(m), x, batch, emu);
+        QuantizedWeights w = QuantizedWeights.of(m);
+        float[] got = KernelSim.forward(w, x, batch, emu, false);
         KernelSimTest.assertClose(want, got, 1e-5, "emulated " + m + " batch " + batch);
+        float[] tc = KernelSim.forward(w, x, batch, emu, true);
+        KernelSimTest.assertClose(KernelSim.forward(w, x, batch, new KernelSim(), true), tc, 1e-5,
+                "emulated tensor cores " + m + " batch " + batch);
+        KernelSimTest.assertClose(want, tc, 1e-3, "emulated tensor cores vs the codec, " + m + " batch " + batch);
     }
 
     @Test

@@ -80,19 +80,23 @@ class KernelSimTest {
                 float rs = bits == 3 ? 2.04f : 3.45f;
                 float[] u = new float[batch * n];
                 for (int i = 0; i < u.length; i++) u[i] = (float) rnd.nextGaussian();
-                float[] z = new float[batch * m];
                 LayerLaunches ll = new LayerLaunches(lay, null, null, rs, q, GpuTables.packedAbs(), GpuTables.e81bGrid2(),
                         null, null, null, null);
-                ll.matvec(new KernelSim(), u, z, batch);
-                double[] w = denseDecode(lay, q, rs);
-                double[] want = new double[batch * m];
-                for (int v = 0; v < batch; v++)
-                    for (int r = 0; r < m; r++) {
-                        double acc = 0;
-                        for (int c = 0; c < n; c++) acc += w[r * n + c] * u[v * n + c];
-                        want[v * m + r] = acc;
-                    }
-                assertClose(toFloat(want), z, 1e-5, bits + "-bit " + m + "x" + n);
+                for (boolean tc : new boolean[] {false, true}) {
+                    float[] z = new float[batch * m];
+                    ll.matvec(new KernelSim(), u, z, batch, tc);
+                    // the tensor-core kernel's model: fp16 weights (rounded once) times fp16 activations
+                    double[] w = denseDecode(lay, q, rs, tc);
+                    double[] want = new double[batch * m];
+                    for (int v = 0; v < batch; v++)
+                        for (int r = 0; r < m; r++) {
+                            double acc = 0;
+                            for (int c = 0; c < n; c++)
+                                acc += w[r * n + c] * (tc ? KernelSim.half(u[v * n + c]) : u[v * n + c]);
+                            want[v * m + r] = acc;
+                        }
+                    assertClose(toFloat(want), z, 1e-5, bits + "-bit " + m + "x" + n + (tc ? " tensor cores" : ""));
+                }
             }
         }
     }
@@ -129,6 +133,14 @@ class KernelSimTest {
 
     /** Ŵr through the codec's unpacker and the lattice decoders: shares no code with the kernel path. */
     static double[] denseDecode(QidxsLayout lay, long[] q, float rs) {
+        return denseDecode(lay, q, rs, false);
+    }
+
+    /**
+     * With {@code half}: the weights the tensor-core kernel multiplies, x₁ + x₂·h(1/rs) rounded once to fp16
+     * (its 3-bit form 2g·h(0.5/rs) is the same number: halving is exact in fp16).
+     */
+    static double[] denseDecode(QidxsLayout lay, long[] q, float rs, boolean half) {
         int m = lay.rows(), n = lay.cols(), blocks = n / 8, bits = lay.bits();
         int[][] st = QidxsPacking.unpack(m, n, bits, q);
         double[] w = new double[m * n];
@@ -138,7 +150,10 @@ class KernelSimTest {
                 E8P.decode(st[0][r * blocks + k], a, 0);
                 if (bits == 3) E81B.decode(st[1][r * blocks + k], b, 0);
                 if (bits == 4) E8P.decode(st[1][r * blocks + k], b, 0);
-                for (int j = 0; j < 8; j++) w[r * n + 8 * k + j] = a[j] + (bits == 2 ? 0 : (double) b[j] / rs);
+                for (int j = 0; j < 8; j++)
+                    w[r * n + 8 * k + j] = bits == 2 ? a[j]
+                            : half ? KernelSim.half(a[j] + (double) b[j] * KernelSim.half(1f / rs))
+                            : a[j] + (double) b[j] / rs;
             }
         }
         return w;

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /** The committed PTX exists, has every kernel the host code launches, and was generated from the current .cu. */
 class PtxResourceTest {
     static final List<String> ENTRIES = List.of("e8q_matvec2", "e8q_matvec3", "e8q_matvec4", "e8q_matmul2_b8",
-            "e8q_matmul3_b8", "e8q_matmul4_b8", "e8q_fwht_pass", "e8q_hadk", "e8q_f32_to_f16");
+            "e8q_matmul3_b8", "e8q_matmul4_b8", "e8q_mma2", "e8q_mma3", "e8q_mma4", "e8q_fwht_pass", "e8q_hadk",
+            "e8q_f32_to_f16");
 
     static String ptx() throws Exception {
         try (InputStream in = CudaContext.class.getResourceAsStream(CudaContext.PTX_RESOURCE)) {
@@ -53,6 +54,7 @@ class PtxResourceTest {
         for (int bits = 2; bits <= 4; bits++) {
             launched.add(LayerLaunches.matvecKernel(bits, false));
             launched.add(LayerLaunches.matvecKernel(bits, true));
+            launched.add(LayerLaunches.tensorCoreKernel(bits));
         }
         String ptx = ptx();
         for (String k : launched) assertTrue(ptx.contains(".visible .entry " + k + "("), "PTX lacks launched kernel " + k);
