@@ -76,6 +76,32 @@ __device__ __forceinline__ float e8q_dot8(const float* w, float4 a, float4 b) {
     return s;
 }
 
+// The words of this lane for tiles Q0 .. Q0 + E8Q_PREFETCH - 1 (those below q1), all loaded before any is
+// decoded so that each warp keeps several 256-byte loads in flight (batch-1 products are latency-bound
+// otherwise). (frow, fcol) = (flat / W, flat % W) of the lane's next word, advanced without a division.
+// w1: stage-1 E8P word; w2: 4-bit stage-2 word; e0, e1: 3-bit E81B words of rows R0, R0 + 1.
+template <int BITS>
+__device__ __forceinline__ void e8q_load_tiles(const unsigned long long* __restrict__ q, int Q0, int q1, int R0,
+                                               int W, int stride, int& frow, int& fcol, unsigned long long* w1,
+                                               unsigned long long* w2, unsigned long long* e0,
+                                               unsigned long long* e1) {
+#pragma unroll
+    for (int j = 0; j < E8Q_PREFETCH; ++j) {
+        w1[j] = w2[j] = e0[j] = e1[j] = 0ull;
+        if (Q0 + j < q1) {
+            const size_t base = (size_t) frow * stride + fcol;
+            fcol += 32;
+            while (fcol >= W) { fcol -= W; ++frow; }
+            w1[j] = __ldg(q + base);
+            if (BITS == 4) w2[j] = __ldg(q + base + W);
+            if (BITS == 3) {
+                e0[j] = __ldg(q + (size_t) R0 * stride + W + Q0 + j);
+                e1[j] = __ldg(q + (size_t) (R0 + 1) * stride + W + Q0 + j);
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // z[v][row] = sum_col What[row][col] * u[v][col] for v in [0, batch), What decoded from q.
 // Grid: x = m/16 (one 16-row group per block), y = ceil(batch / NB). Block: 32 * E8Q_WARPS threads.
@@ -132,25 +158,9 @@ __device__ __forceinline__ void e8q_matvec_body(const unsigned long long* __rest
         frow = f0 / W;
         fcol = f0 % W;
     }
-    // E8Q_PREFETCH tiles at a time: all their words are loaded before any is decoded, so each warp keeps
-    // several 256-byte loads in flight (batch-1 matvecs are latency-bound otherwise).
     for (int Q0 = q0; Q0 < q1; Q0 += E8Q_PREFETCH) {
         unsigned long long w1[E8Q_PREFETCH], w2[E8Q_PREFETCH], e0[E8Q_PREFETCH], e1[E8Q_PREFETCH];
-#pragma unroll
-        for (int j = 0; j < E8Q_PREFETCH; ++j) {
-            w1[j] = w2[j] = e0[j] = e1[j] = 0ull;
-            if (Q0 + j < q1) {
-                const size_t base = (size_t) frow * stride + fcol;
-                fcol += 32;
-                while (fcol >= W) { fcol -= W; ++frow; }
-                w1[j] = __ldg(q + base);
-                if (BITS == 4) w2[j] = __ldg(q + base + W);
-                if (BITS == 3) {
-                    e0[j] = __ldg(q + (size_t) R0 * stride + W + Q0 + j);
-                    e1[j] = __ldg(q + (size_t) (R0 + 1) * stride + W + Q0 + j);
-                }
-            }
-        }
+        e8q_load_tiles<BITS>(q, Q0, q1, R0, W, stride, frow, fcol, w1, w2, e0, e1);
 #pragma unroll
         for (int j = 0; j < E8Q_PREFETCH; ++j) {
             if (Q0 + j >= q1) break;
@@ -322,21 +332,7 @@ __device__ __forceinline__ void e8q_mma_body(const unsigned long long* __restric
     }
     for (int Q0 = q0; Q0 < q1; Q0 += E8Q_PREFETCH) {
         unsigned long long w1[E8Q_PREFETCH], w2[E8Q_PREFETCH], e0[E8Q_PREFETCH], e1[E8Q_PREFETCH];
-#pragma unroll
-        for (int j = 0; j < E8Q_PREFETCH; ++j) {
-            w1[j] = w2[j] = e0[j] = e1[j] = 0ull;
-            if (Q0 + j < q1) {
-                const size_t base = (size_t) frow * stride + fcol;
-                fcol += 32;
-                while (fcol >= W) { fcol -= W; ++frow; }
-                w1[j] = __ldg(q + base);
-                if (BITS == 4) w2[j] = __ldg(q + base + W);
-                if (BITS == 3) {
-                    e0[j] = __ldg(q + (size_t) R0 * stride + W + Q0 + j);
-                    e1[j] = __ldg(q + (size_t) (R0 + 1) * stride + W + Q0 + j);
-                }
-            }
-        }
+        e8q_load_tiles<BITS>(q, Q0, q1, R0, W, stride, frow, fcol, w1, w2, e0, e1);
 #pragma unroll
         for (int j = 0; j < E8Q_PREFETCH; ++j) {
             if (Q0 + j >= q1) break;
