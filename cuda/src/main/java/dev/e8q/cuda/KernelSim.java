@@ -24,8 +24,8 @@ public final class KernelSim implements KernelLauncher {
                 if (blockX != 32 * WARPS) throw new IllegalArgumentException(kernel + " needs " + 32 * WARPS + " threads");
                 int bits = kernel.charAt(kernel.length() - 1) - '0';
                 QidxsLayout lay = new QidxsLayout((Integer) a[6], (Integer) a[7], bits);
-                tensorCore(gridX, gridY, lay, (long[]) a[0], (int[]) a[1], (byte[]) a[2], (Float) a[3], (float[]) a[4],
-                        (float[]) a[5], (Integer) a[8]);
+                matvec(gridX, gridY, 8, lay, (long[]) a[0], (int[]) a[1], (byte[]) a[2], (Float) a[3], (float[]) a[4],
+                        (float[]) a[5], (Integer) a[8], true);
             }
             default -> {
                 int bits = -1;
@@ -37,18 +37,25 @@ public final class KernelSim implements KernelLauncher {
                 int nb = kernel.equals(LayerLaunches.matvecKernel(bits, true)) ? 8 : 1;
                 QidxsLayout lay = new QidxsLayout((Integer) a[6], (Integer) a[7], bits);
                 matvec(gridX, gridY, nb, lay, (long[]) a[0], (int[]) a[1], (byte[]) a[2], (Float) a[3], (float[]) a[4],
-                        (float[]) a[5], (Integer) a[8]);
+                        (float[]) a[5], (Integer) a[8], false);
             }
         }
     }
 
-    /** e8q_matvec*: blocks (P, tile of nb vectors); each block's 8 warps × 32 lanes as in the .cu. */
+    /**
+     * e8q_matvec* ({@code half} false) and e8q_mma* ({@code half} true): blocks (P, tile of nb vectors); each block's
+     * 8 warps × 32 lanes as in the .cu. With {@code half}, the tensor-core kernels' fp16 roundings: activations
+     * rounded to fp16; 3-bit weights x₁ + 2g·h(0.5/residScale) and 4-bit ones x₁ + x₂·h(1/residScale) rounded to
+     * fp16 (h = fp16 rounding, one rounding per fused multiply-add, as fma.rn.f16x2 does); 2-bit weights are exact.
+     * The tensor cores' own summation order inside an mma is not modelled: it moves results by float rounding only.
+     */
     static void matvec(int gridX, int gridY, int nb, QidxsLayout lay, long[] q, int[] packedAbs, byte[] grid2,
-                       float residScale, float[] u, float[] z, int batch) {
+                       float residScale, float[] u, float[] z, int batch, boolean half) {
         int m = lay.rows(), n = lay.cols(), bits = lay.bits();
         int tiles = lay.tiles();
         int chunk = (tiles + WARPS - 1) / WARPS;
-        float inv = 1f / residScale, gscale = 0.5f * inv;
+        float inv = half ? half(1f / residScale) : 1f / residScale;
+        float gscale = half ? half(0.5f / residScale) : 0.5f * inv;
         float[][] wv = new float[4][8];
         float[] t = new float[8];
         for (int bigP = 0; bigP < gridX; bigP++) {
@@ -72,18 +79,21 @@ public final class KernelSim implements KernelLauncher {
                                 GpuTables.decode(w1, i, packedAbs, wv[i], 0);
                                 if (bits == 4) {
                                     GpuTables.decode(w2, i, packedAbs, t, 0);
-                                    for (int k = 0; k < 8; k++) wv[i][k] = Math.fma(t[k], inv, wv[i][k]);
+                                    for (int k = 0; k < 8; k++)
+                                        wv[i][k] = half ? half((double) t[k] * inv + wv[i][k]) : Math.fma(t[k], inv, wv[i][k]);
                                 }
                                 if (bits == 3) {
                                     long e = (i & 1) != 0 ? e1 : e0;
                                     int idx = (int) (e >>> (8 * (2 * c + (i >> 1)))) & 0xFF;
-                                    for (int k = 0; k < 8; k++) wv[i][k] = Math.fma(grid2[idx * 8 + k], gscale, wv[i][k]);
+                                    for (int k = 0; k < 8; k++)
+                                        wv[i][k] = half ? half((double) grid2[idx * 8 + k] * gscale + wv[i][k])
+                                                : Math.fma(grid2[idx * 8 + k], gscale, wv[i][k]);
                                 }
                             }
                             for (int v = 0; v < nv; v++) {
                                 int col = (v0 + v) * n + bigQ * 64 + c * 16;
-                                acc[0][v] += dot8(wv[0], u, col) + dot8(wv[2], u, col + 8);
-                                acc[1][v] += dot8(wv[1], u, col) + dot8(wv[3], u, col + 8);
+                                acc[0][v] += dot8(wv[0], u, col, half) + dot8(wv[2], u, col + 8, half);
+                                acc[1][v] += dot8(wv[1], u, col, half) + dot8(wv[3], u, col + 8, half);
                             }
                         }
                         for (int v = 0; v < nb; v++) { // the shuffle reduction over the 4 lanes of a row pair
@@ -103,81 +113,14 @@ public final class KernelSim implements KernelLauncher {
         }
     }
 
-    /**
-     * e8q_mma*: the same product with the kernel's fp16 roundings: activations rounded to fp16; 3-bit weights
-     * x₁ + 2g·h(0.5/residScale) and 4-bit ones x₁ + x₂·h(1/residScale) rounded to fp16 (h = fp16 rounding,
-     * one rounding per fused multiply-add, as fma.rn.f16x2 does); 2-bit weights are exact. Sums are fp32, per
-     * warp, then over the warps in order (the tensor cores' own summation order inside an mma is not modelled:
-     * it moves results by float rounding only). Up to 8 vectors per block row (gridY = ⌈batch/8⌉).
-     */
-    static void tensorCore(int gridX, int gridY, QidxsLayout lay, long[] q, int[] packedAbs, byte[] grid2,
-                           float residScale, float[] u, float[] z, int batch) {
-        int m = lay.rows(), n = lay.cols(), bits = lay.bits();
-        int tiles = lay.tiles();
-        int chunk = (tiles + WARPS - 1) / WARPS;
-        float inv = half(1.0f / residScale), gscale = half(0.5f / residScale);
-        float[][] wv = new float[4][8];
-        float[] t = new float[8];
-        for (int bigP = 0; bigP < gridX; bigP++) {
-            for (int by = 0; by < gridY; by++) {
-                int v0 = by * 8, nv = Math.min(8, batch - v0);
-                float[][][] red = new float[WARPS][16][nv];
-                for (int warp = 0; warp < WARPS; warp++) {
-                    int q0 = warp * chunk, q1 = Math.min(tiles, q0 + chunk);
-                    for (int lane = 0; lane < 32; lane++) {
-                        int rp = lane >> 2, c = lane & 3;
-                        int r0 = bigP * 16 + 2 * rp;
-                        for (int bigQ = q0; bigQ < q1; bigQ++) {
-                            int f = lay.laneFlat(bigP, bigQ, lane);
-                            long w1 = q[lay.memoryIndex(0, f)];
-                            long w2 = bits == 4 ? q[lay.memoryIndex(1, f)] : 0;
-                            int block = QidxsLayout.laneBlock(bigQ, lane, 0);
-                            long e0 = bits == 3 ? q[lay.e81bIndex(r0, block)] : 0;
-                            long e1 = bits == 3 ? q[lay.e81bIndex(r0 + 1, block)] : 0;
-                            for (int i = 0; i < 4; i++) {
-                                GpuTables.decode(w1, i, packedAbs, wv[i], 0);
-                                if (bits == 4) {
-                                    GpuTables.decode(w2, i, packedAbs, t, 0);
-                                    for (int k = 0; k < 8; k++) wv[i][k] = half((double) t[k] * inv + wv[i][k]);
-                                }
-                                if (bits == 3) {
-                                    long e = (i & 1) != 0 ? e1 : e0;
-                                    int idx = (int) (e >>> (8 * (2 * c + (i >> 1)))) & 0xFF;
-                                    for (int k = 0; k < 8; k++)
-                                        wv[i][k] = half((double) grid2[idx * 8 + k] * gscale + wv[i][k]);
-                                }
-                            }
-                            for (int v = 0; v < nv; v++) {
-                                int col = (v0 + v) * n + bigQ * 64 + c * 16;
-                                for (int i = 0; i < 4; i++) {
-                                    int off = col + (i >> 1) * 8;
-                                    float s = 0;
-                                    for (int k = 0; k < 8; k++) s = Math.fma(wv[i][k], half(u[off + k]), s);
-                                    red[warp][2 * rp + (i & 1)][v] += s;
-                                }
-                            }
-                        }
-                    }
-                }
-                for (int v = 0; v < nv; v++) {
-                    for (int row = 0; row < 16; row++) {
-                        float s = 0;
-                        for (int warp = 0; warp < WARPS; warp++) s += red[warp][row][v];
-                        z[(v0 + v) * m + bigP * 16 + row] = s;
-                    }
-                }
-            }
-        }
-    }
-
     /** Round to fp16 and back (round to nearest even). A double argument must be exact in float (it is here). */
     static float half(double x) {
         return Float.float16ToFloat(Float.floatToFloat16((float) x));
     }
 
-    private static float dot8(float[] wv, float[] u, int off) {
-        float s = wv[0] * u[off];
-        for (int k = 1; k < 8; k++) s = Math.fma(wv[k], u[off + k], s);
+    private static float dot8(float[] wv, float[] u, int off, boolean half) {
+        float s = 0;
+        for (int k = 0; k < 8; k++) s = Math.fma(wv[k], half ? half(u[off + k]) : u[off + k], s);
         return s;
     }
 
