@@ -76,27 +76,53 @@ __device__ __forceinline__ float e8q_dot8(const float* w, float4 a, float4 b) {
     return s;
 }
 
-// The words of this lane for tiles Q0 .. Q0 + E8Q_PREFETCH - 1 (those below q1), all loaded before any is
+// Where lane `lane` of warp `warp` in the block of row group P reads (both decode-multiply bodies): its warp's
+// contiguous range [q0, q1) of the n/64 column tiles, the first of its two rows R0, the Qidxs geometry (W E8P words
+// and `stride` words per tensor row), and (frow, fcol) = (flat / W, flat % W) of its next E8P word,
+// flat = (P*T + Q)*32 + lane, kept up to date without a division.
+struct e8q_lane_tiles {
+    int q0, q1, R0, W, stride, frow, fcol;
+};
+
+template <int BITS>
+__device__ __forceinline__ e8q_lane_tiles e8q_lane_start(int P, int warp, int lane, int n) {
+    e8q_lane_tiles t;
+    const int T = n >> 6;                 // 64-column tiles per row group
+    t.W = n >> 5;                         // E8P words per Qidxs tensor row
+    t.stride = BITS == 2 ? t.W : (BITS == 3 ? t.W + (t.W >> 1) : 2 * t.W);
+    const int chunk = (T + E8Q_WARPS - 1) / E8Q_WARPS;
+    t.q0 = warp * chunk;
+    t.q1 = min(T, t.q0 + chunk);
+    t.R0 = P * 16 + 2 * (lane >> 2);
+    t.frow = t.fcol = 0;
+    if (t.q0 < t.q1) {
+        const int f0 = (P * T + t.q0) * 32 + lane;
+        t.frow = f0 / t.W;
+        t.fcol = f0 % t.W;
+    }
+    return t;
+}
+
+// The words of this lane for tiles Q0 .. Q0 + E8Q_PREFETCH - 1 (those below t.q1), all loaded before any is
 // decoded so that each warp keeps several 256-byte loads in flight (batch-1 products are latency-bound
-// otherwise). (frow, fcol) = (flat / W, flat % W) of the lane's next word, advanced without a division.
+// otherwise); advances t's word cursor.
 // w1: stage-1 E8P word; w2: 4-bit stage-2 word; e0, e1: 3-bit E81B words of rows R0, R0 + 1.
 template <int BITS>
-__device__ __forceinline__ void e8q_load_tiles(const unsigned long long* __restrict__ q, int Q0, int q1, int R0,
-                                               int W, int stride, int& frow, int& fcol, unsigned long long* w1,
-                                               unsigned long long* w2, unsigned long long* e0,
-                                               unsigned long long* e1) {
+__device__ __forceinline__ void e8q_load_tiles(const unsigned long long* __restrict__ q, int Q0, e8q_lane_tiles& t,
+                                               unsigned long long* w1, unsigned long long* w2,
+                                               unsigned long long* e0, unsigned long long* e1) {
 #pragma unroll
     for (int j = 0; j < E8Q_PREFETCH; ++j) {
         w1[j] = w2[j] = e0[j] = e1[j] = 0ull;
-        if (Q0 + j < q1) {
-            const size_t base = (size_t) frow * stride + fcol;
-            fcol += 32;
-            while (fcol >= W) { fcol -= W; ++frow; }
+        if (Q0 + j < t.q1) {
+            const size_t base = (size_t) t.frow * t.stride + t.fcol;
+            t.fcol += 32;
+            while (t.fcol >= t.W) { t.fcol -= t.W; ++t.frow; }
             w1[j] = __ldg(q + base);
-            if (BITS == 4) w2[j] = __ldg(q + base + W);
+            if (BITS == 4) w2[j] = __ldg(q + base + t.W);
             if (BITS == 3) {
-                e0[j] = __ldg(q + (size_t) R0 * stride + W + Q0 + j);
-                e1[j] = __ldg(q + (size_t) (R0 + 1) * stride + W + Q0 + j);
+                e0[j] = __ldg(q + (size_t) t.R0 * t.stride + t.W + Q0 + j);
+                e1[j] = __ldg(q + (size_t) (t.R0 + 1) * t.stride + t.W + Q0 + j);
             }
         }
     }
@@ -137,13 +163,7 @@ __device__ __forceinline__ void e8q_matvec_body(const unsigned long long* __rest
     const int P = blockIdx.x;
     const int v0 = blockIdx.y * NB;
     const int nv = min(NB, batch - v0);
-    const int T = n >> 6;                 // 64-column tiles per row group
-    const int W = n >> 5;                 // E8P words per Qidxs tensor row
-    const int stride = BITS == 2 ? W : (BITS == 3 ? W + (W >> 1) : 2 * W);
-    const int chunk = (T + E8Q_WARPS - 1) / E8Q_WARPS;
-    const int q0 = warp * chunk;
-    const int q1 = min(T, q0 + chunk);
-    const int R0 = P * 16 + 2 * rp;
+    e8q_lane_tiles t = e8q_lane_start<BITS>(P, warp, lane, n);
     const float inv = 1.0f / residScale;
     const float gscale = 0.5f * inv;      // grid2 holds 2g
 
@@ -151,19 +171,12 @@ __device__ __forceinline__ void e8q_matvec_body(const unsigned long long* __rest
 #pragma unroll
     for (int v = 0; v < NB; ++v) { acc[0][v] = 0.f; acc[1][v] = 0.f; }
 
-    // (flat / W, flat % W) of this lane's word, flat = (P*T + Q)*32 + lane, kept up to date without a division
-    int frow = 0, fcol = 0;
-    if (q0 < q1) {
-        const int f0 = (P * T + q0) * 32 + lane;
-        frow = f0 / W;
-        fcol = f0 % W;
-    }
-    for (int Q0 = q0; Q0 < q1; Q0 += E8Q_PREFETCH) {
+    for (int Q0 = t.q0; Q0 < t.q1; Q0 += E8Q_PREFETCH) {
         unsigned long long w1[E8Q_PREFETCH], w2[E8Q_PREFETCH], e0[E8Q_PREFETCH], e1[E8Q_PREFETCH];
-        e8q_load_tiles<BITS>(q, Q0, q1, R0, W, stride, frow, fcol, w1, w2, e0, e1);
+        e8q_load_tiles<BITS>(q, Q0, t, w1, w2, e0, e1);
 #pragma unroll
         for (int j = 0; j < E8Q_PREFETCH; ++j) {
-            if (Q0 + j >= q1) break;
+            if (Q0 + j >= t.q1) break;
             const int Q = Q0 + j;
             float wv[4][8];
 #pragma unroll
@@ -312,30 +325,18 @@ __device__ __forceinline__ void e8q_mma_body(const unsigned long long* __restric
     const int v0 = blockIdx.y * 8;
     const int nv = min(8, batch - v0);
     const bool hasVec = g < nv;
-    const int T = n >> 6;
-    const int W = n >> 5;
-    const int stride = BITS == 2 ? W : (BITS == 3 ? W + (W >> 1) : 2 * W);
-    const int chunk = (T + E8Q_WARPS - 1) / E8Q_WARPS;
-    const int q0 = warp * chunk;
-    const int q1 = min(T, q0 + chunk);
-    const int R0 = P * 16 + 2 * g;
+    e8q_lane_tiles t = e8q_lane_start<BITS>(P, warp, lane, n);
     const unsigned int inv2 = e8q_f2h2(1.0f / residScale, 1.0f / residScale);
     const unsigned int gscale2 = e8q_f2h2(0.5f / residScale, 0.5f / residScale);
     const float* __restrict__ uv = u + (size_t) (v0 + (hasVec ? g : 0)) * n + c * 16;
 
     float acc[4] = {0.f, 0.f, 0.f, 0.f};
-    int frow = 0, fcol = 0;
-    if (q0 < q1) {
-        const int f0 = (P * T + q0) * 32 + lane;
-        frow = f0 / W;
-        fcol = f0 % W;
-    }
-    for (int Q0 = q0; Q0 < q1; Q0 += E8Q_PREFETCH) {
+    for (int Q0 = t.q0; Q0 < t.q1; Q0 += E8Q_PREFETCH) {
         unsigned long long w1[E8Q_PREFETCH], w2[E8Q_PREFETCH], e0[E8Q_PREFETCH], e1[E8Q_PREFETCH];
-        e8q_load_tiles<BITS>(q, Q0, q1, R0, W, stride, frow, fcol, w1, w2, e0, e1);
+        e8q_load_tiles<BITS>(q, Q0, t, w1, w2, e0, e1);
 #pragma unroll
         for (int j = 0; j < E8Q_PREFETCH; ++j) {
-            if (Q0 + j >= q1) break;
+            if (Q0 + j >= t.q1) break;
             const int Q = Q0 + j;
             unsigned int h[4][4];
 #pragma unroll
