@@ -116,7 +116,7 @@ public final class CudaBench {
                 rows.add(new Row("FP16 cuBLAS", m + "x" + n, gemm, full, call,
                         2.0 * m * n + batch * (2.0 * n + 4.0 * m), "-"));
             } catch (CudaUnavailableException e) {
-                System.out.println("| FP16 cuBLAS | " + m + "x" + n + " | unavailable: " + e.getMessage() + " |||||| ");
+                System.out.println("| FP16 cuBLAS | " + m + "x" + n + " | unavailable: " + e.getMessage() + " | - | - | - | - | - |");
             }
             for (int bits : bitsList) {
                 QidxsLayout lay = new QidxsLayout(m, n, bits);
