@@ -304,7 +304,13 @@ public final class CudaContext implements Device, AutoCloseable {
     CUfunction function(String fn) {
         return functions.computeIfAbsent(fn, k -> {
             CUfunction f = new CUfunction();
-            cuModuleGetFunction(f, module, k);
+            try {
+                cuModuleGetFunction(f, module, k);
+            } catch (CudaException e) { // only a -De8q.cuda.ptx file can lack one; name it
+                String file = System.getProperty("e8q.cuda.ptx", System.getenv("E8Q_CUDA_PTX"));
+                throw new IllegalStateException("the loaded PTX (" + (file == null ? "resource " + PTX_RESOURCE : file)
+                        + ") has no kernel " + k + ": " + e.getMessage(), e);
+            }
             return f;
         });
     }
