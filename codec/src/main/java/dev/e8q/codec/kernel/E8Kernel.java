@@ -64,6 +64,16 @@ public final class E8Kernel {
     public static final boolean WIDE = Species.VECTOR && Species.bits() == 512
             && Boolean.parseBoolean(System.getProperty("e8q.kernel.wide", String.valueOf(hasVbmi())));
 
+    /**
+     * Pair-table kernels ({@link E8KernelLut}) for the E8P stages of matrix-vector products, exact and int8; the
+     * byte-lane kernels below when off ({@code -De8q.kernel.lut=false}, for A/B runs; tests run both).
+     */
+    private static volatile boolean lut = Boolean.parseBoolean(System.getProperty("e8q.kernel.lut", "true"));
+
+    static void lut(boolean on) { lut = on; }
+
+    static boolean lut() { return lut; }
+
     private static boolean hasVbmi() {
         try {
             for (String l : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")))
@@ -196,7 +206,9 @@ public final class E8Kernel {
             return;
         }
         checkBounds(u, uOff, z, zOff);
-        if (WIDE) {
+        if (WIDE && lut) {
+            multiplyLut(u, uOff, z, zOff);
+        } else if (WIDE) {
             // two groups (128 rows) per step share every table load
             Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {
                 float[] acc = new float[2 * GROUP];
@@ -224,6 +236,29 @@ public final class E8Kernel {
         }
     }
 
+    /** {@link E8KernelLut}: pair tables of u, then two groups per step. */
+    private void multiplyLut(float[] u, int uOff, float[] z, int zOff) {
+        int[] tab = new int[E8KernelLut.tableInts(nb)];
+        float[] halfU = new float[nb];
+        float quarterU = 0.25f * E8KernelLut.tables(u, uOff, 0, nb, tab, halfU);
+        Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {
+            float[] acc = new float[2 * GROUP], tmp = new float[2 * GROUP];
+            byte[] scratch = bits == 3 ? new byte[16 * GROUP] : null;
+            for (int p = p0; p < p1; p++) {
+                int g = 2 * p, gB = g + 1 < groups ? g + 1 : g;
+                E8KernelLut.pairE8P(abs[0], sgn[0], g, gB, nb, tab, halfU, quarterU, acc, tmp, 4 * stageScale[0], false);
+                if (bits == 4) {
+                    E8KernelLut.pairE8P(abs[1], sgn[1], g, gB, nb, tab, halfU, quarterU, acc, tmp, 4 * stageScale[1], true);
+                } else if (bits == 3) {
+                    if (gB > g) pairE81B(abs[1], g, nb, u, uOff, acc, scratch, stageScale[1]);
+                    else groupE81B(abs[1], g, nb, u, uOff, acc, 0, scratch, stageScale[1]);
+                }
+                int r0 = g * GROUP, n = Math.min(gB > g ? 2 * GROUP : GROUP, rows - r0);
+                System.arraycopy(acc, 0, z, zOff + r0, n);
+            }
+        });
+    }
+
     private void checkBounds(float[] u, int uOff, float[] z, int zOff) {
         if (uOff < 0 || uOff + cols > u.length || zOff < 0 || zOff + rows > z.length)
             throw new IndexOutOfBoundsException("u[" + uOff + "+" + cols + "] of " + u.length + ", z[" + zOff + "+" + rows + "] of " + z.length);
@@ -243,6 +278,23 @@ public final class E8Kernel {
         if (!WIDE) {
             Parallel.forRange(rows, 16, (r0, r1) -> {
                 for (int r = r0; r < r1; r++) z[zOff + r] = rowDotInt8(r, q, d);
+            });
+            return;
+        }
+        if (lut) {
+            short[] tab = new short[E8KernelLut.tableShorts(nb)];
+            E8KernelLut.tablesInt8(q, 0, nb, tab);
+            Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {
+                float[] acc = new float[2 * GROUP], tmp = new float[2 * GROUP];
+                byte[] scratch = bits == 3 ? new byte[16 * GROUP] : null;
+                for (int p = p0; p < p1; p++) {
+                    int g = 2 * p, gB = g + 1 < groups ? g + 1 : g;
+                    E8KernelLut.pairE8PInt8(abs[0], sgn[0], g, gB, nb, tab, d, acc, tmp, stageScale[0], false);
+                    if (bits == 4) E8KernelLut.pairE8PInt8(abs[1], sgn[1], g, gB, nb, tab, d, acc, tmp, stageScale[1], true);
+                    else if (bits == 3) E8KernelA8.pairE81B(abs[1], g, gB, nb, q, d, acc, scratch, stageScale[1]);
+                    int r0 = g * GROUP, n = Math.min(gB > g ? 2 * GROUP : GROUP, rows - r0);
+                    System.arraycopy(acc, 0, z, zOff + r0, n);
+                }
             });
             return;
         }

@@ -14,6 +14,33 @@ class E8KernelInt8Test {
 
     @Test
     void equalsTheProductWithRoundedActivationsAndStaysWithinTheRoundingBound() {
+        E8KernelTest.bothKernels(this::roundedProperty);
+    }
+
+    @Test
+    void pairTableKernelEqualsTheByteLaneKernelBitForBit() {
+        // same int16 sums, same float operations in the same order: the two int8 kernels must agree exactly
+        boolean was = E8Kernel.lut();
+        try {
+            qt().withExamples(40).forAll(integers().between(2, 4), integers().between(1, 300), integers().between(1, 50))
+                    .checkAssert((bits, rows, nb) -> {
+                        int cols = nb * 8;
+                        double rs = bits == 2 ? 0 : Rvq.defaultResidualScale(bits);
+                        E8Kernel k = E8Kernel.repack(bits, rows, cols, E8KernelTest.randomCodes(bits, rows, nb, rows * 5L + nb), rs);
+                        float[] u = E8KernelTest.gaussian(cols, rows * 3L + nb * 11L);
+                        float[] lutZ = new float[rows], laneZ = new float[rows];
+                        E8Kernel.lut(true);
+                        k.multiplyInt8(u, 0, lutZ, 0);
+                        E8Kernel.lut(false);
+                        k.multiplyInt8(u, 0, laneZ, 0);
+                        assertArrayEquals(laneZ, lutZ, bits + "-bit " + rows + "x" + cols);
+                    });
+        } finally {
+            E8Kernel.lut(was);
+        }
+    }
+
+    private void roundedProperty() {
         qt().withExamples(60).forAll(integers().between(2, 4), integers().between(1, 200), integers().between(1, 40))
                 .checkAssert((bits, rows, nb) -> {
                     int cols = nb * 8;
@@ -36,7 +63,7 @@ class E8KernelInt8Test {
                     double[][] exact = E8KernelTest.reference(bits, rows, cols, codes, rs, u, uOff);
                     double[] bound = roundingBound(bits, rows, cols, codes, rs, d);
                     for (int r = 0; r < rows; r++) {
-                        String at = bits + "-bit " + rows + "x" + cols + " row " + r;
+                        String at = "lut=" + E8Kernel.lut() + " " + bits + "-bit " + rows + "x" + cols + " row " + r;
                         assertEquals(onRounded[0][r], z[zOff + r], 1e-5 * onRounded[1][r] + 1e-6, at);
                         assertTrue(Math.abs(z[zOff + r] - exact[0][r]) <= bound[r] + 1e-5 * exact[1][r] + 1e-6,
                                 at + ": |" + z[zOff + r] + " - " + exact[0][r] + "| > " + bound[r]);

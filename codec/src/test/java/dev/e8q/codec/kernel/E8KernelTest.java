@@ -53,8 +53,25 @@ class E8KernelTest {
         return a;
     }
 
+    /** Runs body with the pair-table kernels on, then off, and restores the setting. */
+    static void bothKernels(Runnable body) {
+        boolean was = E8Kernel.lut();
+        try {
+            for (boolean on : new boolean[] {true, false}) {
+                E8Kernel.lut(on);
+                body.run();
+            }
+        } finally {
+            E8Kernel.lut(was);
+        }
+    }
+
     @Test
     void fusedProductEqualsDecodeThenMultiply() {
+        bothKernels(this::fusedProductProperty);
+    }
+
+    private void fusedProductProperty() {
         qt().withExamples(60).forAll(integers().between(2, 4), integers().between(1, 200), integers().between(1, 40), integers().between(1, 6))
                 .checkAssert((bits, rows, nb, batch) -> {
                     int cols = nb * 8;
@@ -67,7 +84,7 @@ class E8KernelTest {
                     k.multiply(u, uOff, z, zOff);
                     double[][] ref = reference(bits, rows, cols, codes, rs, u, uOff);
                     for (int r = 0; r < rows; r++)
-                        assertEquals(ref[0][r], z[zOff + r], 1e-5 * ref[1][r] + 1e-6, bits + "-bit " + rows + "x" + cols + " row " + r);
+                        assertEquals(ref[0][r], z[zOff + r], 1e-5 * ref[1][r] + 1e-6, "lut=" + E8Kernel.lut() + " " + bits + "-bit " + rows + "x" + cols + " row " + r);
                     assertEquals(0f, z[zOff - 1]);
                     assertEquals(0f, z[zOff + rows]);
                     // batched: columns at stride cols, rows of the result at stride rows
@@ -84,6 +101,10 @@ class E8KernelTest {
 
     @Test
     void everyE8pCodeDecodesExactly() {
+        bothKernels(this::everyCodeExactly);
+    }
+
+    private void everyCodeExactly() {
         // one row per code value in block 0, u = unit vectors: z reproduces each coordinate exactly
         int rows = 65536, cols = 8;
         int[][] codes = new int[1][rows];
@@ -96,7 +117,7 @@ class E8KernelTest {
             k.multiply(u, 0, z, 0);
             for (int c = 0; c < rows; c++) {
                 dev.e8q.lattice.E8P.decode(c, v, 0);
-                if (v[coord] != z[c]) throw new AssertionError("code " + c + " coord " + coord + ": " + v[coord] + " vs " + z[c]);
+                if (v[coord] != z[c]) throw new AssertionError("lut=" + E8Kernel.lut() + " code " + c + " coord " + coord + ": " + v[coord] + " vs " + z[c]);
             }
         }
     }

@@ -1,0 +1,288 @@
+package dev.e8q.codec.kernel;
+
+import dev.e8q.lattice.E8P;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * E8P decode-and-multiply by table lookup on pairs of coordinates (512-bit, AVX-512 VBMI), exact in float.
+ *
+ * <p>Every coordinate pair of the 256 E8P magnitude patterns takes one of 8 magnitude combinations ({½, 3⁄2,
+ * 5⁄2}² without (5⁄2, 5⁄2)), so with the two sign bits a pair of weights is one of 32 values. For each 8-column
+ * block of u and each pair q the 32 possible partial dot products ±m₀·u[i₀] ± m₁·u[i₁] are tabulated once per
+ * product ({@link #tables}): two 512-bit registers, which one {@code vpermi2d} indexes. A lookup then yields the
+ * products of 2 weights for 16 rows at once, where the widen-convert-FMA kernel needs 3 instructions per 16
+ * weights. The ±¼ shift adds U/4 − p·U/2 per block (U = Σ of the block's u, p the shift bit): the U/4 parts sum
+ * to one constant, and p·U/2 is a masked subtract.
+ *
+ * <p>The pairs are the positions whose sign bits are adjacent, (0,2), (4,6), (1,3), (5,7) (σ of SPEC §1.2), so
+ * a pair's index byte is {@code combo << 2 | (s >>> 2q) & 3}; the odd-pattern flip of position 7 is folded into
+ * pair 3's combo table and the shift bit into pair 0's (bit 0 flips, bit 7 carries p for the masked subtract).
+ * The 64 rows of a group sit in byte lanes as in {@link E8Kernel}; the index bytes are used as 16 int lanes
+ * shifted by 0, 8, 16, 24 bits ({@code vpermi2d} reads the low 5 bits), so accumulator j holds rows 4i + j and
+ * is put back in row order once per group.
+ */
+final class E8KernelLut {
+    private static final int GROUP = E8Kernel.GROUP;
+    private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512;
+
+    /** Positions of pair q's two weights. */
+    private static final int[][] POS = {{0, 2}, {4, 6}, {1, 3}, {5, 7}};
+    /** Magnitudes ×2 of the 8 combinations. */
+    private static final int[] M0 = {1, 1, 1, 3, 3, 3, 5, 5}, M1 = {1, 3, 5, 1, 3, 5, 1, 3};
+    /** CA[i], CB[i]: signed magnitudes of the pair's first and second weight for index i = combo·4 + s₁·2 + s₀. */
+    private static final float[] CA = new float[32], CB = new float[32];
+    /** TA[a] = combo₀ << 2 | combo₁ << 5 and TB[a] = combo₃ << 2 | odd(a) << 1 | combo₂ << 5 for pattern a. */
+    private static final byte[] TA = new byte[256], TB = new byte[256];
+    /**
+     * Int16 tables (int8 activations): QA[i], QB[i] = 4·v of the pair's first and second weight for index
+     * i = p·32 + combo·4 + s₁·2 + s₀, the shift ±1 (units of ¼) included.
+     */
+    private static final short[] QA = new short[64], QB = new short[64];
+    /** Byte lanes 4i + j, i = 0..15, as the bits of a long: the rows of accumulator j. */
+    private static final long LANES_J = 0x1111111111111111L;
+    /** Low two bits of every byte. */
+    private static final int SIGNS = 0x03030303;
+    /** Low five bits of every byte. */
+    private static final int LOW5 = 0x1F1F1F1F;
+
+    static {
+        for (int i = 0; i < 32; i++) {
+            int c = i >> 2;
+            CA[i] = ((i & 1) != 0 ? -M0[c] : M0[c]) * 0.5f;
+            CB[i] = ((i & 2) != 0 ? -M1[c] : M1[c]) * 0.5f;
+        }
+        for (int i = 0; i < 64; i++) {
+            int c = (i >> 2) & 7, delta = (i & 32) != 0 ? -1 : 1;
+            QA[i] = (short) (((i & 1) != 0 ? -2 * M0[c] : 2 * M0[c]) + delta);
+            QB[i] = (short) (((i & 2) != 0 ? -2 * M1[c] : 2 * M1[c]) + delta);
+        }
+        byte[] src = E8P.sourceTable();
+        for (int a = 0; a < 256; a++) {
+            int[] combo = new int[4];
+            for (int q = 0; q < 4; q++) {
+                int m0 = Math.abs(src[a * 8 + POS[q][0]]), m1 = Math.abs(src[a * 8 + POS[q][1]]);
+                combo[q] = -1;
+                for (int c = 0; c < 8; c++) if (M0[c] == m0 && M1[c] == m1) combo[q] = c;
+                if (combo[q] < 0) throw new IllegalStateException("E8P pattern " + a + " has magnitudes " + m0 + "/2, " + m1 + "/2 in pair " + q);
+            }
+            TA[a] = (byte) (combo[0] << 2 | combo[1] << 5);
+            TB[a] = (byte) (combo[3] << 2 | (E8P.odd(a) ? 2 : 0) | combo[2] << 5);
+        }
+    }
+
+    private E8KernelLut() {}
+
+    /** Ints of table storage {@link #tables} fills for nb blocks. */
+    static int tableInts(int nb) {
+        return nb * 128;
+    }
+
+    /**
+     * Fills tab[(b·4 + q)·32 + i] with the float bits of pair q's product for index i, and halfU[b] with half
+     * the sum of block b's u, for blocks [b0, b1); returns the sum of u[uOff + 8·b0 .. 8·b1).
+     */
+    static float tables(float[] u, int uOff, int b0, int b1, int[] tab, float[] halfU) {
+        FloatVector caLo = FloatVector.fromArray(F16, CA, 0), caHi = FloatVector.fromArray(F16, CA, 16);
+        FloatVector cbLo = FloatVector.fromArray(F16, CB, 0), cbHi = FloatVector.fromArray(F16, CB, 16);
+        float total = 0;
+        for (int b = b0; b < b1; b++) {
+            int ub = uOff + 8 * b;
+            float sum = 0;
+            for (int k = 0; k < 8; k++) sum += u[ub + k];
+            halfU[b] = 0.5f * sum;
+            total += sum;
+            for (int q = 0; q < 4; q++) {
+                FloatVector x = FloatVector.broadcast(F16, u[ub + POS[q][0]]), y = FloatVector.broadcast(F16, u[ub + POS[q][1]]);
+                int o = (b * 4 + q) * 32;
+                cbLo.fma(y, caLo.mul(x)).reinterpretAsInts().intoArray(tab, o);
+                cbHi.fma(y, caHi.mul(x)).reinterpretAsInts().intoArray(tab, o + 16);
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Groups gA and gB (gB may equal gA; its sums then duplicate gA's): stores (or, when add, adds)
+     * scale·(Σ_b Σ_k v[r][b][k]·u[8b + k]) into acc[0..64) for gA and acc[64..128) for gB, in row order;
+     * quarterU is a quarter of Σ u.
+     */
+    static void pairE8P(byte[] ab, byte[] sg, int gA, int gB, int nb, int[] tab, float[] halfU, float quarterU,
+                        float[] acc, float[] tmp, float scale, boolean add) {
+        FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
+        FloatVector c0 = FloatVector.zero(F16), c1 = FloatVector.zero(F16), c2 = FloatVector.zero(F16), c3 = FloatVector.zero(F16);
+        int baseA = gA * nb * GROUP, baseB = gB * nb * GROUP;
+        for (int b = 0; b < nb; b++) {
+            int offA = baseA + b * GROUP, offB = baseB + b * GROUP;
+            ByteVector xa = ByteVector.fromArray(B64, ab, offA), xc = ByteVector.fromArray(B64, ab, offB);
+            ByteVector sa = ByteVector.fromArray(B64, sg, offA), sc = ByteVector.fromArray(B64, sg, offB);
+            VectorMask<Byte> hiA = xa.lt((byte) 0), hiC = xc.lt((byte) 0);
+            ByteVector na = sa.lanewise(VectorOperators.BIT_COUNT).and((byte) 1), nc = sc.lanewise(VectorOperators.BIT_COUNT).and((byte) 1);
+            // the shift bit of rows 4i + j, for the float lanes of accumulator j
+            long pA = na.compare(VectorOperators.NE, (byte) 0).toLong(), pC = nc.compare(VectorOperators.NE, (byte) 0).toLong();
+            IntVector ya = sa.lanewise(VectorOperators.XOR, na).reinterpretAsInts(), yc = sc.lanewise(VectorOperators.XOR, nc).reinterpretAsInts();
+            IntVector ta = xa.selectFrom(ByteVector.fromArray(B64, TA, 0), ByteVector.fromArray(B64, TA, 64))
+                    .blend(xa.selectFrom(ByteVector.fromArray(B64, TA, 128), ByteVector.fromArray(B64, TA, 192)), hiA).reinterpretAsInts();
+            IntVector tc = xc.selectFrom(ByteVector.fromArray(B64, TA, 0), ByteVector.fromArray(B64, TA, 64))
+                    .blend(xc.selectFrom(ByteVector.fromArray(B64, TA, 128), ByteVector.fromArray(B64, TA, 192)), hiC).reinterpretAsInts();
+            IntVector ua = xa.selectFrom(ByteVector.fromArray(B64, TB, 0), ByteVector.fromArray(B64, TB, 64))
+                    .blend(xa.selectFrom(ByteVector.fromArray(B64, TB, 128), ByteVector.fromArray(B64, TB, 192)), hiA).reinterpretAsInts();
+            IntVector uc = xc.selectFrom(ByteVector.fromArray(B64, TB, 0), ByteVector.fromArray(B64, TB, 64))
+                    .blend(xc.selectFrom(ByteVector.fromArray(B64, TB, 128), ByteVector.fromArray(B64, TB, 192)), hiC).reinterpretAsInts();
+            for (int q = 0; q < 4; q++) {
+                // index bytes: combo in bits 2..4, the pair's two sign bits in 0..1 (bits 5..7 are ignored)
+                IntVector va, vc;
+                if (q == 0) {
+                    va = ta.lanewise(VectorOperators.XOR, ya.and(SIGNS));
+                    vc = tc.lanewise(VectorOperators.XOR, yc.and(SIGNS));
+                } else if (q == 1) {
+                    va = ta.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, ya.lanewise(VectorOperators.LSHR, 2), SIGNS);
+                    vc = tc.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, yc.lanewise(VectorOperators.LSHR, 2), SIGNS);
+                } else if (q == 2) {
+                    va = ua.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, ya.lanewise(VectorOperators.LSHR, 4), SIGNS);
+                    vc = uc.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, yc.lanewise(VectorOperators.LSHR, 4), SIGNS);
+                } else {
+                    va = ua.lanewise(VectorOperators.XOR, ya.lanewise(VectorOperators.LSHR, 6).and(SIGNS));
+                    vc = uc.lanewise(VectorOperators.XOR, yc.lanewise(VectorOperators.LSHR, 6).and(SIGNS));
+                }
+                int o = (b * 4 + q) * 32;
+                IntVector lo = IntVector.fromArray(I16, tab, o), hi = IntVector.fromArray(I16, tab, o + 16);
+                a0 = a0.add(va.selectFrom(lo, hi).reinterpretAsFloats());
+                a1 = a1.add(va.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats());
+                a2 = a2.add(va.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats());
+                a3 = a3.add(va.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats());
+                c0 = c0.add(vc.selectFrom(lo, hi).reinterpretAsFloats());
+                c1 = c1.add(vc.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats());
+                c2 = c2.add(vc.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats());
+                c3 = c3.add(vc.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats());
+            }
+            FloatVector hu = FloatVector.broadcast(F16, halfU[b]);
+            a0 = a0.lanewise(VectorOperators.SUB, hu, VectorMask.fromLong(F16, Long.compress(pA, LANES_J)));
+            a1 = a1.lanewise(VectorOperators.SUB, hu, VectorMask.fromLong(F16, Long.compress(pA, LANES_J << 1)));
+            a2 = a2.lanewise(VectorOperators.SUB, hu, VectorMask.fromLong(F16, Long.compress(pA, LANES_J << 2)));
+            a3 = a3.lanewise(VectorOperators.SUB, hu, VectorMask.fromLong(F16, Long.compress(pA, LANES_J << 3)));
+            c0 = c0.lanewise(VectorOperators.SUB, hu, VectorMask.fromLong(F16, Long.compress(pC, LANES_J)));
+            c1 = c1.lanewise(VectorOperators.SUB, hu, VectorMask.fromLong(F16, Long.compress(pC, LANES_J << 1)));
+            c2 = c2.lanewise(VectorOperators.SUB, hu, VectorMask.fromLong(F16, Long.compress(pC, LANES_J << 2)));
+            c3 = c3.lanewise(VectorOperators.SUB, hu, VectorMask.fromLong(F16, Long.compress(pC, LANES_J << 3)));
+        }
+        a0.intoArray(tmp, 0); a1.intoArray(tmp, 16); a2.intoArray(tmp, 32); a3.intoArray(tmp, 48);
+        c0.intoArray(tmp, 64); c1.intoArray(tmp, 80); c2.intoArray(tmp, 96); c3.intoArray(tmp, 112);
+        for (int h = 0; h < 2; h++) {
+            for (int i = 0; i < 16; i++) {
+                for (int j = 0; j < 4; j++) {
+                    int r = h * GROUP + 4 * i + j;
+                    float v = scale * (tmp[h * GROUP + j * 16 + i] + quarterU);
+                    acc[r] = add ? acc[r] + v : v;
+                }
+            }
+        }
+    }
+
+    /** Shorts of table storage {@link #tablesInt8} fills for nb blocks. */
+    static int tableShorts(int nb) {
+        return nb * 256;
+    }
+
+    /** Fills tab[(b·4 + q)·64 + i] with pair q's int16 product 4·v·q for index i, for blocks [b0, b1). */
+    static void tablesInt8(byte[] q, int b0, int b1, short[] tab) {
+        ShortVector qaLo = ShortVector.fromArray(S32, QA, 0), qaHi = ShortVector.fromArray(S32, QA, 32);
+        ShortVector qbLo = ShortVector.fromArray(S32, QB, 0), qbHi = ShortVector.fromArray(S32, QB, 32);
+        for (int b = b0; b < b1; b++) {
+            for (int p = 0; p < 4; p++) {
+                short x = q[8 * b + POS[p][0]], y = q[8 * b + POS[p][1]];
+                int o = (b * 4 + p) * 64;
+                qaLo.mul(x).add(qbLo.mul(y)).intoArray(tab, o);
+                qaHi.mul(x).add(qbHi.mul(y)).intoArray(tab, o + 32);
+            }
+        }
+    }
+
+    /**
+     * As {@link #pairE8P} with int8 activations ({@link E8Kernel#multiplyInt8}): the products are looked up in
+     * the int16 tables of {@link #tablesInt8} (64 entries: the shift bit is the index's bit 5, so the ±¼ shift is
+     * in the table), summed in int16 over two blocks (at most 8·2·11·127 = 22,352) and scaled by the blocks' d in
+     * float, in the order {@link E8KernelA8#pairE8P} uses, so the two kernels agree bit for bit. Word lanes
+     * split even and odd rows.
+     */
+    static void pairE8PInt8(byte[] ab, byte[] sg, int gA, int gB, int nb, short[] tab, float[] d,
+                            float[] acc, float[] tmp, float scale, boolean add) {
+        FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
+        FloatVector c0 = FloatVector.zero(F16), c1 = FloatVector.zero(F16), c2 = FloatVector.zero(F16), c3 = FloatVector.zero(F16);
+        int baseA = gA * nb * GROUP, baseB = gB * nb * GROUP;
+        for (int bp = 0; bp < nb; bp += 2) {
+            ShortVector ea = ShortVector.zero(S32), oa = ShortVector.zero(S32), ec = ShortVector.zero(S32), oc = ShortVector.zero(S32);
+            int bEnd = Math.min(bp + 2, nb);
+            for (int b = bp; b < bEnd; b++) {
+                int offA = baseA + b * GROUP, offB = baseB + b * GROUP;
+                ByteVector xa = ByteVector.fromArray(B64, ab, offA), xc = ByteVector.fromArray(B64, ab, offB);
+                ByteVector sa = ByteVector.fromArray(B64, sg, offA), sc = ByteVector.fromArray(B64, sg, offB);
+                VectorMask<Byte> hiA = xa.lt((byte) 0), hiC = xc.lt((byte) 0);
+                ByteVector na = sa.lanewise(VectorOperators.BIT_COUNT).and((byte) 1), nc = sc.lanewise(VectorOperators.BIT_COUNT).and((byte) 1);
+                IntVector pa = na.reinterpretAsInts().lanewise(VectorOperators.LSHL, 5), pc = nc.reinterpretAsInts().lanewise(VectorOperators.LSHL, 5);
+                IntVector ya = sa.lanewise(VectorOperators.XOR, na).reinterpretAsInts(), yc = sc.lanewise(VectorOperators.XOR, nc).reinterpretAsInts();
+                IntVector ta = xa.selectFrom(ByteVector.fromArray(B64, TA, 0), ByteVector.fromArray(B64, TA, 64))
+                        .blend(xa.selectFrom(ByteVector.fromArray(B64, TA, 128), ByteVector.fromArray(B64, TA, 192)), hiA).reinterpretAsInts();
+                IntVector tc = xc.selectFrom(ByteVector.fromArray(B64, TA, 0), ByteVector.fromArray(B64, TA, 64))
+                        .blend(xc.selectFrom(ByteVector.fromArray(B64, TA, 128), ByteVector.fromArray(B64, TA, 192)), hiC).reinterpretAsInts();
+                IntVector ua = xa.selectFrom(ByteVector.fromArray(B64, TB, 0), ByteVector.fromArray(B64, TB, 64))
+                        .blend(xa.selectFrom(ByteVector.fromArray(B64, TB, 128), ByteVector.fromArray(B64, TB, 192)), hiA).reinterpretAsInts();
+                IntVector uc = xc.selectFrom(ByteVector.fromArray(B64, TB, 0), ByteVector.fromArray(B64, TB, 64))
+                        .blend(xc.selectFrom(ByteVector.fromArray(B64, TB, 128), ByteVector.fromArray(B64, TB, 192)), hiC).reinterpretAsInts();
+                for (int q = 0; q < 4; q++) {
+                    // index bytes: sign bits in 0..1, combo in 2..4, shift bit in 5 (bits 6..7 are ignored)
+                    IntVector va, vc;
+                    if (q == 0) {
+                        va = ta.lanewise(VectorOperators.XOR, ya.and(SIGNS));
+                        vc = tc.lanewise(VectorOperators.XOR, yc.and(SIGNS));
+                    } else if (q == 1) {
+                        va = ta.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, ya.lanewise(VectorOperators.LSHR, 2), SIGNS);
+                        vc = tc.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, yc.lanewise(VectorOperators.LSHR, 2), SIGNS);
+                    } else if (q == 2) {
+                        va = ua.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, ya.lanewise(VectorOperators.LSHR, 4), SIGNS);
+                        vc = uc.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, yc.lanewise(VectorOperators.LSHR, 4), SIGNS);
+                    } else {
+                        va = ua.lanewise(VectorOperators.XOR, ya.lanewise(VectorOperators.LSHR, 6).and(SIGNS));
+                        vc = uc.lanewise(VectorOperators.XOR, yc.lanewise(VectorOperators.LSHR, 6).and(SIGNS));
+                    }
+                    ShortVector wa = va.and(LOW5).or(pa).reinterpretAsShorts(), wc = vc.and(LOW5).or(pc).reinterpretAsShorts();
+                    int o = (b * 4 + q) * 64;
+                    ShortVector lo = ShortVector.fromArray(S32, tab, o), hi = ShortVector.fromArray(S32, tab, o + 32);
+                    ea = ea.add(wa.selectFrom(lo, hi));
+                    oa = oa.add(wa.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi));
+                    ec = ec.add(wc.selectFrom(lo, hi));
+                    oc = oc.add(wc.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi));
+                }
+            }
+            FloatVector dv = FloatVector.broadcast(F16, d[bp >> 1]);
+            a0 = ((FloatVector) ea.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a0);
+            a1 = ((FloatVector) ea.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, a1);
+            a2 = ((FloatVector) oa.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a2);
+            a3 = ((FloatVector) oa.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, a3);
+            c0 = ((FloatVector) ec.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, c0);
+            c1 = ((FloatVector) ec.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, c1);
+            c2 = ((FloatVector) oc.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, c2);
+            c3 = ((FloatVector) oc.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, c3);
+        }
+        // a0: rows 0, 2, .., 30; a1: 32, .., 62; a2: 1, .., 31; a3: 33, .., 63 (c: the same for gB)
+        a0.intoArray(tmp, 0); a1.intoArray(tmp, 16); a2.intoArray(tmp, 32); a3.intoArray(tmp, 48);
+        c0.intoArray(tmp, 64); c1.intoArray(tmp, 80); c2.intoArray(tmp, 96); c3.intoArray(tmp, 112);
+        for (int h = 0; h < 2; h++) {
+            for (int i = 0; i < 32; i++) {
+                for (int j = 0; j < 2; j++) {
+                    int r = h * GROUP + 2 * i + j;
+                    float t = tmp[h * GROUP + j * 32 + i];
+                    acc[r] = add ? Math.fma(t, scale, acc[r]) : t * scale;
+                }
+            }
+        }
+    }
+}
