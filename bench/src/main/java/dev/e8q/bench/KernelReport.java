@@ -228,7 +228,7 @@ public final class KernelReport {
         }
         return String.format(Locale.ROOT, "%s, %d cores visible to the JVM, Java %s, %d-bit vectors (%s kernel)",
                 model, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), Species.bits(),
-                E8Kernel.WIDE ? "64-row byte-lane" : "per-row grid");
+                E8Kernel.kernelName());
     }
 
     static String markdown(List<Row> rows, Map<Integer, Triad.Result> triad, List<String> shapes, List<String> formats,
