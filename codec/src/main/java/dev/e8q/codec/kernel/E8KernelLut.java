@@ -26,6 +26,10 @@ import jdk.incubator.vector.VectorSpecies;
  * The 64 rows of a group sit in byte lanes as in {@link E8Kernel}; the index bytes are used as 16 int lanes
  * shifted by 0, 8, 16, 24 bits ({@code vpermi2d} reads the low 5 bits), so accumulator j holds rows 4i + j and
  * is put back in row order once per group.
+ *
+ * <p>{@link #pairE8P} and {@link #pairE8PInt8} repeat the index-byte construction on purpose: it produces vectors,
+ * and a helper that returns or takes vectors is not inlined into these loops by C2 (its vectors get boxed); the
+ * same trade was measured for {@link E8KernelA8} (a shared decode helper cost 10–15 %).
  */
 final class E8KernelLut {
     private static final int GROUP = E8Kernel.GROUP;
