@@ -78,6 +78,20 @@ public final class E8Kernel {
     // them, and the caller waits for the workers before it builds the next)
     private static final ThreadLocal<int[]> LUT_INTS = ThreadLocal.withInitial(() -> new int[0]);
     private static final ThreadLocal<short[]> LUT_SHORTS = ThreadLocal.withInitial(() -> new short[0]);
+    private static final ThreadLocal<int[]> LUT_INTS_E81B = ThreadLocal.withInitial(() -> new int[0]);
+    private static final ThreadLocal<short[]> LUT_SHORTS_E81B = ThreadLocal.withInitial(() -> new short[0]);
+
+    private static int[] reused(ThreadLocal<int[]> cache, int n) {
+        int[] t = cache.get();
+        if (t.length < n) cache.set(t = new int[n]);
+        return t;
+    }
+
+    private static short[] reusedShorts(ThreadLocal<short[]> cache, int n) {
+        short[] t = cache.get();
+        if (t.length < n) cache.set(t = new short[n]);
+        return t;
+    }
 
     static boolean lut() { return lut; }
 
@@ -250,23 +264,18 @@ public final class E8Kernel {
 
     /** {@link E8KernelLut}: pair tables of u, then two groups per step. */
     private void multiplyLut(float[] u, int uOff, float[] z, int zOff) {
-        int[] tab0 = LUT_INTS.get();
-        if (tab0.length < E8KernelLut.tableInts(nb)) LUT_INTS.set(tab0 = new int[E8KernelLut.tableInts(nb)]);
-        int[] tab = tab0;
+        int[] tab = reused(LUT_INTS, E8KernelLut.tableInts(nb));
         float[] halfU = new float[nb];
         float quarterU = 0.25f * E8KernelLut.tables(u, uOff, 0, nb, tab, halfU);
+        int[] tab81 = bits == 3 ? reused(LUT_INTS_E81B, E8KernelLut.tableInts(nb)) : null;
+        if (bits == 3) E8KernelLut.tablesE81B(u, uOff, 0, nb, tab81);
         Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {
             float[] acc = new float[2 * GROUP], tmp = new float[2 * GROUP];
-            byte[] scratch = bits == 3 ? new byte[16 * GROUP] : null;
             for (int p = p0; p < p1; p++) {
                 int g = 2 * p, gB = g + 1 < groups ? g + 1 : g;
                 E8KernelLut.pairE8P(abs[0], sgn[0], g, gB, nb, tab, halfU, quarterU, acc, tmp, 4 * stageScale[0], false);
-                if (bits == 4) {
-                    E8KernelLut.pairE8P(abs[1], sgn[1], g, gB, nb, tab, halfU, quarterU, acc, tmp, 4 * stageScale[1], true);
-                } else if (bits == 3) {
-                    if (gB > g) pairE81B(abs[1], g, nb, u, uOff, acc, scratch, stageScale[1]);
-                    else groupE81B(abs[1], g, nb, u, uOff, acc, 0, scratch, stageScale[1]);
-                }
+                if (bits == 4) E8KernelLut.pairE8P(abs[1], sgn[1], g, gB, nb, tab, halfU, quarterU, acc, tmp, 4 * stageScale[1], true);
+                else if (bits == 3) E8KernelLut.pairE81B(abs[1], g, gB, nb, tab81, acc, tmp, stageScale[1]);
                 int r0 = g * GROUP, n = Math.min(gB > g ? 2 * GROUP : GROUP, rows - r0);
                 System.arraycopy(acc, 0, z, zOff + r0, n);
             }
@@ -296,18 +305,17 @@ public final class E8Kernel {
             return;
         }
         if (lut) {
-            short[] tab0 = LUT_SHORTS.get();
-            if (tab0.length < E8KernelLut.tableShorts(nb)) LUT_SHORTS.set(tab0 = new short[E8KernelLut.tableShorts(nb)]);
-            short[] tab = tab0;
+            short[] tab = reusedShorts(LUT_SHORTS, E8KernelLut.tableShorts(nb));
             E8KernelLut.tablesInt8(q, 0, nb, tab);
+            short[] tab81 = bits == 3 ? reusedShorts(LUT_SHORTS_E81B, E8KernelLut.tableShortsE81B(nb)) : null;
+            if (bits == 3) E8KernelLut.tablesE81BInt8(q, 0, nb, tab81);
             Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {
                 float[] acc = new float[2 * GROUP], tmp = new float[2 * GROUP];
-                byte[] scratch = bits == 3 ? new byte[16 * GROUP] : null;
                 for (int p = p0; p < p1; p++) {
                     int g = 2 * p, gB = g + 1 < groups ? g + 1 : g;
                     E8KernelLut.pairE8PInt8(abs[0], sgn[0], g, gB, nb, tab, d, acc, tmp, stageScale[0], false);
                     if (bits == 4) E8KernelLut.pairE8PInt8(abs[1], sgn[1], g, gB, nb, tab, d, acc, tmp, stageScale[1], true);
-                    else if (bits == 3) E8KernelA8.pairE81B(abs[1], g, gB, nb, q, d, acc, scratch, stageScale[1]);
+                    else if (bits == 3) E8KernelLut.pairE81BInt8(abs[1], g, gB, nb, tab81, d, acc, tmp, stageScale[1]);
                     int r0 = g * GROUP, n = Math.min(gB > g ? 2 * GROUP : GROUP, rows - r0);
                     System.arraycopy(acc, 0, z, zOff + r0, n);
                 }

@@ -1,5 +1,6 @@
 package dev.e8q.codec.kernel;
 
+import dev.e8q.lattice.E81B;
 import dev.e8q.lattice.E8P;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -26,6 +27,10 @@ import jdk.incubator.vector.VectorSpecies;
  * The 64 rows of a group sit in byte lanes as in {@link E8Kernel}; the index bytes are used as 16 int lanes
  * shifted by 0, 8, 16, 24 bits ({@code vpermi2d} reads the low 5 bits), so accumulator j holds rows 4i + j and
  * is put back in row order once per group.
+ *
+ * <p>The 3-bit second stage (E81B, one code byte per 8 weights) uses the same lookups on the pairs (2q, 2q+1), whose
+ * coordinates take 17 distinct value pairs over the 256 codewords ({@link #pairE81B}, {@link #pairE81BInt8}); a
+ * pair's index is a 256-entry byte lookup of the code.
  *
  * <p>{@link #pairE8P} and {@link #pairE8PInt8} repeat the index-byte construction on purpose: it produces vectors,
  * and a helper that returns or takes vectors is not inlined into these loops by C2 (its vectors get boxed); the
@@ -57,6 +62,13 @@ final class E8KernelLut {
     private static final int SIGNS = 0x03030303;
     /** Low five bits of every byte. */
     private static final int LOW5 = 0x1F1F1F1F;
+    /**
+     * E81B (3-bit second stage) pairs, positions (2q, 2q+1): V0[i], V1[i] are 2·g of the pair's two coordinates for
+     * the i-th of the 17 value pairs any E81B codeword takes there; P81[q·256 + c] is codeword c's i in pair q.
+     */
+    private static final int[] V0 = new int[32], V1 = new int[32];
+    private static final short[] V0S = new short[32], V1S = new short[32];
+    private static final byte[] P81 = new byte[4 * 256];
 
     static {
         for (int i = 0; i < 32; i++) {
@@ -80,6 +92,25 @@ final class E8KernelLut {
             }
             TA[a] = (byte) (combo[0] << 2 | combo[1] << 5);
             TB[a] = (byte) (combo[3] << 2 | (E8P.odd(a) ? 2 : 0) | combo[2] << 5);
+        }
+        byte[] g2 = E81B.grid2();
+        int values = 0;
+        for (int q = 0; q < 4; q++) {
+            for (int c = 0; c < 256; c++) {
+                int v0 = g2[c * 8 + 2 * q], v1 = g2[c * 8 + 2 * q + 1], i = 0;
+                while (i < values && (V0[i] != v0 || V1[i] != v1)) i++;
+                if (i == values) {
+                    if (values == 32) throw new IllegalStateException("E81B pairs take more than 32 values");
+                    V0[i] = v0;
+                    V1[i] = v1;
+                    values++;
+                }
+                P81[q * 256 + c] = (byte) i;
+            }
+        }
+        for (int i = 0; i < 32; i++) {
+            V0S[i] = (short) V0[i];
+            V1S[i] = (short) V1[i];
         }
     }
 
@@ -191,6 +222,70 @@ final class E8KernelLut {
         }
     }
 
+    /**
+     * Fills tab[(b·4 + q)·32 + i] with the float bits of V0[i]·u[8b + 2q] + V1[i]·u[8b + 2q + 1], E81B pair q's
+     * product (in units of g/2) for value pair i, for blocks [b0, b1).
+     */
+    static void tablesE81B(float[] u, int uOff, int b0, int b1, int[] tab) {
+        FloatVector v0Lo = IntVector.fromArray(I16, V0, 0).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+        FloatVector v0Hi = IntVector.fromArray(I16, V0, 16).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+        FloatVector v1Lo = IntVector.fromArray(I16, V1, 0).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+        FloatVector v1Hi = IntVector.fromArray(I16, V1, 16).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+        for (int b = b0; b < b1; b++) {
+            for (int q = 0; q < 4; q++) {
+                int ub = uOff + 8 * b + 2 * q;
+                FloatVector x = FloatVector.broadcast(F16, u[ub]), y = FloatVector.broadcast(F16, u[ub + 1]);
+                int o = (b * 4 + q) * 32;
+                v1Lo.fma(y, v0Lo.mul(x)).reinterpretAsInts().intoArray(tab, o);
+                v1Hi.fma(y, v0Hi.mul(x)).reinterpretAsInts().intoArray(tab, o + 16);
+            }
+        }
+    }
+
+    /**
+     * E81B stage (one code byte per row and block) of groups gA and gB (gB may equal gA): adds
+     * scale·Σ_b Σ_k 2·g[r][b][k]·u[8b + k] into acc[0..64) for gA and acc[64..128) for gB, in row order, with the
+     * tables of {@link #tablesE81B}. A pair's index is one 256-entry byte lookup of the code (P81), so the stage
+     * costs 4 such lookups and 16 table lookups per block and 64 rows, where {@link #pairE8P} builds its indices
+     * from two lookups and the sign bits.
+     */
+    static void pairE81B(byte[] ab, int gA, int gB, int nb, int[] tab, float[] acc, float[] tmp, float scale) {
+        FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
+        FloatVector c0 = FloatVector.zero(F16), c1 = FloatVector.zero(F16), c2 = FloatVector.zero(F16), c3 = FloatVector.zero(F16);
+        int baseA = gA * nb * GROUP, baseB = gB * nb * GROUP;
+        for (int b = 0; b < nb; b++) {
+            ByteVector xa = ByteVector.fromArray(B64, ab, baseA + b * GROUP), xc = ByteVector.fromArray(B64, ab, baseB + b * GROUP);
+            VectorMask<Byte> hiA = xa.lt((byte) 0), hiC = xc.lt((byte) 0);
+            for (int q = 0; q < 4; q++) {
+                int t = q * 256;
+                ByteVector p0 = ByteVector.fromArray(B64, P81, t), p1 = ByteVector.fromArray(B64, P81, t + 64);
+                ByteVector p2 = ByteVector.fromArray(B64, P81, t + 128), p3 = ByteVector.fromArray(B64, P81, t + 192);
+                IntVector va = xa.selectFrom(p0, p1).blend(xa.selectFrom(p2, p3), hiA).reinterpretAsInts();
+                IntVector vc = xc.selectFrom(p0, p1).blend(xc.selectFrom(p2, p3), hiC).reinterpretAsInts();
+                int o = (b * 4 + q) * 32;
+                IntVector lo = IntVector.fromArray(I16, tab, o), hi = IntVector.fromArray(I16, tab, o + 16);
+                a0 = a0.add(va.selectFrom(lo, hi).reinterpretAsFloats());
+                a1 = a1.add(va.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats());
+                a2 = a2.add(va.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats());
+                a3 = a3.add(va.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats());
+                c0 = c0.add(vc.selectFrom(lo, hi).reinterpretAsFloats());
+                c1 = c1.add(vc.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats());
+                c2 = c2.add(vc.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats());
+                c3 = c3.add(vc.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats());
+            }
+        }
+        a0.intoArray(tmp, 0); a1.intoArray(tmp, 16); a2.intoArray(tmp, 32); a3.intoArray(tmp, 48);
+        c0.intoArray(tmp, 64); c1.intoArray(tmp, 80); c2.intoArray(tmp, 96); c3.intoArray(tmp, 112);
+        for (int h = 0; h < 2; h++) {
+            for (int i = 0; i < 16; i++) {
+                for (int j = 0; j < 4; j++) {
+                    int r = h * GROUP + 4 * i + j;
+                    acc[r] = Math.fma(tmp[h * GROUP + j * 16 + i], scale, acc[r]);
+                }
+            }
+        }
+    }
+
     /** Shorts of table storage {@link #tablesInt8} fills for nb blocks. */
     static int tableShorts(int nb) {
         return nb * 256;
@@ -206,6 +301,73 @@ final class E8KernelLut {
                 int o = (b * 4 + p) * 64;
                 qaLo.mul(x).add(qbLo.mul(y)).intoArray(tab, o);
                 qaHi.mul(x).add(qbHi.mul(y)).intoArray(tab, o + 32);
+            }
+        }
+    }
+
+    /** Shorts of table storage {@link #tablesE81BInt8} fills for nb blocks. */
+    static int tableShortsE81B(int nb) {
+        return nb * 128;
+    }
+
+    /** Fills tab[(b·4 + p)·32 + i] with E81B pair p's int16 product V0[i]·q[8b + 2p] + V1[i]·q[8b + 2p + 1]. */
+    static void tablesE81BInt8(byte[] q, int b0, int b1, short[] tab) {
+        ShortVector v0 = ShortVector.fromArray(S32, V0S, 0), v1 = ShortVector.fromArray(S32, V1S, 0);
+        for (int b = b0; b < b1; b++) {
+            for (int p = 0; p < 4; p++) {
+                short x = q[8 * b + 2 * p], y = q[8 * b + 2 * p + 1];
+                v0.mul(x).add(v1.mul(y)).intoArray(tab, (b * 4 + p) * 32);
+            }
+        }
+    }
+
+    /**
+     * As {@link #pairE81B} with int8 activations: one 32-entry int16 table per pair ({@code vpermw}), summed in
+     * int16 over two blocks (at most 2·8·127 = 2,032) and scaled by the blocks' d in float, in the order
+     * {@link E8KernelA8#pairE81B} uses, so the two agree bit for bit. Always adds.
+     */
+    static void pairE81BInt8(byte[] ab, int gA, int gB, int nb, short[] tab, float[] d, float[] acc, float[] tmp, float scale) {
+        FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
+        FloatVector c0 = FloatVector.zero(F16), c1 = FloatVector.zero(F16), c2 = FloatVector.zero(F16), c3 = FloatVector.zero(F16);
+        int baseA = gA * nb * GROUP, baseB = gB * nb * GROUP;
+        for (int bp = 0; bp < nb; bp += 2) {
+            ShortVector ea = ShortVector.zero(S32), oa = ShortVector.zero(S32), ec = ShortVector.zero(S32), oc = ShortVector.zero(S32);
+            int bEnd = Math.min(bp + 2, nb);
+            for (int b = bp; b < bEnd; b++) {
+                ByteVector xa = ByteVector.fromArray(B64, ab, baseA + b * GROUP), xc = ByteVector.fromArray(B64, ab, baseB + b * GROUP);
+                VectorMask<Byte> hiA = xa.lt((byte) 0), hiC = xc.lt((byte) 0);
+                for (int p = 0; p < 4; p++) {
+                    int t = p * 256;
+                    ByteVector p0 = ByteVector.fromArray(B64, P81, t), p1 = ByteVector.fromArray(B64, P81, t + 64);
+                    ByteVector p2 = ByteVector.fromArray(B64, P81, t + 128), p3 = ByteVector.fromArray(B64, P81, t + 192);
+                    ShortVector wa = xa.selectFrom(p0, p1).blend(xa.selectFrom(p2, p3), hiA).reinterpretAsShorts();
+                    ShortVector wc = xc.selectFrom(p0, p1).blend(xc.selectFrom(p2, p3), hiC).reinterpretAsShorts();
+                    ShortVector tv = ShortVector.fromArray(S32, tab, (b * 4 + p) * 32);
+                    ea = ea.add(wa.selectFrom(tv));
+                    oa = oa.add(wa.lanewise(VectorOperators.LSHR, 8).selectFrom(tv));
+                    ec = ec.add(wc.selectFrom(tv));
+                    oc = oc.add(wc.lanewise(VectorOperators.LSHR, 8).selectFrom(tv));
+                }
+            }
+            FloatVector dv = FloatVector.broadcast(F16, d[bp >> 1]);
+            a0 = ((FloatVector) ea.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a0);
+            a1 = ((FloatVector) ea.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, a1);
+            a2 = ((FloatVector) oa.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a2);
+            a3 = ((FloatVector) oa.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, a3);
+            c0 = ((FloatVector) ec.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, c0);
+            c1 = ((FloatVector) ec.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, c1);
+            c2 = ((FloatVector) oc.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, c2);
+            c3 = ((FloatVector) oc.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, c3);
+        }
+        // a0: rows 0, 2, .., 30; a1: 32, .., 62; a2: 1, .., 31; a3: 33, .., 63 (c: the same for gB)
+        a0.intoArray(tmp, 0); a1.intoArray(tmp, 16); a2.intoArray(tmp, 32); a3.intoArray(tmp, 48);
+        c0.intoArray(tmp, 64); c1.intoArray(tmp, 80); c2.intoArray(tmp, 96); c3.intoArray(tmp, 112);
+        for (int h = 0; h < 2; h++) {
+            for (int i = 0; i < 32; i++) {
+                for (int j = 0; j < 2; j++) {
+                    int r = h * GROUP + 2 * i + j;
+                    acc[r] = Math.fma(tmp[h * GROUP + j * 32 + i], scale, acc[r]);
+                }
             }
         }
     }

@@ -123,6 +123,29 @@ class E8KernelTest {
     }
 
     @Test
+    void everyE81bCodeDecodesWithinRounding() {
+        bothKernels(this::everyE81bCode);
+    }
+
+    private void everyE81bCode() {
+        // 3-bit, one row per E81B code (stage 1 = code 0, whose value is the same in every row), u = unit vectors
+        int rows = 256, cols = 8;
+        int[][] codes = {new int[rows], new int[rows]};
+        for (int c = 0; c < rows; c++) codes[1][c] = c;
+        double rs = Rvq.defaultResidualScale(3);
+        E8Kernel k = E8Kernel.repack(3, rows, cols, codes, rs);
+        float[] z = new float[rows];
+        for (int coord = 0; coord < 8; coord++) {
+            float[] u = new float[8];
+            u[coord] = 1;
+            k.multiply(u, 0, z, 0);
+            double[] ref = reference(3, rows, cols, codes, rs, u, 0)[0];
+            for (int c = 0; c < rows; c++)
+                assertEquals(ref[c], z[c], 1e-6, "lut=" + E8Kernel.lut() + " E81B code " + c + " coord " + coord);
+        }
+    }
+
+    @Test
     void rejectsBadShapes() {
         assertThrows(IllegalArgumentException.class, () -> E8Kernel.repack(5, 8, 8, new int[1][8], 0));
         assertThrows(IllegalArgumentException.class, () -> E8Kernel.repack(2, 8, 12, new int[1][8], 0));
