@@ -362,14 +362,7 @@ final class E8KernelLut {
         // a0: rows 0, 2, .., 30; a1: 32, .., 62; a2: 1, .., 31; a3: 33, .., 63 (c: the same for gB)
         a0.intoArray(tmp, 0); a1.intoArray(tmp, 16); a2.intoArray(tmp, 32); a3.intoArray(tmp, 48);
         c0.intoArray(tmp, 64); c1.intoArray(tmp, 80); c2.intoArray(tmp, 96); c3.intoArray(tmp, 112);
-        for (int h = 0; h < 2; h++) {
-            for (int i = 0; i < 32; i++) {
-                for (int j = 0; j < 2; j++) {
-                    int r = h * GROUP + 2 * i + j;
-                    acc[r] = Math.fma(tmp[h * GROUP + j * 32 + i], scale, acc[r]);
-                }
-            }
-        }
+        scatterInt8(tmp, acc, scale, true);
     }
 
     /**
@@ -441,6 +434,14 @@ final class E8KernelLut {
         // a0: rows 0, 2, .., 30; a1: 32, .., 62; a2: 1, .., 31; a3: 33, .., 63 (c: the same for gB)
         a0.intoArray(tmp, 0); a1.intoArray(tmp, 16); a2.intoArray(tmp, 32); a3.intoArray(tmp, 48);
         c0.intoArray(tmp, 64); c1.intoArray(tmp, 80); c2.intoArray(tmp, 96); c3.intoArray(tmp, 112);
+        scatterInt8(tmp, acc, scale, add);
+    }
+
+    /**
+     * acc[r] (+)= scale·t for the 128 rows of two groups, where tmp holds word-lane sums as the int8 kernels leave
+     * them: per group, even rows in [0, 32) and odd rows in [32, 64).
+     */
+    private static void scatterInt8(float[] tmp, float[] acc, float scale, boolean add) {
         for (int h = 0; h < 2; h++) {
             for (int i = 0; i < 32; i++) {
                 for (int j = 0; j < 2; j++) {
