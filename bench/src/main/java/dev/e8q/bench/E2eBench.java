@@ -29,25 +29,44 @@ import java.util.SplittableRandom;
  * QuIP# keeps lm_head in 16 bits too). {@code E8Qb_A8} runs the b-bit model with int8 activations
  * ({@link E8Kernel#int8Activations(boolean)}).
  *
- * <pre>java -Xmx16g --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar dev.e8q.bench.E2eBench [110M|1B ...] [--tokens 32] [--storages F32,BF16,E8Q2,E8Q3,E8Q4,E8Q2_A8,...]</pre>
+ * <p>Every (model, storage) runs in its own child JVM ({@link ChildJvm}): run one after another in one JVM, the
+ * e8q rows came out lower and noisier than in fresh JVMs. {@code --in-process} runs them all here instead.
+ *
+ * <pre>java -Xmx16g --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar dev.e8q.bench.E2eBench [110M|1B ...] [--tokens 32] [--storages F32,BF16,E8Q2,E8Q3,E8Q4,E8Q2_A8,...] [--in-process]</pre>
  */
 public final class E2eBench {
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         List<String> sizes = new ArrayList<>();
         int tokens = 32;
         List<String> storages = List.of("F32", "BF16", "E8Q2", "E8Q3", "E8Q4");
+        boolean inProcess = false, child = false;
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--tokens")) tokens = Integer.parseInt(args[++i]);
-            else if (args[i].equals("--storages")) storages = Arrays.asList(args[++i].split(","));
-            else sizes.add(args[i]);
+            switch (args[i]) {
+                case "--tokens" -> tokens = Integer.parseInt(args[++i]);
+                case "--storages" -> storages = Arrays.asList(args[++i].split(","));
+                case "--in-process" -> inProcess = true;
+                case "--child" -> child = true;
+                default -> sizes.add(args[i]);
+            }
         }
         if (sizes.isEmpty()) sizes = List.of("110M", "1B");
-        System.out.printf(Locale.ROOT, "threads=%d, %d generated tokens, best of 3%n", Parallel.threads(), tokens);
-        System.out.println("| model | linears | lm_head | params | weight MiB | generate tok/s (best) | median | prefill 64 tok/s |");
-        System.out.println("|---|---|---|---:|---:|---:|---:|---:|");
+        for (String size : sizes) config(size); // reject a bad size before any run
+        if (!child) {
+            System.out.printf(Locale.ROOT, "threads=%d, %d generated tokens, best of 3, %s%n", Parallel.threads(), tokens,
+                    inProcess ? "all in this JVM" : "one child JVM per row");
+            System.out.println("| model | linears | lm_head | params | weight MiB | generate tok/s (best) | median | prefill 64 tok/s |");
+            System.out.println("|---|---|---|---:|---:|---:|---:|---:|");
+        }
         for (String size : sizes) {
             LlamaConfig c = config(size);
             for (String st : storages) {
+                if (!inProcess && !child) {
+                    ChildJvm.run(E2eBench.class, List.of(size, "--tokens", String.valueOf(tokens), "--storages", st, "--child"),
+                            size + " " + st, l -> {
+                                if (!l.startsWith("WARNING")) System.out.println(l);
+                            });
+                    continue;
+                }
                 LlamaModel m = build(c, st, 42);
                 // E8Qb_A8: the same b-bit model with int8 activations in its matrix-vector products
                 E8Kernel.int8Activations(st.endsWith("_A8"));

@@ -124,34 +124,22 @@ public final class KernelReport {
 
     /** Runs this report for one format in a child JVM (same JVM options and class path) and reads its rows. */
     static List<Row> childRun(String format, String[] args) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(KernelReport.class.getName());
+        List<String> childArgs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--formats") || args[i].equals("--out")) { i++; continue; }
-            cmd.add(args[i]);
+            childArgs.add(args[i]);
         }
-        cmd.add("--formats");
-        cmd.add(format);
-        cmd.add("--child");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        childArgs.addAll(List.of("--formats", format, "--child"));
         List<Row> rows = new ArrayList<>();
-        try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
-            String l;
-            while ((l = in.readLine()) != null) {
-                if (l.startsWith("ROW ")) {
-                    String[] f = l.split(" ");
-                    Row r = new Row(f[1], f[2], Integer.parseInt(f[3]), Integer.parseInt(f[4]), Double.parseDouble(f[5]),
-                            Double.parseDouble(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]), Long.parseLong(f[9]));
-                    rows.add(r);
-                    print(r);
-                } else if (!l.startsWith("WARNING")) System.out.println("  [" + format + "] " + l);
-            }
-        }
-        if (p.waitFor() != 0) throw new IllegalStateException("child run for " + format + " failed (exit " + p.exitValue() + ")");
+        ChildJvm.run(KernelReport.class, childArgs, format, l -> {
+            if (l.startsWith("ROW ")) {
+                String[] f = l.split(" ");
+                Row r = new Row(f[1], f[2], Integer.parseInt(f[3]), Integer.parseInt(f[4]), Double.parseDouble(f[5]),
+                        Double.parseDouble(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]), Long.parseLong(f[9]));
+                rows.add(r);
+                print(r);
+            } else if (!l.startsWith("WARNING")) System.out.println("  [" + format + "] " + l);
+        });
         return rows;
     }
 
