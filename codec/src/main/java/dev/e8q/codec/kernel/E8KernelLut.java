@@ -349,13 +349,13 @@ final class E8KernelLut {
                     int t = p * 256;
                     ByteVector p0 = ByteVector.fromArray(B64, P81, t), p1 = ByteVector.fromArray(B64, P81, t + 64);
                     ByteVector p2 = ByteVector.fromArray(B64, P81, t + 128), p3 = ByteVector.fromArray(B64, P81, t + 192);
-                    ShortVector wa = xa.selectFrom(p0, p1).blend(xa.selectFrom(p2, p3), hiA).reinterpretAsShorts();
-                    ShortVector wc = xc.selectFrom(p0, p1).blend(xc.selectFrom(p2, p3), hiC).reinterpretAsShorts();
+                    IntVector wa = xa.selectFrom(p0, p1).blend(xa.selectFrom(p2, p3), hiA).reinterpretAsInts();
+                    IntVector wc = xc.selectFrom(p0, p1).blend(xc.selectFrom(p2, p3), hiC).reinterpretAsInts();
                     ShortVector tv = ShortVector.fromArray(S32, tab, (b * 4 + p) * 32);
-                    ea = ea.add(wa.selectFrom(tv));
-                    oa = oa.add(wa.lanewise(VectorOperators.LSHR, 8).selectFrom(tv));
-                    ec = ec.add(wc.selectFrom(tv));
-                    oc = oc.add(wc.lanewise(VectorOperators.LSHR, 8).selectFrom(tv));
+                    ea = ea.add(wa.reinterpretAsShorts().selectFrom(tv));
+                    oa = oa.add(wa.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
+                    ec = ec.add(wc.reinterpretAsShorts().selectFrom(tv));
+                    oc = oc.add(wc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
                 }
             }
             FloatVector dv = FloatVector.broadcast(F16, d[bp >> 1]);
@@ -383,7 +383,8 @@ final class E8KernelLut {
      * <p>The whole ±¼ shift of a block sits in pair 0's table (64 entries, the shift bit p is the index's bit 5),
      * which also takes the raw sign bit s₀ (p flips it): so pairs 1..3 need neither p nor a cleared bit 5 and use
      * one-register 32-entry tables ({@code vpermw}). That is 1.10× faster than a 64-entry table per pair with the
-     * shift split over all four.
+     * shift split over all four. The odd rows' index bytes are brought down by an int shift: the lookup wraps each
+     * word to its low 5 or 6 bits anyway, and C2 emits a short shift by a count it first moves into a register.
      */
     static void pairE8PInt8(byte[] ab, byte[] sg, int gA, int gB, int nb, short[] tab, float[] d,
                             float[] acc, float[] tmp, float scale, boolean add) {
@@ -428,22 +429,21 @@ final class E8KernelLut {
                     }
                     if (q == 0) {
                         // pair 0's table carries the block's shift: p goes to index bit 5
-                        ShortVector wa = pa.lanewise(VectorOperators.BITWISE_BLEND, va, LOW5).reinterpretAsShorts();
-                        ShortVector wc = pc.lanewise(VectorOperators.BITWISE_BLEND, vc, LOW5).reinterpretAsShorts();
+                        IntVector wa = pa.lanewise(VectorOperators.BITWISE_BLEND, va, LOW5);
+                        IntVector wc = pc.lanewise(VectorOperators.BITWISE_BLEND, vc, LOW5);
                         int o = b * 160;
                         ShortVector lo = ShortVector.fromArray(S32, tab, o), hi = ShortVector.fromArray(S32, tab, o + 32);
-                        ea = ea.add(wa.selectFrom(lo, hi));
-                        oa = oa.add(wa.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi));
-                        ec = ec.add(wc.selectFrom(lo, hi));
-                        oc = oc.add(wc.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi));
+                        ea = ea.add(wa.reinterpretAsShorts().selectFrom(lo, hi));
+                        oa = oa.add(wa.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(lo, hi));
+                        ec = ec.add(wc.reinterpretAsShorts().selectFrom(lo, hi));
+                        oc = oc.add(wc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(lo, hi));
                     } else {
                         // 32 entries: vpermw reads the index's low 5 bits, so bits 5..7 need no clearing
-                        ShortVector wa = va.reinterpretAsShorts(), wc = vc.reinterpretAsShorts();
                         ShortVector tv = ShortVector.fromArray(S32, tab, b * 160 + 32 + 32 * q);
-                        ea = ea.add(wa.selectFrom(tv));
-                        oa = oa.add(wa.lanewise(VectorOperators.LSHR, 8).selectFrom(tv));
-                        ec = ec.add(wc.selectFrom(tv));
-                        oc = oc.add(wc.lanewise(VectorOperators.LSHR, 8).selectFrom(tv));
+                        ea = ea.add(va.reinterpretAsShorts().selectFrom(tv));
+                        oa = oa.add(va.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
+                        ec = ec.add(vc.reinterpretAsShorts().selectFrom(tv));
+                        oc = oc.add(vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
                     }
                 }
             }
