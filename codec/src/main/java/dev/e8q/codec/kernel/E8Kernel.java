@@ -95,6 +95,20 @@ public final class E8Kernel {
 
     static boolean lut() { return lut; }
 
+    /** {@code -De8q.kernel.columnsBelow=n} fixes the batch size below which batched products run column by column. */
+    private static final int COLUMNS_BELOW = Integer.getInteger("e8q.kernel.columnsBelow", -1);
+
+    /**
+     * Batches smaller than this run the matrix-vector kernel once per column. With the pair tables, 2 to 4 columns
+     * are faster that way than through decoded tiles (4096², 2 threads: 1.5–1.8× at 2 columns, 1.06–1.25× at 4, and
+     * slower from about 5 on, for every bit rate with and without int8 activations; docs/kernels.md, "Batched
+     * products").
+     */
+    private static int columnwiseBelow() {
+        if (COLUMNS_BELOW >= 0) return Math.max(2, COLUMNS_BELOW);
+        return WIDE && lut ? 5 : 2;
+    }
+
     /** Which kernel family serves matrix-vector products in this process, for reports. */
     public static String kernelName() {
         return !WIDE ? "per-row grid" : lut ? "pair-table" : "64-row byte-lane";
@@ -362,8 +376,9 @@ public final class E8Kernel {
      * z[zOff + j·zStride ..]. The codes are decoded once per 64-row group and block and reused for every column.
      */
     public void multiplyBatch(float[] u, int uOff, int uStride, float[] z, int zOff, int zStride, int batch) {
-        if (batch == 1) {
-            multiply(u, uOff, z, zOff);
+        if (batch < columnwiseBelow()) {
+            // few columns: the pair-table product per column is faster than decoding tiles that few columns share
+            for (int j = 0; j < batch; j++) multiply(u, uOff + j * uStride, z, zOff + j * zStride);
             return;
         }
         if (int8Activations) {

@@ -108,25 +108,28 @@ class E8KernelInt8Test {
             E8Kernel.int8Activations(before);
         }
         assertArrayEquals(int8, viaSwitch);
-        // batched products round the activations the same way (float tiles: equal up to float rounding)
-        float[] u3 = new float[3 * cols], z3 = new float[3 * rows], one = new float[rows];
-        for (int j = 0; j < 3; j++) System.arraycopy(E8KernelTest.gaussian(cols, 20 + j), 0, u3, j * cols, cols);
-        try {
-            E8Kernel.int8Activations(true);
-            k.multiplyBatch(u3, 0, cols, z3, 0, rows, 3);
-        } finally {
-            E8Kernel.int8Activations(before);
-        }
-        for (int j = 0; j < 3; j++) {
-            k.multiplyInt8(u3, j * cols, one, 0);
-            float[] exactJ = new float[rows];
-            k.multiply(u3, j * cols, exactJ, 0);
-            boolean differs = false;
-            for (int r = 0; r < rows; r++) {
-                assertEquals(one[r], z3[j * rows + r], 1e-5f * (Math.abs(one[r]) + 1), "column " + j + " row " + r);
-                differs |= exactJ[r] != z3[j * rows + r];
+        // batched products round the activations the same way: a few columns run the int8 kernel per column (equal
+        // to it), more go through float tiles (equal up to float rounding)
+        for (int batch : new int[] {3, 6}) {
+            float[] ub = new float[batch * cols], zb = new float[batch * rows], one = new float[rows];
+            for (int j = 0; j < batch; j++) System.arraycopy(E8KernelTest.gaussian(cols, 20 + j), 0, ub, j * cols, cols);
+            try {
+                E8Kernel.int8Activations(true);
+                k.multiplyBatch(ub, 0, cols, zb, 0, rows, batch);
+            } finally {
+                E8Kernel.int8Activations(before);
             }
-            assertTrue(differs, "column " + j + " was not rounded");
+            for (int j = 0; j < batch; j++) {
+                k.multiplyInt8(ub, j * cols, one, 0);
+                float[] exactJ = new float[rows];
+                k.multiply(ub, j * cols, exactJ, 0);
+                boolean differs = false;
+                for (int r = 0; r < rows; r++) {
+                    assertEquals(one[r], zb[j * rows + r], 1e-5f * (Math.abs(one[r]) + 1), "batch " + batch + " column " + j + " row " + r);
+                    differs |= exactJ[r] != zb[j * rows + r];
+                }
+                assertTrue(differs, "batch " + batch + " column " + j + " was not rounded");
+            }
         }
         assertTrue(!java.util.Arrays.equals(exact, int8), "rounding the activations changes the result");
     }
