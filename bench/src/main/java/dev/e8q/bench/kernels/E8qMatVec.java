@@ -15,7 +15,7 @@ public final class E8qMatVec implements MatVec {
     private final int rows, cols, bits;
     private final boolean int8;
 
-    /** int8: matrix-vector products round the activations to int8 ({@link E8Kernel#multiplyInt8}). */
+    /** int8: products round the activations to int8 ({@link E8Kernel#multiplyInt8}, {@link E8Kernel#int8Activations}). */
     public E8qMatVec(E8Kernel k, float[] su, float[] sv, boolean int8) {
         this.k = k;
         this.int8 = int8;
@@ -54,7 +54,14 @@ public final class E8qMatVec implements MatVec {
                 Hadamard.transformTransposed(u, b * cols, cols);
             }
         });
-        k.multiplyBatch(u, 0, cols, y, 0, rows, batch);
+        // batched products take int8 activations from the runtime's switch, as `e8q generate|eval --int8-activations` sets it
+        boolean was = E8Kernel.int8Activations();
+        E8Kernel.int8Activations(int8);
+        try {
+            k.multiplyBatch(u, 0, cols, y, 0, rows, batch);
+        } finally {
+            E8Kernel.int8Activations(was);
+        }
         Parallel.forRange(batch, 1, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
                 Hadamard.transform(y, b * rows, rows);
