@@ -414,7 +414,9 @@ public final class E8Kernel {
                             else decodeE8P(abs[s], sgn[s], off, w, t * 8 * GROUP, scratch, stageScale[s], s == 1);
                         }
                     }
-                    for (int j = 0; j < batch; j++) tileDot(w, tb, u, uOff + j * uStride + b0 * 8, acc, j * GROUP);
+                    int j = 0;
+                    for (; j + 4 <= batch; j += 4) tileDot4(w, tb, u, uOff + j * uStride + b0 * 8, uStride, acc, j * GROUP);
+                    for (; j < batch; j++) tileDot(w, tb, u, uOff + j * uStride + b0 * 8, acc, j * GROUP);
                 }
                 int r0 = g * GROUP, n = Math.min(GROUP, rows - r0);
                 for (int j = 0; j < batch; j++) System.arraycopy(acc, j * GROUP, z, zOff + j * zStride + r0, n);
@@ -659,6 +661,39 @@ public final class E8Kernel {
         a1.intoArray(acc, accOff + 16);
         a2.intoArray(acc, accOff + 32);
         a3.intoArray(acc, accOff + 48);
+    }
+
+    /**
+     * {@link #tileDot} for 4 columns at once (u at uOff + c·uStride, sums at accOff + c·GROUP): every weight vector
+     * loaded feeds 4 FMAs, where one column at a time loads one per FMA. Each column's sums are the same FMAs in the
+     * same order, so the results are identical.
+     */
+    private static void tileDot4(float[] w, int tb, float[] u, int uOff, int uStride, float[] acc, int accOff) {
+        int o0 = accOff, o1 = accOff + GROUP, o2 = accOff + 2 * GROUP, o3 = accOff + 3 * GROUP;
+        FloatVector a00 = FloatVector.fromArray(F16, acc, o0), a01 = FloatVector.fromArray(F16, acc, o0 + 16);
+        FloatVector a02 = FloatVector.fromArray(F16, acc, o0 + 32), a03 = FloatVector.fromArray(F16, acc, o0 + 48);
+        FloatVector a10 = FloatVector.fromArray(F16, acc, o1), a11 = FloatVector.fromArray(F16, acc, o1 + 16);
+        FloatVector a12 = FloatVector.fromArray(F16, acc, o1 + 32), a13 = FloatVector.fromArray(F16, acc, o1 + 48);
+        FloatVector a20 = FloatVector.fromArray(F16, acc, o2), a21 = FloatVector.fromArray(F16, acc, o2 + 16);
+        FloatVector a22 = FloatVector.fromArray(F16, acc, o2 + 32), a23 = FloatVector.fromArray(F16, acc, o2 + 48);
+        FloatVector a30 = FloatVector.fromArray(F16, acc, o3), a31 = FloatVector.fromArray(F16, acc, o3 + 16);
+        FloatVector a32 = FloatVector.fromArray(F16, acc, o3 + 32), a33 = FloatVector.fromArray(F16, acc, o3 + 48);
+        int u0 = uOff, u1 = uOff + uStride, u2 = uOff + 2 * uStride, u3 = uOff + 3 * uStride;
+        for (int i = 0; i < tb * 8; i++) {
+            int o = i * GROUP;
+            FloatVector w0 = FloatVector.fromArray(F16, w, o), w1 = FloatVector.fromArray(F16, w, o + 16);
+            FloatVector w2 = FloatVector.fromArray(F16, w, o + 32), w3 = FloatVector.fromArray(F16, w, o + 48);
+            FloatVector x0 = FloatVector.broadcast(F16, u[u0 + i]), x1 = FloatVector.broadcast(F16, u[u1 + i]);
+            FloatVector x2 = FloatVector.broadcast(F16, u[u2 + i]), x3 = FloatVector.broadcast(F16, u[u3 + i]);
+            a00 = w0.fma(x0, a00); a01 = w1.fma(x0, a01); a02 = w2.fma(x0, a02); a03 = w3.fma(x0, a03);
+            a10 = w0.fma(x1, a10); a11 = w1.fma(x1, a11); a12 = w2.fma(x1, a12); a13 = w3.fma(x1, a13);
+            a20 = w0.fma(x2, a20); a21 = w1.fma(x2, a21); a22 = w2.fma(x2, a22); a23 = w3.fma(x2, a23);
+            a30 = w0.fma(x3, a30); a31 = w1.fma(x3, a31); a32 = w2.fma(x3, a32); a33 = w3.fma(x3, a33);
+        }
+        a00.intoArray(acc, o0); a01.intoArray(acc, o0 + 16); a02.intoArray(acc, o0 + 32); a03.intoArray(acc, o0 + 48);
+        a10.intoArray(acc, o1); a11.intoArray(acc, o1 + 16); a12.intoArray(acc, o1 + 32); a13.intoArray(acc, o1 + 48);
+        a20.intoArray(acc, o2); a21.intoArray(acc, o2 + 16); a22.intoArray(acc, o2 + 32); a23.intoArray(acc, o2 + 48);
+        a30.intoArray(acc, o3); a31.intoArray(acc, o3 + 16); a32.intoArray(acc, o3 + 32); a33.intoArray(acc, o3 + 48);
     }
 
     // ------------------------------------------------------------------------------------------------

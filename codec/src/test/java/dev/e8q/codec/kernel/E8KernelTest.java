@@ -100,6 +100,26 @@ class E8KernelTest {
     }
 
     @Test
+    void aBatchedColumnDoesNotDependOnTheBatchItIsIn() {
+        // tiles serve 4 columns at once or one at a time; each column must get the same sums in the same order
+        // (from 5 columns on: smaller batches run the matrix-vector kernel per column)
+        qt().withExamples(25).forAll(integers().between(2, 4), integers().between(1, 150), integers().between(1, 12), integers().between(6, 12))
+                .checkAssert((bits, rows, nb, batch) -> {
+                    int cols = nb * 8;
+                    double rs = bits == 2 ? 0 : Rvq.defaultResidualScale(bits);
+                    E8Kernel k = E8Kernel.repack(bits, rows, cols, randomCodes(bits, rows, nb, rows * 17L + nb + bits), rs);
+                    float[] u = gaussian(batch * cols, rows + 3L * nb);
+                    float[] all = new float[batch * rows], fewer = new float[(batch - 1) * rows];
+                    k.multiplyBatch(u, 0, cols, all, 0, rows, batch);
+                    // the same columns shifted by one: column j of all is column j - 1 of fewer
+                    k.multiplyBatch(u, cols, cols, fewer, 0, rows, batch - 1);
+                    for (int j = 1; j < batch; j++)
+                        for (int r = 0; r < rows; r++)
+                            assertEquals(all[j * rows + r], fewer[(j - 1) * rows + r], 0f, bits + "-bit batch " + batch + " col " + j + " row " + r);
+                });
+    }
+
+    @Test
     void everyE8pCodeDecodesExactly() {
         bothKernels(this::everyCodeExactly);
     }
