@@ -99,14 +99,15 @@ public final class E8Kernel {
     private static final int COLUMNS_BELOW = Integer.getInteger("e8q.kernel.columnsBelow", -1);
 
     /**
-     * Batches smaller than this run the matrix-vector kernel once per column. With the pair tables, 2 to 4 columns
-     * are faster that way than through decoded tiles (4096², 2 threads: 1.5–1.8× at 2 columns, 1.06–1.25× at 4, and
-     * slower from about 5 on, for every bit rate with and without int8 activations; docs/kernels.md, "Batched
-     * products").
+     * Batches smaller than this run the matrix-vector kernel once per column, which with the pair tables beats
+     * decoding tiles that few columns share. Measured crossovers (4096², 2 threads, 4-column tiles; docs/kernels.md,
+     * "Batched products"): about 6 columns at 2 bits, 4 at 3 and 4 bits, 8 with int8 activations, whose
+     * matrix-vector kernel is the faster one.
      */
-    private static int columnwiseBelow() {
+    private int columnwiseBelow() {
         if (COLUMNS_BELOW >= 0) return Math.max(2, COLUMNS_BELOW);
-        return WIDE && lut ? 5 : 2;
+        if (!WIDE || !lut) return 2;
+        return int8Activations ? 8 : bits == 2 ? 6 : 4;
     }
 
     /** Which kernel family serves matrix-vector products in this process, for reports. */

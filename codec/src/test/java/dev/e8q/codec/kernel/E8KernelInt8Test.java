@@ -110,7 +110,7 @@ class E8KernelInt8Test {
         assertArrayEquals(int8, viaSwitch);
         // batched products round the activations the same way: a few columns run the int8 kernel per column (equal
         // to it), more go through float tiles (equal up to float rounding)
-        for (int batch : new int[] {3, 6}) {
+        for (int batch : new int[] {3, 9}) {
             float[] ub = new float[batch * cols], zb = new float[batch * rows], one = new float[rows];
             for (int j = 0; j < batch; j++) System.arraycopy(E8KernelTest.gaussian(cols, 20 + j), 0, ub, j * cols, cols);
             try {
