@@ -32,8 +32,9 @@ import jdk.incubator.vector.VectorSpecies;
  * the broadcast u[8b + k].</li>
  * </ol>
  * All integer steps are exact; the float sums differ from decode-then-multiply only by rounding order.
- * Matrix-vector products of the E8P stages use {@link E8KernelLut}'s pair tables instead (about 1.85× faster);
- * this byte-lane form serves batched products, the E81B stage, and A/B runs with {@code -De8q.kernel.lut=false}.
+ * Matrix-vector products use {@link E8KernelLut}'s pair tables instead (about 1.85× faster), for both stages;
+ * this byte-lane form decodes the float tiles of batched products (from 4–8 columns on, below that the pair tables
+ * run per column) and serves A/B runs with {@code -De8q.kernel.lut=false}.
  * With 256-bit vectors (or {@code -De8q.vector.bits=256}) a per-row kernel with the 512 KiB int8 grid
  * table is used instead; without vector support a scalar loop.
  */
@@ -374,7 +375,8 @@ public final class E8Kernel {
 
     /**
      * Batched product Z = Ŵr·U: column j of U is u[uOff + j·uStride ..], and row j of the result goes to
-     * z[zOff + j·zStride ..]. The codes are decoded once per 64-row group and block and reused for every column.
+     * z[zOff + j·zStride ..]. Small batches run {@link #multiply} per column; larger ones decode the codes once per
+     * 64-row group and block into float tiles, reused for every column (4 columns at a time).
      */
     public void multiplyBatch(float[] u, int uOff, int uStride, float[] z, int zOff, int zStride, int batch) {
         if (batch < columnwiseBelow()) {
