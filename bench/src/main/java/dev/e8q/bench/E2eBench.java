@@ -50,7 +50,12 @@ public final class E2eBench {
             }
         }
         if (sizes.isEmpty()) sizes = List.of("110M", "1B");
-        for (String size : sizes) config(size); // reject a bad size before any run
+        try {
+            for (String size : sizes) config(size); // reject a bad size before any run
+        } catch (IllegalArgumentException e) {
+            System.err.println("E2eBench: " + e.getMessage());
+            System.exit(2);
+        }
         if (!child) {
             System.out.printf(Locale.ROOT, "threads=%d, %d generated tokens, best of 3 after one warm-up run, %s%n", Parallel.threads(), tokens,
                     inProcess ? "all in this JVM" : "one child JVM per row");
