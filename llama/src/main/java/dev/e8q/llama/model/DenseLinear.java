@@ -201,11 +201,15 @@ public final class DenseLinear implements Linear {
                 .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    /** IEEE half to float for finite values: exponent/mantissa moved into place, rescaled by 2^112, sign restored. */
+    /**
+     * IEEE half to float for finite values. The sign-extended half shifted left by 13 has the sign in bit 31 and
+     * exponent and mantissa in place for a float with bias 127 (bits 28..30 are copies of the sign, cleared by the
+     * mask); the multiply by 2^112 moves the bias from 15 to 127 and keeps the sign. 4 operations per 16 weights,
+     * where moving magnitude and sign separately took 7.
+     */
     static FloatVector f16(short[] w, int off) {
         IntVector h = (IntVector) ShortVector.fromArray(S, w, off).convertShape(VectorOperators.S2I, I, 0);
-        FloatVector mag = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        return mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
     }
 
     static float dotBf16(short[] w, int wo, float[] x, int xo, int n) {
