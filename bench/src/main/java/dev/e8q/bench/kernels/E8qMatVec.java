@@ -54,14 +54,8 @@ public final class E8qMatVec implements MatVec {
                 Hadamard.transformTransposed(u, b * cols, cols);
             }
         });
-        // batched products take int8 activations from the runtime's switch, as `e8q generate|eval --int8-activations` sets it
-        boolean was = E8Kernel.int8Activations();
-        E8Kernel.int8Activations(int8);
-        try {
-            k.multiplyBatch(u, 0, cols, y, 0, rows, batch);
-        } finally {
-            E8Kernel.int8Activations(was);
-        }
+        // the batched path `e8q generate|eval --int8-activations` takes, chosen per call
+        k.multiplyBatch(u, 0, cols, y, 0, rows, batch, int8);
         Parallel.forRange(batch, 1, (b0, b1) -> {
             for (int b = b0; b < b1; b++) {
                 Hadamard.transform(y, b * rows, rows);

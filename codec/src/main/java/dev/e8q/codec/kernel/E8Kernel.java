@@ -105,10 +105,10 @@ public final class E8Kernel {
      * "Batched products"): about 6 columns at 2 bits, 4 at 3 and 4 bits, 8 with int8 activations, whose
      * matrix-vector kernel is the faster one.
      */
-    private int columnwiseBelow() {
+    private int columnwiseBelow(boolean int8) {
         if (COLUMNS_BELOW >= 0) return Math.max(2, COLUMNS_BELOW);
         if (!WIDE || !lut) return 2;
-        return int8Activations ? 8 : bits == 2 ? 6 : 4;
+        return int8 ? 8 : bits == 2 ? 6 : 4;
     }
 
     /** Which kernel family serves matrix-vector products in this process, for reports. */
@@ -241,12 +241,17 @@ public final class E8Kernel {
 
     public static boolean int8Activations() { return int8Activations; }
 
-    /** z[zOff .. zOff+rows) = Ŵr · u[uOff .. uOff+cols). Rows are split over {@link Parallel}. */
+    /**
+     * z[zOff .. zOff+rows) = Ŵr · u[uOff .. uOff+cols). Rows are split over {@link Parallel}. With the int8 switch on
+     * this is {@link #multiplyInt8}.
+     */
     public void multiply(float[] u, int uOff, float[] z, int zOff) {
-        if (int8Activations) {
-            multiplyInt8(u, uOff, z, zOff);
-            return;
-        }
+        if (int8Activations) multiplyInt8(u, uOff, z, zOff);
+        else multiplyExact(u, uOff, z, zOff);
+    }
+
+    /** As {@link #multiply} with the activations as they are, whatever the int8 switch says. */
+    private void multiplyExact(float[] u, int uOff, float[] z, int zOff) {
         checkBounds(u, uOff, z, zOff);
         if (WIDE && lut) {
             multiplyLut(u, uOff, z, zOff);
@@ -379,12 +384,20 @@ public final class E8Kernel {
      * 64-row group and block into float tiles, reused for every column (4 columns at a time).
      */
     public void multiplyBatch(float[] u, int uOff, int uStride, float[] z, int zOff, int zStride, int batch) {
-        if (batch < columnwiseBelow()) {
+        multiplyBatch(u, uOff, uStride, z, zOff, zStride, batch, int8Activations);
+    }
+
+    /** As {@link #multiplyBatch}, with int8 activations on or off for this call whatever the switch says. */
+    public void multiplyBatch(float[] u, int uOff, int uStride, float[] z, int zOff, int zStride, int batch, boolean int8) {
+        if (batch < columnwiseBelow(int8)) {
             // few columns: the pair-table product per column is faster than decoding tiles that few columns share
-            for (int j = 0; j < batch; j++) multiply(u, uOff + j * uStride, z, zOff + j * zStride);
+            for (int j = 0; j < batch; j++) {
+                if (int8) multiplyInt8(u, uOff + j * uStride, z, zOff + j * zStride);
+                else multiplyExact(u, uOff + j * uStride, z, zOff + j * zStride);
+            }
             return;
         }
-        if (int8Activations) {
+        if (int8) {
             // the activations rounded as multiplyInt8 rounds them, then the float tiles below: a batched forward
             // pass (prefill, perplexity) computes what token-by-token generation computes, up to float rounding,
             // at the speed of the exact batched product (int16 products gain nothing once a tile is decoded)

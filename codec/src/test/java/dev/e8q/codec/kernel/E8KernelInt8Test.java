@@ -119,6 +119,10 @@ class E8KernelInt8Test {
             } finally {
                 E8Kernel.int8Activations(before);
             }
+            // the per-call choice computes the same, whatever the switch says
+            float[] explicit = new float[batch * rows];
+            k.multiplyBatch(ub, 0, cols, explicit, 0, rows, batch, true);
+            assertArrayEquals(zb, explicit, "batch " + batch + ": int8 chosen per call");
             for (int j = 0; j < batch; j++) {
                 k.multiplyInt8(ub, j * cols, one, 0);
                 float[] exactJ = new float[rows];
