@@ -389,6 +389,11 @@ public final class E8Kernel {
 
     /** As {@link #multiplyBatch}, with int8 activations on or off for this call whatever the switch says. */
     public void multiplyBatch(float[] u, int uOff, int uStride, float[] z, int zOff, int zStride, int batch, boolean int8) {
+        if (batch < 0) throw new IllegalArgumentException("batch must be >= 0, got " + batch);
+        if (batch == 0) return;
+        // every column lies between the first and the last
+        checkBounds(u, uOff, z, zOff);
+        checkBounds(u, uOff + (batch - 1) * uStride, z, zOff + (batch - 1) * zStride);
         if (batch < columnwiseBelow(int8)) {
             // few columns: the pair-table product per column is faster than decoding tiles that few columns share
             for (int j = 0; j < batch; j++) {

@@ -172,5 +172,12 @@ class E8KernelTest {
         assertThrows(IllegalArgumentException.class, () -> E8Kernel.repack(3, 8, 8, new int[1][8], 2.04));
         E8Kernel k = E8Kernel.repack(2, 8, 8, new int[1][8], 0);
         assertThrows(IndexOutOfBoundsException.class, () -> k.multiply(new float[7], 0, new float[8], 0));
+        // batches: a negative size, and a last column (per-column path or tiles) past the end of u or z
+        assertThrows(IllegalArgumentException.class, () -> k.multiplyBatch(new float[8], 0, 8, new float[8], 0, 8, -1));
+        for (int batch : new int[] {2, 12}) {
+            assertThrows(IndexOutOfBoundsException.class, () -> k.multiplyBatch(new float[8 * batch - 1], 0, 8, new float[8 * batch], 0, 8, batch));
+            assertThrows(IndexOutOfBoundsException.class, () -> k.multiplyBatch(new float[8 * batch], 0, 8, new float[8 * batch - 1], 0, 8, batch));
+        }
+        k.multiplyBatch(new float[0], 0, 8, new float[0], 0, 8, 0); // an empty batch is no error
     }
 }
