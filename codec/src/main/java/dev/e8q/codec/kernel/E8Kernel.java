@@ -309,10 +309,10 @@ public final class E8Kernel {
     }
 
     /**
-     * As {@link #multiply} with the activations rounded to int8, one scale per 16 columns (absmax, as ggml's q8
+     * As {@link #multiply} with the activations rounded to int8, one scale per 32 columns (absmax, as ggml's Q8_0
      * activations), and the products summed in integers ({@link E8KernelA8}). The codes are decoded exactly; the
-     * only error is the rounding of u, at most d_j/2 per activation (d_j = max|u| / 127 over its 16 columns), so
-     * |z − Ŵr·u| ≤ Σ_k |Ŵr[r][k]|·d_{k/16}/2 plus float rounding.
+     * only error is the rounding of u, at most d_j/2 per activation (d_j = max|u| / 127 over its 32 columns), so
+     * |z − Ŵr·u| ≤ Σ_k |Ŵr[r][k]|·d_{k/32}/2 plus float rounding.
      */
     public void multiplyInt8(float[] u, int uOff, float[] z, int zOff) {
         checkBounds(u, uOff, z, zOff);
@@ -367,13 +367,13 @@ public final class E8Kernel {
 
     private float stageInt8(short[] c, byte[] grid, int mask, int r, byte[] q, float[] d) {
         float s = 0;
-        for (int bp = 0; bp < nb; bp += 2) {
+        for (int bp = 0; bp < nb; bp += E8KernelA8.SPAN) {
             int isum = 0;
-            for (int b = bp; b < Math.min(bp + 2, nb); b++) {
+            for (int b = bp; b < Math.min(bp + E8KernelA8.SPAN, nb); b++) {
                 int o = (c[r * nb + b] & mask) * 8;
                 for (int k = 0; k < 8; k++) isum += grid[o + k] * q[b * 8 + k];
             }
-            s = Math.fma(isum, d[bp >> 1], s);
+            s = Math.fma(isum, d[bp / E8KernelA8.SPAN], s);
         }
         return s;
     }

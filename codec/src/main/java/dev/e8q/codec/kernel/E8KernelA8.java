@@ -9,12 +9,13 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The int8-activation variant of {@link E8Kernel}'s 512-bit group kernels (opt-in, see
- * {@link E8Kernel#multiplyInt8}): u is rounded to int8 with one float scale per 16 columns (absmax, as ggml's
- * q8 activations), and the decoded int8 weights are multiplied and summed in 16-bit integers, so the float
+ * {@link E8Kernel#multiplyInt8}): u is rounded to int8 with one float scale per 32 columns (absmax, as ggml's
+ * Q8_0 activations), and the decoded int8 weights are multiplied and summed in 16-bit integers, so the float
  * side costs one widen, one multiply and one add per 32 weights instead of a widen, a convert and an FMA per
- * 16. Two E8 blocks (16 columns) share one scale and one int16 sum: |4c| ≤ 11 and |q| ≤ 127, so a sum of 16
- * products stays within ±22,352. The codes are decoded exactly as in {@link E8Kernel}; only the activations are
- * rounded.
+ * 16. Four E8 blocks (32 columns) share one scale and one int16 sum: over all 65,536 E8P codewords Σ_k |4c_k| ≤ 42
+ * (over the 256 E81B codewords Σ_k |2g_k| ≤ 8) and |q| ≤ 127, so a sum over four blocks stays within ±21,336
+ * ({@code E8KernelInt8Test.int16SumsOverOneScaleCannotOverflow}). The codes are decoded exactly as in
+ * {@link E8Kernel}; only the activations are rounded.
  *
  * <p>The decode phase repeats {@link E8Kernel}'s pair kernels, and the E8P and E81B kernels here repeat their int16
  * phase, on purpose. Measured at 4096×4096 on 1 thread (same process, exact kernel as control): a shared decode
@@ -22,8 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
  * cost the 3-bit kernel about 10 %.
  */
 final class E8KernelA8 {
-    /** Columns per activation scale (two E8 blocks). */
-    static final int QBLOCK = 16;
+    /** Columns per activation scale (four E8 blocks, as ggml's Q8_0). */
+    static final int QBLOCK = 32;
+    /** E8 blocks per activation scale, summed in one int16 sum. */
+    static final int SPAN = QBLOCK / 8;
     private static final int GROUP = E8Kernel.GROUP;
     private static final VectorSpecies<Byte> B64 = ByteVector.SPECIES_512;
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
@@ -33,7 +36,7 @@ final class E8KernelA8 {
     private E8KernelA8() {}
 
     /**
-     * q[i] = round(u[uOff + i] / d[i / 16]) with d = max|u| / 127 over each 16 columns. A NaN or infinite
+     * q[i] = round(u[uOff + i] / d[i / 32]) with d = max|u| / 127 over each 32 columns. A NaN or infinite
      * activation makes its scale NaN or infinite, so it reaches the result instead of being rounded away.
      */
     static void quantize(float[] u, int uOff, int cols, byte[] q, float[] d) {
@@ -49,7 +52,7 @@ final class E8KernelA8 {
 
     /**
      * The batch columns u[uOff + j·uStride ..] as {@link #quantize} rounds them, back in float:
-     * out[j·cols + i] = q[i]·d[i / 16].
+     * out[j·cols + i] = q[i]·d[i / 32].
      */
     static float[] round(float[] u, int uOff, int uStride, int cols, int batch) {
         float[] out = new float[Math.multiplyExact(batch, cols)];
@@ -64,7 +67,7 @@ final class E8KernelA8 {
 
     /**
      * E8P stage of groups gA and gB (gB may equal gA; its sums then duplicate gA's): stores (or, when add,
-     * adds) scale·Σ_j d_j·Σ_{k in block pair j} w·q into acc[0..64) for gA and acc[64..128) for gB.
+     * adds) scale·Σ_j d_j·Σ_{k in the four blocks of scale j} w·q into acc[0..64) for gA and acc[64..128) for gB.
      */
     static void pairE8P(byte[] ab, byte[] sg, int gA, int gB, int nb, byte[] q, float[] d, float[] acc,
                         byte[] scratch, float scale, boolean add) {
@@ -73,9 +76,9 @@ final class E8KernelA8 {
         FloatVector b0 = FloatVector.zero(F16), b1 = FloatVector.zero(F16), b2 = FloatVector.zero(F16), b3 = FloatVector.zero(F16);
         ByteVector one = ByteVector.broadcast(B64, (byte) 1);
         int baseA = gA * nb * GROUP, baseB = gB * nb * GROUP;
-        for (int bp = 0; bp < nb; bp += 2) {
+        for (int bp = 0; bp < nb; bp += SPAN) {
             ShortVector s0 = ShortVector.zero(S32), s1 = ShortVector.zero(S32), s2 = ShortVector.zero(S32), s3 = ShortVector.zero(S32);
-            int bEnd = Math.min(bp + 2, nb);
+            int bEnd = Math.min(bp + SPAN, nb);
             for (int b = bp; b < bEnd; b++) {
                 int offA = baseA + b * GROUP, offB = baseB + b * GROUP;
                 ByteVector a = ByteVector.fromArray(B64, ab, offA), c = ByteVector.fromArray(B64, ab, offB);
@@ -104,7 +107,7 @@ final class E8KernelA8 {
                     s3 = ((ShortVector) ByteVector.fromArray(B32, scratch, o + 96).convertShape(VectorOperators.B2S, S32, 0)).mul(qk).add(s3);
                 }
             }
-            FloatVector dv = FloatVector.broadcast(F16, d[bp >> 1]);
+            FloatVector dv = FloatVector.broadcast(F16, d[bp / SPAN]);
             a0 = ((FloatVector) s0.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a0);
             a1 = ((FloatVector) s0.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, a1);
             a2 = ((FloatVector) s1.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a2);
@@ -138,9 +141,9 @@ final class E8KernelA8 {
         FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
         FloatVector b0 = FloatVector.zero(F16), b1 = FloatVector.zero(F16), b2 = FloatVector.zero(F16), b3 = FloatVector.zero(F16);
         int baseA = gA * nb * GROUP, baseB = gB * nb * GROUP;
-        for (int bp = 0; bp < nb; bp += 2) {
+        for (int bp = 0; bp < nb; bp += SPAN) {
             ShortVector s0 = ShortVector.zero(S32), s1 = ShortVector.zero(S32), s2 = ShortVector.zero(S32), s3 = ShortVector.zero(S32);
-            int bEnd = Math.min(bp + 2, nb);
+            int bEnd = Math.min(bp + SPAN, nb);
             for (int b = bp; b < bEnd; b++) {
                 ByteVector a = ByteVector.fromArray(B64, ab, baseA + b * GROUP), c = ByteVector.fromArray(B64, ab, baseB + b * GROUP);
                 VectorMask<Byte> hiA = a.lt((byte) 0), hiC = c.lt((byte) 0);
@@ -161,7 +164,7 @@ final class E8KernelA8 {
                     s3 = ((ShortVector) ByteVector.fromArray(B32, scratch, o + 96).convertShape(VectorOperators.B2S, S32, 0)).mul(qk).add(s3);
                 }
             }
-            FloatVector dv = FloatVector.broadcast(F16, d[bp >> 1]);
+            FloatVector dv = FloatVector.broadcast(F16, d[bp / SPAN]);
             a0 = ((FloatVector) s0.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a0);
             a1 = ((FloatVector) s0.convertShape(VectorOperators.S2F, F16, 1)).fma(dv, a1);
             a2 = ((FloatVector) s1.convertShape(VectorOperators.S2F, F16, 0)).fma(dv, a2);

@@ -116,6 +116,8 @@ final class E8KernelLut {
         }
     }
 
+    private static final int SPAN = E8KernelA8.SPAN;
+
     private E8KernelLut() {}
 
     /** Ints of table storage {@link #tables} fills for nb blocks. */
@@ -332,16 +334,16 @@ final class E8KernelLut {
 
     /**
      * As {@link #pairE81B} with int8 activations: one 32-entry int16 table per pair ({@code vpermw}), summed in
-     * int16 over two blocks (at most 2·8·127 = 2,032) and scaled by the blocks' d in float, in the order
+     * int16 over the four blocks of one activation scale (at most 4·8·127 = 4,064) and scaled by their d in float, in the order
      * {@link E8KernelA8#pairE81B} uses, so the two agree bit for bit. Always adds.
      */
     static void pairE81BInt8(byte[] ab, int gA, int gB, int nb, short[] tab, float[] d, float[] acc, float[] tmp, float scale) {
         FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
         FloatVector c0 = FloatVector.zero(F16), c1 = FloatVector.zero(F16), c2 = FloatVector.zero(F16), c3 = FloatVector.zero(F16);
         int baseA = gA * nb * GROUP, baseB = gB * nb * GROUP;
-        for (int bp = 0; bp < nb; bp += 2) {
+        for (int bp = 0; bp < nb; bp += SPAN) {
             ShortVector ea = ShortVector.zero(S32), oa = ShortVector.zero(S32), ec = ShortVector.zero(S32), oc = ShortVector.zero(S32);
-            int bEnd = Math.min(bp + 2, nb);
+            int bEnd = Math.min(bp + SPAN, nb);
             for (int b = bp; b < bEnd; b++) {
                 ByteVector xa = ByteVector.fromArray(B64, ab, baseA + b * GROUP), xc = ByteVector.fromArray(B64, ab, baseB + b * GROUP);
                 VectorMask<Byte> hiA = xa.lt((byte) 0), hiC = xc.lt((byte) 0);
@@ -358,7 +360,7 @@ final class E8KernelLut {
                     oc = oc.add(wc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
                 }
             }
-            FloatVector dv = FloatVector.broadcast(F16, d[bp >> 1]);
+            FloatVector dv = FloatVector.broadcast(F16, d[bp / SPAN]);
             // int lanes: the low word is row 4i (even sums) / 4i+1 (odd sums), the high word row 4i+2 / 4i+3
             IntVector ie = ea.reinterpretAsInts(), io = oa.reinterpretAsInts(), je = ec.reinterpretAsInts(), jo = oc.reinterpretAsInts();
             a0 = ie.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0).reinterpretAsFloats().fma(dv, a0);
@@ -377,8 +379,8 @@ final class E8KernelLut {
 
     /**
      * As {@link #pairE8P} with int8 activations ({@link E8Kernel#multiplyInt8}): the products are looked up in
-     * the int16 tables of {@link #tablesInt8}, summed in int16 over two blocks (at most 2·(8·10 + 8)·127 = 22,352)
-     * and scaled by the blocks' d in float, in the order {@link E8KernelA8#pairE8P} uses, so the two kernels agree
+     * the int16 tables of {@link #tablesInt8}, summed in int16 over the four blocks of one activation scale (at
+     * most 4·42·127 = 21,336) and scaled by their d in float, in the order {@link E8KernelA8#pairE8P} uses, so the two kernels agree
      * bit for bit. Word lanes split even and odd rows.
      *
      * <p>The whole ±¼ shift of a block sits in pair 0's table (64 entries, the shift bit p is the index's bit 5),
@@ -396,9 +398,9 @@ final class E8KernelLut {
         FloatVector a0 = FloatVector.zero(F16), a1 = FloatVector.zero(F16), a2 = FloatVector.zero(F16), a3 = FloatVector.zero(F16);
         FloatVector c0 = FloatVector.zero(F16), c1 = FloatVector.zero(F16), c2 = FloatVector.zero(F16), c3 = FloatVector.zero(F16);
         int baseA = gA * nb * GROUP, baseB = gB * nb * GROUP;
-        for (int bp = 0; bp < nb; bp += 2) {
+        for (int bp = 0; bp < nb; bp += SPAN) {
             ShortVector ea = ShortVector.zero(S32), oa = ShortVector.zero(S32), ec = ShortVector.zero(S32), oc = ShortVector.zero(S32);
-            int bEnd = Math.min(bp + 2, nb);
+            int bEnd = Math.min(bp + SPAN, nb);
             for (int b = bp; b < bEnd; b++) {
                 int offA = baseA + b * GROUP, offB = baseB + b * GROUP;
                 ByteVector xa = ByteVector.fromArray(B64, ab, offA), xc = ByteVector.fromArray(B64, ab, offB);
@@ -445,7 +447,7 @@ final class E8KernelLut {
                 ec = ec.add(vc.reinterpretAsShorts().selectFrom(tv));
                 oc = oc.add(vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
             }
-            FloatVector dv = FloatVector.broadcast(F16, d[bp >> 1]);
+            FloatVector dv = FloatVector.broadcast(F16, d[bp / SPAN]);
             // int lanes: the low word is row 4i (even sums) / 4i+1 (odd sums), the high word row 4i+2 / 4i+3
             IntVector ie = ea.reinterpretAsInts(), io = oa.reinterpretAsInts(), je = ec.reinterpretAsInts(), jo = oc.reinterpretAsInts();
             a0 = ie.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0).reinterpretAsFloats().fma(dv, a0);

@@ -1,5 +1,7 @@
 package dev.e8q.codec.kernel;
 
+import dev.e8q.lattice.E81B;
+import dev.e8q.lattice.E8P;
 import dev.e8q.lattice.Rvq;
 import org.junit.jupiter.api.Test;
 
@@ -55,10 +57,10 @@ class E8KernelInt8Test {
                     k.multiplyInt8(u, uOff, z, zOff);
 
                     byte[] q = new byte[cols];
-                    float[] d = new float[(cols + 15) / 16];
+                    float[] d = new float[(cols + E8KernelA8.QBLOCK - 1) / E8KernelA8.QBLOCK];
                     E8KernelA8.quantize(u, uOff, cols, q, d);
                     float[] uq = new float[cols];
-                    for (int i = 0; i < cols; i++) uq[i] = q[i] * d[i / 16];
+                    for (int i = 0; i < cols; i++) uq[i] = q[i] * d[i / E8KernelA8.QBLOCK];
                     double[][] onRounded = E8KernelTest.reference(bits, rows, cols, codes, rs, uq, 0);
                     double[][] exact = E8KernelTest.reference(bits, rows, cols, codes, rs, u, uOff);
                     double[] bound = roundingBound(bits, rows, cols, codes, rs, d);
@@ -73,7 +75,7 @@ class E8KernelInt8Test {
                 });
     }
 
-    /** Σ_k |Ŵ[r][k]|·d_{k/16}/2: the most the rounding of u (by at most d/2 each) can move row r. */
+    /** Σ_k |Ŵ[r][k]|·d_{k/32}/2: the most the rounding of u (by at most d/2 each) can move row r. */
     private static double[] roundingBound(int bits, int rows, int cols, int[][] codes, double rs, float[] d) {
         int nb = cols / 8;
         double[] b = new double[rows];
@@ -86,9 +88,60 @@ class E8KernelInt8Test {
                     default -> ((long) codes[0][r * nb + blk] << 16) | codes[1][r * nb + blk];
                 };
                 Rvq.decode(bits, rs, code, v, 0);
-                for (int j = 0; j < 8; j++) b[r] += Math.abs(v[j]) * d[(8 * blk + j) / 16] / 2;
+                for (int j = 0; j < 8; j++) b[r] += Math.abs(v[j]) * d[(8 * blk + j) / E8KernelA8.QBLOCK] / 2;
             }
         return b;
+    }
+
+    @Test
+    void int16SumsOverOneScaleCannotOverflow() {
+        // the kernels sum Σ_k w_k·q_k over the E8KernelA8.SPAN blocks of one activation scale in int16; any
+        // intermediate wrap cancels out as long as the final sum fits
+        int e8p = maxAbsSum(E8P.grid4()), e81b = maxAbsSum(E81B.grid2());
+        assertEquals(42, e8p, "max Σ|4c| over the E8P codewords");
+        assertEquals(8, e81b, "max Σ|2g| over the E81B codewords");
+        assertTrue(E8KernelA8.SPAN * e8p * 127 <= Short.MAX_VALUE, "E8P int16 sum over " + E8KernelA8.SPAN + " blocks");
+        assertTrue(E8KernelA8.SPAN * e81b * 127 <= Short.MAX_VALUE, "E81B int16 sum over " + E8KernelA8.SPAN + " blocks");
+    }
+
+    @Test
+    void theLargestPossibleSumsComeOutExact() {
+        // every block holds the codeword with the largest Σ|4c| and every activation has that coordinate's sign, so
+        // each int16 sum reaches SPAN·42·127 (a span of 8 blocks would wrap)
+        byte[] g4 = E8P.grid4();
+        int argmax = 0;
+        for (int c = 1; c < 65536; c++) if (maxAbsSum(g4, c) > maxAbsSum(g4, argmax)) argmax = c;
+        int best = argmax;
+        E8KernelTest.bothKernels(() -> {
+            for (int bits : new int[] {2, 4}) {
+                int rows = 64, nb = 3 * E8KernelA8.SPAN + 1, cols = 8 * nb;
+                int[][] codes = new int[bits == 2 ? 1 : 2][rows * nb];
+                for (int[] stage : codes) java.util.Arrays.fill(stage, best);
+                double rs = bits == 2 ? 0 : Rvq.defaultResidualScale(bits);
+                float[] u = new float[cols];
+                for (int i = 0; i < cols; i++) u[i] = Math.signum(g4[best * 8 + i % 8]) * 0.75f;
+                E8Kernel k = E8Kernel.repack(bits, rows, cols, codes, rs);
+                float[] z = new float[rows];
+                k.multiplyInt8(u, 0, z, 0);
+                // |u| is the same everywhere, so every activation rounds to ±127 and back to ±0.75 up to float rounding
+                double[][] ref = E8KernelTest.reference(bits, rows, cols, codes, rs, u, 0);
+                if (bits == 2) assertEquals(nb * 42 * 0.75 / 4, ref[0][0], 1e-9, "the codes index grid4 as the kernels do");
+                for (int r = 0; r < rows; r++)
+                    assertEquals(ref[0][r], z[r], 1e-5 * ref[1][r], "lut=" + E8Kernel.lut() + " " + bits + "-bit row " + r);
+            }
+        });
+    }
+
+    private static int maxAbsSum(byte[] grid) {
+        int m = 0;
+        for (int c = 0; c < grid.length / 8; c++) m = Math.max(m, maxAbsSum(grid, c));
+        return m;
+    }
+
+    private static int maxAbsSum(byte[] grid, int c) {
+        int s = 0;
+        for (int k = 0; k < 8; k++) s += Math.abs(grid[c * 8 + k]);
+        return s;
     }
 
     @Test
