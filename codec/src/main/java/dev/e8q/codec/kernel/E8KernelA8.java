@@ -2,9 +2,11 @@ package dev.e8q.codec.kernel;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -32,36 +34,69 @@ final class E8KernelA8 {
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     private static final VectorSpecies<Short> S32 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
+    /** Float lanes for {@link #quantize}, and bytes of as many lanes (null: the machine's vectors are too short). */
+    private static final VectorSpecies<Float> QF = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> QB = QF.length() >= 8 && QBLOCK % QF.length() == 0
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * QF.length())) : null;
 
     private E8KernelA8() {}
 
     /**
-     * q[i] = round(u[uOff + i] / d[i / 32]) with d = max|u| / 127 over each 32 columns. A NaN or infinite
-     * activation makes its scale NaN or infinite, so it reaches the result instead of being rounded away.
+     * q[i] = round(u[uOff + i] / d[i / 32]) with d = max|u| / 127 over each 32 columns, rounded to nearest, ties to
+     * even. A NaN or infinite activation makes its scale NaN or infinite, so it reaches the result instead of being
+     * rounded away; such a block, and an all-zero one, gets q = 0.
      */
     static void quantize(float[] u, int uOff, int cols, byte[] q, float[] d) {
         for (int j = 0, o = 0; o < cols; j++, o += QBLOCK) {
             int e = Math.min(cols, o + QBLOCK);
-            float m = 0;
-            for (int i = o; i < e; i++) m = Math.max(m, Math.abs(u[uOff + i]));
+            boolean full = e - o == QBLOCK && QB != null;
+            float m;
+            if (full) {
+                FloatVector a = FloatVector.fromArray(QF, u, uOff + o).abs();
+                for (int h = QF.length(); h < QBLOCK; h += QF.length()) a = a.max(FloatVector.fromArray(QF, u, uOff + o + h).abs());
+                m = a.reduceLanes(VectorOperators.MAX);
+            } else {
+                m = 0;
+                for (int i = o; i < e; i++) m = Math.max(m, Math.abs(u[uOff + i]));
+            }
             d[j] = m / 127f;
-            float inv = m == 0 || !Float.isFinite(m) ? 0 : 127f / m;
-            for (int i = o; i < e; i++) q[i] = (byte) Math.round(u[uOff + i] * inv);
+            if (m == 0 || !Float.isFinite(m)) {
+                java.util.Arrays.fill(q, o, e, (byte) 0);
+                continue;
+            }
+            float inv = 127f / m;
+            if (full) {
+                // |u·inv| ≤ 127 (up to a rounding of inv): adding 1.5·2^23 leaves the rounded integer in the low
+                // mantissa bits, so the float bits minus those of 1.5·2^23 are the int8 value
+                for (int h = 0; h < QBLOCK; h += QF.length()) {
+                    IntVector k = FloatVector.fromArray(QF, u, uOff + o + h).mul(inv).add(ROUND_MAGIC)
+                            .reinterpretAsInts().sub(ROUND_MAGIC_BITS);
+                    ((ByteVector) k.convertShape(VectorOperators.I2B, QB, 0)).intoArray(q, o + h);
+                }
+            } else {
+                for (int i = o; i < e; i++) q[i] = (byte) (Float.floatToRawIntBits(u[uOff + i] * inv + ROUND_MAGIC) - ROUND_MAGIC_BITS);
+            }
         }
     }
 
+    /** 1.5·2^23: x + ROUND_MAGIC rounds x (|x| < 2^22) to an integer, to nearest and ties to even. */
+    private static final float ROUND_MAGIC = 12582912f;
+    private static final int ROUND_MAGIC_BITS = Float.floatToRawIntBits(ROUND_MAGIC);
+
     /**
      * The batch columns u[uOff + j·uStride ..] as {@link #quantize} rounds them, back in float:
-     * out[j·cols + i] = q[i]·d[i / 32].
+     * out[j·cols + i] = q[i]·d[i / 32]. Columns are split over {@link dev.e8q.codec.Parallel}.
      */
     static float[] round(float[] u, int uOff, int uStride, int cols, int batch) {
         float[] out = new float[Math.multiplyExact(batch, cols)];
-        byte[] q = new byte[cols];
-        float[] d = new float[(cols + QBLOCK - 1) / QBLOCK];
-        for (int j = 0; j < batch; j++) {
-            quantize(u, uOff + j * uStride, cols, q, d);
-            for (int i = 0; i < cols; i++) out[j * cols + i] = q[i] * d[i / QBLOCK];
-        }
+        dev.e8q.codec.Parallel.forRange(batch, 1, (j0, j1) -> {
+            byte[] q = new byte[cols];
+            float[] d = new float[(cols + QBLOCK - 1) / QBLOCK];
+            for (int j = j0; j < j1; j++) {
+                quantize(u, uOff + j * uStride, cols, q, d);
+                for (int i = 0; i < cols; i++) out[j * cols + i] = q[i] * d[i / QBLOCK];
+            }
+        });
         return out;
     }
 

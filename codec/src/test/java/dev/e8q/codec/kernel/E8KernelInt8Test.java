@@ -145,6 +145,31 @@ class E8KernelInt8Test {
     }
 
     @Test
+    void quantizeRoundsEveryActivationToTheNearestStepOfItsBlock() {
+        // vector blocks and the scalar tail: q = rint(u·127/m), d = m/127 with m = max|u| over the block's 32 columns
+        qt().withExamples(200).forAll(integers().between(1, 40), integers().between(0, 1 << 20))
+                .checkAssert((nb, seed) -> {
+                    int cols = nb * 8, off = seed % 5;
+                    float[] u = E8KernelTest.gaussian(off + cols, seed);
+                    if (seed % 3 == 0) for (int i = off; i < off + Math.min(cols, 32); i++) u[i] = 0; // an all-zero block
+                    byte[] q = new byte[cols];
+                    float[] d = new float[(cols + E8KernelA8.QBLOCK - 1) / E8KernelA8.QBLOCK];
+                    E8KernelA8.quantize(u, off, cols, q, d);
+                    for (int j = 0; j < d.length; j++) {
+                        float m = 0;
+                        for (int i = j * E8KernelA8.QBLOCK; i < Math.min(cols, (j + 1) * E8KernelA8.QBLOCK); i++) m = Math.max(m, Math.abs(u[off + i]));
+                        assertEquals(m / 127f, d[j], "scale " + j);
+                        for (int i = j * E8KernelA8.QBLOCK; i < Math.min(cols, (j + 1) * E8KernelA8.QBLOCK); i++) {
+                            int want = m == 0 ? 0 : (int) Math.rint(u[off + i] * (127f / m));
+                            assertEquals(want, q[i], "column " + i + " of " + cols + ", u = " + u[off + i]);
+                            // half a step, up to the roundings of 127/m and m/127
+                            assertTrue(Math.abs(u[off + i] - q[i] * (double) d[j]) <= d[j] * (0.5 + 1e-5), "column " + i);
+                        }
+                    }
+                });
+    }
+
+    @Test
     void theSwitchRoutesMultiplyThroughTheInt8Kernel() {
         int rows = 130, cols = 72;
         int[][] codes = E8KernelTest.randomCodes(4, rows, cols / 8, 5);
