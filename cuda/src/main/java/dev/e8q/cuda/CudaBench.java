@@ -45,49 +45,72 @@ public final class CudaBench {
     static final double TOLERANCE = 1e-3;
 
     public static void main(String[] args) {
+        int status = run(args, System.out, System.err);
+        if (status != 0) System.exit(status);
+    }
+
+    /**
+     * Parses the options and runs the benchmark; returns the exit status: 0, 1 (a GPU result off the CPU reference,
+     * or a GPU failure such as a PTX override that lacks a kernel), 2 (no usable GPU) or 64 (bad options). Failures
+     * are one line on err, without a stack trace.
+     */
+    static int run(String[] args, java.io.PrintStream out, java.io.PrintStream err) {
         List<int[]> shapes = new ArrayList<>(List.of(new int[] {4096, 4096}, new int[] {11008, 4096},
                 new int[] {16384, 16384}));
         int[] bitsList = {2, 3, 4};
         int iters = 200, batch = 1;
         double peakOverride = 0;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String v = i + 1 < args.length ? args[i + 1] : null;
-            switch (a) {
-                case "--shapes" -> {
-                    shapes.clear();
-                    for (String s : need(a, v).split(",")) {
-                        String[] p = s.toLowerCase(Locale.ROOT).split("x");
-                        shapes.add(new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1])});
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                String v = i + 1 < args.length ? args[i + 1] : null;
+                switch (a) {
+                    case "--shapes" -> {
+                        shapes.clear();
+                        for (String s : need(a, v).split(",")) {
+                            String[] p = s.toLowerCase(Locale.ROOT).split("x");
+                            if (p.length != 2) throw new IllegalArgumentException("--shapes takes MxN[,MxN...], got " + s);
+                            shapes.add(new int[] {positive(a, Integer.parseInt(p[0])), positive(a, Integer.parseInt(p[1]))});
+                        }
+                        i++;
                     }
-                    i++;
-                }
-                case "--bits" -> {
-                    bitsList = java.util.Arrays.stream(need(a, v).split(",")).mapToInt(Integer::parseInt).toArray();
-                    i++;
-                }
-                case "--iters" -> { iters = Integer.parseInt(need(a, v)); i++; }
-                case "--batch" -> { batch = Integer.parseInt(need(a, v)); i++; }
-                case "--peak-gbps" -> { peakOverride = Double.parseDouble(need(a, v)) * 1e9; i++; }
-                case "-h", "--help" -> {
-                    System.out.println("usage: CudaBench [--shapes MxN,...] [--bits 2,3,4] [--iters N] [--batch B] [--peak-gbps G]");
-                    return;
-                }
-                default -> {
-                    System.err.println("CudaBench: unknown option " + a + " (try --help)");
-                    System.exit(64);
+                    case "--bits" -> {
+                        bitsList = java.util.Arrays.stream(need(a, v).split(",")).mapToInt(Integer::parseInt).toArray();
+                        for (int b : bitsList) if (b < 2 || b > 4) throw new IllegalArgumentException("--bits takes 2, 3 or 4, got " + b);
+                        i++;
+                    }
+                    case "--iters" -> { iters = positive(a, Integer.parseInt(need(a, v))); i++; }
+                    case "--batch" -> { batch = positive(a, Integer.parseInt(need(a, v))); i++; }
+                    case "--peak-gbps" -> { peakOverride = Double.parseDouble(need(a, v)) * 1e9; i++; }
+                    case "-h", "--help" -> {
+                        out.println("usage: CudaBench [--shapes MxN,...] [--bits 2,3,4] [--iters N] [--batch B] [--peak-gbps G]");
+                        return 0;
+                    }
+                    default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
+        } catch (IllegalArgumentException e) { // NumberFormatException included
+            err.println("CudaBench: " + (e instanceof NumberFormatException ? "not a number: " : "") + e.getMessage() + " (try --help)");
+            return 64;
         }
         try (CudaContext ctx = CudaContext.open()) {
             if (!run(ctx, shapes, bitsList, iters, batch, peakOverride)) {
-                System.err.println("CudaBench: a GPU result differs from the CPU reference by more than " + TOLERANCE);
-                System.exit(1);
+                err.println("CudaBench: a GPU result differs from the CPU reference by more than " + TOLERANCE);
+                return 1;
             }
+            return 0;
         } catch (CudaUnavailableException e) {
-            System.err.println("CudaBench needs a CUDA GPU: " + e.getMessage());
-            System.exit(2);
+            err.println("CudaBench needs a CUDA GPU: " + e.getMessage());
+            return 2;
+        } catch (IllegalStateException e) { // e.g. a -De8q.cuda.ptx file without one of the kernels: the message names both
+            err.println("CudaBench: " + e.getMessage());
+            return 1;
         }
+    }
+
+    private static int positive(String opt, int n) {
+        if (n < 1) throw new IllegalArgumentException(opt + " must be at least 1, got " + n);
+        return n;
     }
 
     private static String need(String opt, String v) {
