@@ -35,7 +35,7 @@ final class ModelOptions {
     String device;
 
     @Option(names = "--int8-activations", description = "cpu: round the activations of e8q linears to int8 (one scale per "
-            + "16 values) in their products: faster matrix-vector products, slightly different results (docs/kernels.md)")
+            + "32 values) in their products: faster matrix-vector products, slightly different results (docs/kernels.md)")
     boolean int8Activations;
 
     /**
