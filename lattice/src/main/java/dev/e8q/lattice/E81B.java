@@ -85,7 +85,16 @@ public final class E81B {
         float[] scores = SCRATCH.get();
         FloatVector max = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < CODES; j += L) {
-            FloatVector sc = score(j, x0, x1, x2, x3, x4, x5, x6, x7);
+            // 2⟨x, g_j⟩ − ‖g_j‖² for L codewords, written out here: a helper taking and returning vectors gets them
+            // boxed whenever C2 does not inline it
+            FloatVector sc = FloatVector.fromArray(SP, GT, j).mul(x0);
+            sc = FloatVector.fromArray(SP, GT, CODES + j).fma(x1, sc);
+            sc = FloatVector.fromArray(SP, GT, 2 * CODES + j).fma(x2, sc);
+            sc = FloatVector.fromArray(SP, GT, 3 * CODES + j).fma(x3, sc);
+            sc = FloatVector.fromArray(SP, GT, 4 * CODES + j).fma(x4, sc);
+            sc = FloatVector.fromArray(SP, GT, 5 * CODES + j).fma(x5, sc);
+            sc = FloatVector.fromArray(SP, GT, 6 * CODES + j).fma(x6, sc);
+            sc = FloatVector.fromArray(SP, GT, 7 * CODES + j).fma(x7, sc).sub(FloatVector.fromArray(SP, NORM, j));
             sc.intoArray(scores, j);
             max = max.max(sc);
         }
@@ -108,19 +117,6 @@ public final class E81B {
             }
         }
         return best;
-    }
-
-    private static FloatVector score(int j, FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3,
-                                     FloatVector x4, FloatVector x5, FloatVector x6, FloatVector x7) {
-        FloatVector acc = FloatVector.fromArray(SP, GT, j).mul(x0);
-        acc = FloatVector.fromArray(SP, GT, CODES + j).fma(x1, acc);
-        acc = FloatVector.fromArray(SP, GT, 2 * CODES + j).fma(x2, acc);
-        acc = FloatVector.fromArray(SP, GT, 3 * CODES + j).fma(x3, acc);
-        acc = FloatVector.fromArray(SP, GT, 4 * CODES + j).fma(x4, acc);
-        acc = FloatVector.fromArray(SP, GT, 5 * CODES + j).fma(x5, acc);
-        acc = FloatVector.fromArray(SP, GT, 6 * CODES + j).fma(x6, acc);
-        acc = FloatVector.fromArray(SP, GT, 7 * CODES + j).fma(x7, acc);
-        return acc.sub(FloatVector.fromArray(SP, NORM, j));
     }
 
     /** 2⟨x,g_i⟩ − ‖g_i‖² in double. Each product of a float and a small integer is exact in double; so is the

@@ -512,10 +512,6 @@ public final class E8Kernel {
         finish(acc, accOff, a0, a1, a2, a3, scale, true);
     }
 
-    private static FloatVector widen(byte[] s, int off) {
-        return (FloatVector) ByteVector.fromArray(B16, s, off).convertShape(VectorOperators.B2F, F16, 0);
-    }
-
     private static void finish(float[] acc, int o, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float scale, boolean add) {
         FloatVector sc = FloatVector.broadcast(F16, scale);
         if (add) {
@@ -660,7 +656,8 @@ public final class E8Kernel {
 
     private static void store(byte[] scratch, int so, float[] w, int o, float scale, boolean add) {
         for (int p = 0; p < 4; p++) {
-            FloatVector f = widen(scratch, so + p * 16);
+            // widened here, not in a helper: a FloatVector returned by a call C2 does not inline is boxed
+            FloatVector f = (FloatVector) ByteVector.fromArray(B16, scratch, so + p * 16).convertShape(VectorOperators.B2F, F16, 0);
             if (add) f.fma(FloatVector.broadcast(F16, scale), FloatVector.fromArray(F16, w, o + p * 16)).intoArray(w, o + p * 16);
             else f.mul(scale).intoArray(w, o + p * 16);
         }

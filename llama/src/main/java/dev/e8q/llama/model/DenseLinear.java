@@ -196,32 +196,32 @@ public final class DenseLinear implements Linear {
         return s;
     }
 
-    static FloatVector bf16(short[] w, int off) {
-        return ((IntVector) ShortVector.fromArray(S, w, off).convertShape(VectorOperators.S2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /**
-     * IEEE half to float for finite values. The sign-extended half shifted left by 13 has the sign in bit 31 and
-     * exponent and mantissa in place for a float with bias 127 (bits 28..30 are copies of the sign, cleared by the
-     * mask); the multiply by 2^112 moves the bias from 15 to 127 and keeps the sign. 4 operations per 16 weights,
-     * where moving magnitude and sign separately took 7.
-     */
-    static FloatVector f16(short[] w, int off) {
-        IntVector h = (IntVector) ShortVector.fromArray(S, w, off).convertShape(VectorOperators.S2I, I, 0);
-        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f);
-    }
+    // The 16-bit widenings below are written out at every use: a helper returning a FloatVector is boxed wherever C2
+    // does not inline it, and it does not when the caller's graph has grown past NodeCountInliningCutoff. That made
+    // BF16 products 4-5× slower in some JVMs (the bench's BF16 child under ParallelGC), depending on compile timing.
+    //   BF16: the half shifted into the high bits of an int is the float.
+    //   F16 (finite values): the sign-extended half shifted left by 13 has the sign in bit 31 and exponent and
+    //   mantissa in place for a float with bias 127 (bits 28..30 are copies of the sign, cleared by the mask); the
+    //   multiply by 2^112 moves the bias from 15 to 127 and keeps the sign. 4 operations per 16 weights, where moving
+    //   magnitude and sign separately took 7.
 
     static float dotBf16(short[] w, int wo, float[] x, int xo, int n) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
         for (; i + 4 * L <= n; i += 4 * L) {
-            a0 = bf16(w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = bf16(w, wo + i + L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = bf16(w, wo + i + 2 * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = bf16(w, wo + i + 3 * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+            IntVector h0 = (IntVector) ShortVector.fromArray(S, w, wo + i).convertShape(VectorOperators.S2I, I, 0);
+            IntVector h1 = (IntVector) ShortVector.fromArray(S, w, wo + i + L).convertShape(VectorOperators.S2I, I, 0);
+            IntVector h2 = (IntVector) ShortVector.fromArray(S, w, wo + i + 2 * L).convertShape(VectorOperators.S2I, I, 0);
+            IntVector h3 = (IntVector) ShortVector.fromArray(S, w, wo + i + 3 * L).convertShape(VectorOperators.S2I, I, 0);
+            a0 = h0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = h1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = h2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = h3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
-        for (; i + L <= n; i += L) a0 = bf16(w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        for (; i + L <= n; i += L) {
+            IntVector h = (IntVector) ShortVector.fromArray(S, w, wo + i).convertShape(VectorOperators.S2I, I, 0);
+            a0 = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), a0);
+        }
         float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += DType.fromBf16(w[wo + i]) * x[xo + i];
         return s;
@@ -231,12 +231,19 @@ public final class DenseLinear implements Linear {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
         for (; i + 4 * L <= n; i += 4 * L) {
-            a0 = f16(w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
-            a1 = f16(w, wo + i + L).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
-            a2 = f16(w, wo + i + 2 * L).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
-            a3 = f16(w, wo + i + 3 * L).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
+            IntVector h0 = (IntVector) ShortVector.fromArray(S, w, wo + i).convertShape(VectorOperators.S2I, I, 0);
+            IntVector h1 = (IntVector) ShortVector.fromArray(S, w, wo + i + L).convertShape(VectorOperators.S2I, I, 0);
+            IntVector h2 = (IntVector) ShortVector.fromArray(S, w, wo + i + 2 * L).convertShape(VectorOperators.S2I, I, 0);
+            IntVector h3 = (IntVector) ShortVector.fromArray(S, w, wo + i + 3 * L).convertShape(VectorOperators.S2I, I, 0);
+            a0 = h0.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, xo + i), a0);
+            a1 = h1.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, xo + i + L), a1);
+            a2 = h2.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, xo + i + 2 * L), a2);
+            a3 = h3.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, xo + i + 3 * L), a3);
         }
-        for (; i + L <= n; i += L) a0 = f16(w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        for (; i + L <= n; i += L) {
+            IntVector h = (IntVector) ShortVector.fromArray(S, w, wo + i).convertShape(VectorOperators.S2I, I, 0);
+            a0 = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, xo + i), a0);
+        }
         float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) s += DType.fromF16(w[wo + i]) * x[xo + i];
         return s;
@@ -246,10 +253,16 @@ public final class DenseLinear implements Linear {
     static void widen(short[] w, int wo, float[] dst, int dOff, int n, DType t) {
         int i = 0;
         if (t == DType.BF16) {
-            for (; i + L <= n; i += L) bf16(w, wo + i).intoArray(dst, dOff + i);
+            for (; i + L <= n; i += L) {
+                IntVector h = (IntVector) ShortVector.fromArray(S, w, wo + i).convertShape(VectorOperators.S2I, I, 0);
+                h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dOff + i);
+            }
             for (; i < n; i++) dst[dOff + i] = DType.fromBf16(w[wo + i]);
         } else {
-            for (; i + L <= n; i += L) f16(w, wo + i).intoArray(dst, dOff + i);
+            for (; i + L <= n; i += L) {
+                IntVector h = (IntVector) ShortVector.fromArray(S, w, wo + i).convertShape(VectorOperators.S2I, I, 0);
+                h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f).intoArray(dst, dOff + i);
+            }
             for (; i < n; i++) dst[dOff + i] = DType.fromF16(w[wo + i]);
         }
     }
