@@ -128,35 +128,34 @@ public abstract class GgmlBlocks implements MatVec {
 
         @Override
         float dot(int r, float[] x, int xOff) {
+            // Σ q_j x_j per block is written out here: a helper returning a FloatVector is boxed whenever C2 does not
+            // inline it (NodeCountInliningCutoff, or "callee is too large" in an early compile), which made these
+            // baselines 4-5× slower in some JVMs. Two blocks per iteration: two independent accumulator chains.
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
             int off = r * blocksPerRow * BLOCK_BYTES;
             int b = 0;
-            // two blocks per iteration: two independent accumulator chains
             for (; b + 2 <= blocksPerRow; b += 2, off += 2 * BLOCK_BYTES) {
                 int xi = xOff + b * QK;
-                acc0 = block(off, x, xi).fma(FloatVector.broadcast(F, scale(off)), acc0);
-                acc1 = block(off + BLOCK_BYTES, x, xi + QK).fma(FloatVector.broadcast(F, scale(off + BLOCK_BYTES)), acc1);
+                FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+                for (int p = 0; p < QK / L; p++) {
+                    int qo = p * L & ~15, part = p % PARTS;
+                    s0 = ((FloatVector) ByteVector.fromArray(B16, data, off + 2 + qo).convertShape(VectorOperators.B2F, F, part))
+                            .fma(FloatVector.fromArray(F, x, xi + p * L), s0);
+                    s1 = ((FloatVector) ByteVector.fromArray(B16, data, off + BLOCK_BYTES + 2 + qo).convertShape(VectorOperators.B2F, F, part))
+                            .fma(FloatVector.fromArray(F, x, xi + QK + p * L), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(F, scale(off)), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(F, scale(off + BLOCK_BYTES)), acc1);
             }
-            for (; b < blocksPerRow; b++, off += BLOCK_BYTES)
-                acc0 = block(off, x, xOff + b * QK).fma(FloatVector.broadcast(F, scale(off)), acc0);
+            for (; b < blocksPerRow; b++, off += BLOCK_BYTES) {
+                int xi = xOff + b * QK;
+                FloatVector s0 = FloatVector.zero(F);
+                for (int p = 0; p < QK / L; p++)
+                    s0 = ((FloatVector) ByteVector.fromArray(B16, data, off + 2 + (p * L & ~15)).convertShape(VectorOperators.B2F, F, p % PARTS))
+                            .fma(FloatVector.fromArray(F, x, xi + p * L), s0);
+                acc0 = s0.fma(FloatVector.broadcast(F, scale(off)), acc0);
+            }
             return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        }
-
-        /** Σ q_j x_j over one block, as a vector of partial sums. */
-        private FloatVector block(int off, float[] x, int xi) {
-            ByteVector q0 = ByteVector.fromArray(B16, data, off + 2);
-            ByteVector q1 = ByteVector.fromArray(B16, data, off + 18);
-            FloatVector s;
-            if (PARTS == 1) {
-                s = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xi));
-                s = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), s);
-            } else {
-                s = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xi));
-                s = ((FloatVector) q0.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xi + 8), s);
-                s = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), s);
-                s = ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xi + 24), s);
-            }
-            return s;
         }
 
         @Override
@@ -238,34 +237,36 @@ public abstract class GgmlBlocks implements MatVec {
 
         @Override
         float dot(int r, float[] x, int xOff) {
+            // Σ q_j x_j per block is written out here, as in Q8_0 (a helper returning a FloatVector gets boxed when
+            // C2 does not inline it). Low nibbles are the block's first 16 weights, high nibbles the last 16.
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
             int off = r * blocksPerRow * BLOCK_BYTES;
             int b = 0;
             for (; b + 2 <= blocksPerRow; b += 2, off += 2 * BLOCK_BYTES) {
                 int xi = xOff + b * QK;
-                acc0 = block(off, x, xi).fma(FloatVector.broadcast(F, scale(off)), acc0);
-                acc1 = block(off + BLOCK_BYTES, x, xi + QK).fma(FloatVector.broadcast(F, scale(off + BLOCK_BYTES)), acc1);
+                ByteVector q0 = ByteVector.fromArray(B16, data, off + 2), q1 = ByteVector.fromArray(B16, data, off + BLOCK_BYTES + 2);
+                ByteVector lo0 = q0.and((byte) 15).sub((byte) 8), hi0 = q0.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                ByteVector lo1 = q1.and((byte) 15).sub((byte) 8), hi1 = q1.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
+                for (int p = 0; p < QK / L; p++) {
+                    int part = p % PARTS;
+                    boolean high = p * L >= 16;
+                    s0 = ((FloatVector) (high ? hi0 : lo0).convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xi + p * L), s0);
+                    s1 = ((FloatVector) (high ? hi1 : lo1).convertShape(VectorOperators.B2F, F, part)).fma(FloatVector.fromArray(F, x, xi + QK + p * L), s1);
+                }
+                acc0 = s0.fma(FloatVector.broadcast(F, scale(off)), acc0);
+                acc1 = s1.fma(FloatVector.broadcast(F, scale(off + BLOCK_BYTES)), acc1);
             }
-            for (; b < blocksPerRow; b++, off += BLOCK_BYTES)
-                acc0 = block(off, x, xOff + b * QK).fma(FloatVector.broadcast(F, scale(off)), acc0);
+            for (; b < blocksPerRow; b++, off += BLOCK_BYTES) {
+                int xi = xOff + b * QK;
+                ByteVector q0 = ByteVector.fromArray(B16, data, off + 2);
+                ByteVector lo0 = q0.and((byte) 15).sub((byte) 8), hi0 = q0.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                FloatVector s0 = FloatVector.zero(F);
+                for (int p = 0; p < QK / L; p++)
+                    s0 = ((FloatVector) (p * L >= 16 ? hi0 : lo0).convertShape(VectorOperators.B2F, F, p % PARTS)).fma(FloatVector.fromArray(F, x, xi + p * L), s0);
+                acc0 = s0.fma(FloatVector.broadcast(F, scale(off)), acc0);
+            }
             return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        }
-
-        private FloatVector block(int off, float[] x, int xi) {
-            ByteVector q = ByteVector.fromArray(B16, data, off + 2);
-            ByteVector lo = q.and((byte) 15).sub((byte) 8);
-            ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            FloatVector s;
-            if (PARTS == 1) {
-                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xi));
-                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), s);
-            } else {
-                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xi));
-                s = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xi + 8), s);
-                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xi + 16), s);
-                s = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xi + 24), s);
-            }
-            return s;
         }
 
         @Override
