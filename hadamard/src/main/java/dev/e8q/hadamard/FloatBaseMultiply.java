@@ -67,18 +67,17 @@ final class FloatBaseMultiply {
                     c13 = v3.fma(w, c13);
                 }
                 int o = off + a * p + j0;
-                store(c00, c01, c02, c03, scale, x, o);
-                store(c10, c11, c12, c13, scale, x, o + p);
+                // stored here rather than by a helper: vectors passed to a call C2 does not inline are boxed
+                c00.mul(scale).intoArray(x, o);
+                c01.mul(scale).intoArray(x, o + L);
+                c02.mul(scale).intoArray(x, o + 2 * L);
+                c03.mul(scale).intoArray(x, o + 3 * L);
+                c10.mul(scale).intoArray(x, o + p);
+                c11.mul(scale).intoArray(x, o + p + L);
+                c12.mul(scale).intoArray(x, o + p + 2 * L);
+                c13.mul(scale).intoArray(x, o + p + 3 * L);
             }
         }
-    }
-
-    private static void store(FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3,
-                              float scale, float[] x, int o) {
-        c0.mul(scale).intoArray(x, o);
-        c1.mul(scale).intoArray(x, o + L);
-        c2.mul(scale).intoArray(x, o + 2 * L);
-        c3.mul(scale).intoArray(x, o + 3 * L);
     }
 
     /** Rows of one or two vectors (p = L or 2L): the whole K×p block is the tile. */
