@@ -46,19 +46,24 @@ class RuntimeCommandsTest {
     }
 
     @Test
-    void int8ActivationsChangeTheQuantizedModelsNllSlightly(@TempDir Path tmp) {
+    void int8ActivationsReachTheKernelsAndChangeTheNllSlightly(@TempDir Path tmp) {
         Path q = tmp.resolve("q2");
         run("convert", "--model", TestData.stories260K().toString(), "--bits", "2", "--calibration", TestData.train().toString(),
                 "--out", q.toString(), "--samples", "8", "--context", "64", "--finetune", "none", "--quiet");
         String[] exact = run("eval", "--model", q.toString(), "--text", TestData.train().toString(), "--stories", "5");
         String[] int8;
+        boolean switched;
         try {
             int8 = run("eval", "--model", q.toString(), "--text", TestData.train().toString(), "--stories", "5", "--int8-activations");
+            switched = E8Kernel.int8Activations();
         } finally {
             E8Kernel.int8Activations(false);
         }
+        // the option reaches the kernels; that rounding the activations changes the model's perplexity (by more than
+        // the 5 printed decimals need not show) is checked at full precision in Stories260KConvertTest
+        assertTrue(switched, "--int8-activations turns the int8 kernels on");
         double a = nll(exact[0]), b = nll(int8[0]);
-        assertTrue(a != b && Math.abs(b / a - 1) < 0.01, exact[0] + " vs " + int8[0]);
+        assertTrue(Math.abs(b / a - 1) < 0.01, exact[0] + " vs " + int8[0]);
     }
 
     private static double nll(String out) {
