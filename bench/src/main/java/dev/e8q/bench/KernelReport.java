@@ -143,24 +143,6 @@ public final class KernelReport {
         return rows;
     }
 
-    /**
-     * Compiles every kernel on a small matrix before the first big one, so that no timed call (nor a
-     * 16384×16384 warm-up call) runs in the interpreter.
-     */
-    static void prewarm(List<String> formats, List<Integer> batches) {
-        Parallel.setThreads(Runtime.getRuntime().availableProcessors());
-        int maxB = batches.stream().max(Integer::compare).orElse(1);
-        for (String f : formats) {
-            var w = Formats.build(f, 256, 512, 1);
-            float[] x = new float[maxB * 512], y = new float[maxB * 256];
-            long end = System.nanoTime() + 1_500_000_000L;
-            for (int i = 0; i < 3000 && System.nanoTime() < end; i++) {
-                w.matvec(x, y);
-                if (i % 8 == 0) w.matmul(x, y, maxB);
-            }
-        }
-    }
-
     static void print(Row r) {
         System.out.printf(Locale.ROOT, "%-12s %-5s t=%d b=%-3d min %10.1f us  median %10.1f us  %6.1f Gw/s%n",
                 r.shape, r.format, r.threads, r.batch, r.minUs, r.medianUs, r.gWeightsPerS());
