@@ -391,7 +391,7 @@ final class E8KernelLut {
      *
      * <p>The four pairs are written out: C2 left the loop over them rolled, with a branch per pair. The int16 sums
      * go to float as int lanes (a shift pair for the low word, one for the high word), where {@code convertShape}
-     * moved each upper half down with a {@code vpermw} and a blend. Both together are 1.04–1.06× faster.
+     * moved each upper half down with a {@code vpermw} and a blend. Both together are 1.04–1.07× faster.
      */
     static void pairE8PInt8(byte[] ab, byte[] sg, int gA, int gB, int nb, short[] tab, float[] d,
                             float[] acc, float[] tmp, float scale, boolean add) {
@@ -408,6 +408,7 @@ final class E8KernelLut {
                 VectorMask<Byte> hiA = xa.lt((byte) 0), hiC = xc.lt((byte) 0);
                 ByteVector na = sa.lanewise(VectorOperators.BIT_COUNT).and((byte) 1), nc = sc.lanewise(VectorOperators.BIT_COUNT).and((byte) 1);
                 IntVector pa = na.reinterpretAsInts().lanewise(VectorOperators.LSHL, 5), pc = nc.reinterpretAsInts().lanewise(VectorOperators.LSHL, 5);
+                // the raw sign bytes: pair 0's table absorbs the flip of s₀ by p, the only bit p changes
                 IntVector ya = sa.reinterpretAsInts(), yc = sc.reinterpretAsInts();
                 IntVector ta = xa.selectFrom(ByteVector.fromArray(B64, TA, 0), ByteVector.fromArray(B64, TA, 64))
                         .blend(xa.selectFrom(ByteVector.fromArray(B64, TA, 128), ByteVector.fromArray(B64, TA, 192)), hiA).reinterpretAsInts();
@@ -417,6 +418,8 @@ final class E8KernelLut {
                         .blend(xa.selectFrom(ByteVector.fromArray(B64, TB, 128), ByteVector.fromArray(B64, TB, 192)), hiA).reinterpretAsInts();
                 IntVector uc = xc.selectFrom(ByteVector.fromArray(B64, TB, 0), ByteVector.fromArray(B64, TB, 64))
                         .blend(xc.selectFrom(ByteVector.fromArray(B64, TB, 128), ByteVector.fromArray(B64, TB, 192)), hiC).reinterpretAsInts();
+                // index bytes: raw sign bits in 0..1, combo in 2..4; pair 0's table also carries the block's shift,
+                // so its index takes p in bit 5 (64 entries, vpermi2w)
                 int o = b * 160;
                 IntVector va = pa.lanewise(VectorOperators.BITWISE_BLEND, ta.lanewise(VectorOperators.BITWISE_BLEND, ya, SIGNS), LOW5);
                 IntVector vc = pc.lanewise(VectorOperators.BITWISE_BLEND, tc.lanewise(VectorOperators.BITWISE_BLEND, yc, SIGNS), LOW5);
@@ -425,6 +428,7 @@ final class E8KernelLut {
                 oa = oa.add(va.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(lo, hi));
                 ec = ec.add(vc.reinterpretAsShorts().selectFrom(lo, hi));
                 oc = oc.add(vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(lo, hi));
+                // pairs 1..3: 32 entries, and vpermw reads the index's low 5 bits, so bits 5..7 need no clearing
                 ShortVector tv = ShortVector.fromArray(S32, tab, o + 64);
                 va = ta.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, ya.lanewise(VectorOperators.LSHR, 2), SIGNS);
                 vc = tc.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, yc.lanewise(VectorOperators.LSHR, 2), SIGNS);
