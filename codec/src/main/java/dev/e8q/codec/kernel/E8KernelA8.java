@@ -1,5 +1,7 @@
 package dev.e8q.codec.kernel;
 
+import dev.e8q.codec.Parallel;
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -61,7 +63,7 @@ final class E8KernelA8 {
             }
             d[j] = m / 127f;
             if (m == 0 || !Float.isFinite(m)) {
-                java.util.Arrays.fill(q, o, e, (byte) 0);
+                Arrays.fill(q, o, e, (byte) 0);
                 continue;
             }
             float inv = 127f / m;
@@ -85,11 +87,11 @@ final class E8KernelA8 {
 
     /**
      * The batch columns u[uOff + j·uStride ..] as {@link #quantize} rounds them, back in float:
-     * out[j·cols + i] = q[i]·d[i / 32]. Columns are split over {@link dev.e8q.codec.Parallel}.
+     * out[j·cols + i] = q[i]·d[i / 32]. Columns are split over {@link Parallel}.
      */
     static float[] round(float[] u, int uOff, int uStride, int cols, int batch) {
         float[] out = new float[Math.multiplyExact(batch, cols)];
-        dev.e8q.codec.Parallel.forRange(batch, 1, (j0, j1) -> {
+        Parallel.forRange(batch, 1, (j0, j1) -> {
             byte[] q = new byte[cols];
             float[] d = new float[(cols + QBLOCK - 1) / QBLOCK];
             for (int j = j0; j < j1; j++) {
