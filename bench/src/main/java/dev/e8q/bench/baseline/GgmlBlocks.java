@@ -70,11 +70,13 @@ public abstract class GgmlBlocks implements MatVec {
     @Override
     public void matvec(float[] x, float[] y) {
         if (x.length < cols || y.length < rows) throw new IllegalArgumentException("x or y too short");
-        // Four rows per load of x, as DenseLinear does with eight: one row at a time, every weight vector needs its
-        // own load of x, and once x outgrows L1 (11008 columns) those loads from L2 slowed Q8_0 by 1.5x.
-        Parallel.forRange((rows + 3) / 4, GRAIN / 4, (from, to) -> {
-            int r = 4 * from, end = Math.min(rows, 4 * to);
-            for (; r + 4 <= end; r += 4) rows4(r, x, y);
+        // Long rows go four per load of x, as in DenseLinear (eight there, from the same row length): one row at a
+        // time, every weight vector needs its own load of x, and once x outgrows L1 (11008 columns) those loads from
+        // L2 slowed Q8_0 by 1.5x. Short rows stay one at a time, for the prefetcher's sake.
+        int k = cols >= 4096 ? 4 : 1;
+        Parallel.forRange((rows + k - 1) / k, Math.max(1, GRAIN / k), (from, to) -> {
+            int r = k * from, end = Math.min(rows, k * to);
+            for (; k == 4 && r + 4 <= end; r += 4) rows4(r, x, y);
             for (; r < end; r++) y[r] = dot(r, x, 0);
         });
     }

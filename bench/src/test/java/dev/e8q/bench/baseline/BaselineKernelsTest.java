@@ -80,6 +80,18 @@ class BaselineKernelsTest {
         }
     }
 
+    /** Rows long enough for the four-row matrix-vector kernels, with row counts that leave tails. */
+    @Test
+    void longRowsEqualScalarReference() {
+        for (String fmt : new String[] {"Q8_0", "Q4_0"}) {
+            qt().withExamples(6).forAll(integers().between(1, 11), integers().between(128, 131)).checkAssert((rows, blocks) -> {
+                int cols = blocks * 32;
+                MatVec m = build(fmt, gaussian(rows * cols, rows * 17L + cols), rows, cols);
+                check(m, gaussian(cols, cols), 1);
+            });
+        }
+    }
+
     @Test
     void multiThreadedEqualsSingleThreaded() {
         int rows = 300, cols = 512;

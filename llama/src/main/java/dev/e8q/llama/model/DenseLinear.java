@@ -13,8 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * A dense linear layer y = W x (+ b), W stored row-major as out × in in {@link DType#F32}, {@link DType#BF16}
  * or {@link DType#F16}. 16-bit weights stay 16-bit in memory and are widened to float inside the kernels.
- * Rows are split over {@link Parallel}; the matrix-vector product runs eight rows per load of x, and the batched product
- * reuses each weight row for four inputs at a time.
+ * Rows are split over {@link Parallel}; the matrix-vector product runs long rows eight per load of x, and the batched
+ * product reuses each weight row for four inputs at a time.
  */
 public final class DenseLinear implements Linear {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -23,8 +23,10 @@ public final class DenseLinear implements Linear {
     private static final int L = F.length();
     /** Multiply-adds per parallel chunk, roughly: below this a task costs more than it saves. */
     private static final int WORK_GRAIN = 1 << 15;
-    /** Rows per matrix-vector kernel call. */
+    /** Rows per call of the long-row matrix-vector kernels. */
     static final int ROWS = 8;
+    /** Rows of at least this many columns take the eight-row kernels. */
+    static final int EIGHT_ROWS_FROM = 4096;
 
     private final int in, out;
     private final DType dtype;
@@ -124,12 +126,15 @@ public final class DenseLinear implements Linear {
     public void forward(float[] x, int xOff, float[] y, int yOff) {
         if (xOff < 0 || xOff + in > x.length) throw new IndexOutOfBoundsException("x[" + xOff + "+" + in + "] of " + x.length);
         if (yOff < 0 || yOff + out > y.length) throw new IndexOutOfBoundsException("y[" + yOff + "+" + out + "] of " + y.length);
-        // Rows go eight at a time: one load of x feeds eight rows. One row at a time, x is loaded once per FMA, and
-        // once x no longer fits in L1 (8192 columns and more) those loads from L2 halved BF16's speed.
-        int groups = (out + ROWS - 1) / ROWS;
-        Parallel.forRange(groups, Math.max(1, WORK_GRAIN / (ROWS * in)), (from, to) -> {
-            int r = from * ROWS, end = Math.min(out, to * ROWS);
-            for (; r + ROWS <= end; r += ROWS) {
+        // Long rows go eight at a time: one load of x feeds eight rows. One row at a time, x is loaded once per FMA,
+        // and once x no longer fits in L1 (8192 columns and more) those loads from L2 halved BF16's speed. Short rows
+        // stay one at a time: eight interleaved streams of a few KiB each defeat the prefetcher, and a 32000×768 BF16
+        // product from memory ran 2.6x slower eight rows at a time (equal at 2048 columns, faster from 4096 on).
+        int rows = in >= EIGHT_ROWS_FROM ? ROWS : 1;
+        int groups = (out + rows - 1) / rows;
+        Parallel.forRange(groups, Math.max(1, WORK_GRAIN / (rows * in)), (from, to) -> {
+            int r = from * rows, end = Math.min(out, to * rows);
+            for (; rows == ROWS && r + ROWS <= end; r += ROWS) {
                 int wo = r * in;
                 switch (dtype) {
                     case F32 -> dot8F32(wf, wo, x, xOff, in, y, yOff + r);
@@ -145,7 +150,7 @@ public final class DenseLinear implements Linear {
                     case F16 -> dotF16(wh, wo, x, xOff, in);
                 };
             }
-            if (bias != null) for (int q = from * ROWS; q < end; q++) y[yOff + q] += bias[q];
+            if (bias != null) for (int q = from * rows; q < end; q++) y[yOff + q] += bias[q];
         });
     }
 

@@ -46,6 +46,33 @@ class DenseLinearTest {
         });
     }
 
+    /** Rows long enough for the eight-row kernels, with row counts that leave tails, against a double product. */
+    @Test
+    void longRowsMatchDoubleProductForAllStorages() {
+        qt().withExamples(8).forAll(integers().between(1, 21), integers().between(DenseLinear.EIGHT_ROWS_FROM, DenseLinear.EIGHT_ROWS_FROM + 40),
+                longs().all()).checkAssert((out, in, seed) -> {
+            SplittableRandom r = new SplittableRandom(seed);
+            float[] w = new float[out * in], x = new float[in + 5], bias = new float[out];
+            for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            for (int i = 0; i < out; i++) bias[i] = (float) r.nextGaussian();
+            for (DType d : DType.values()) {
+                DenseLinear lin = DenseLinear.of(w.clone(), out, in, d, bias);
+                float[] wq = lin.weights(), y = new float[out + 2];
+                int xo = (int) (seed & 1) * 5;
+                lin.forward(x, xo, y, 2);
+                for (int o = 0; o < out; o++) {
+                    double ref = bias[o], mag = Math.abs(bias[o]);
+                    for (int i = 0; i < in; i++) {
+                        ref += (double) wq[o * in + i] * x[xo + i];
+                        mag += Math.abs((double) wq[o * in + i] * x[xo + i]);
+                    }
+                    assertEquals(ref, y[2 + o], 1e-6 * mag * 4, d + " row " + o + " of " + out + "x" + in);
+                }
+            }
+        });
+    }
+
     @Test
     void sixteenBitWeightsAreRoundedToNearest() {
         float[] w = {1f, -2.5f, 1.00390625f /* 1 + 2^-8: bf16 tie -> 1 */, 3.1415927f, 1e-7f, -65504f, 6e-8f, 0f};
