@@ -80,17 +80,48 @@ final class FloatBaseMultiply {
         }
     }
 
-    /** Rows of one or two vectors (p = L or 2L): the whole K×p block is the tile. */
+    /**
+     * Rows of one or two vectors (p = L or 2L): the whole K×p block is the tile. Four output rows per step (the order
+     * of a Hadamard matrix larger than 2 is a multiple of 4, and every base size is at least 12), so four or eight
+     * independent accumulators hide the FMA latency; with one row at a time, a 172-long chain of dependent FMAs per
+     * vector made this path latency-bound. Every output keeps its order of summation over b, so the results are the
+     * same bits as one row at a time.
+     */
     private static void tiles1(float[] x, int off, int k, int p, float[] h, float scale, float[] s) {
         System.arraycopy(x, off, s, 0, k * p);
-        for (int a = 0; a < k; a++) {
-            int row = a * k;
-            for (int j = 0; j < p; j += L) {
-                FloatVector c = FloatVector.zero(S);
+        for (int a = 0; a < k; a += 4) {
+            int r0 = a * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+            for (int j = 0; j < p; j += 2 * L) {
+                boolean two = j + L < p;
+                FloatVector z = FloatVector.zero(S);
+                FloatVector c0 = z, c1 = z, c2 = z, c3 = z, d0 = z, d1 = z, d2 = z, d3 = z;
                 for (int b = 0; b < k; b++) {
-                    c = FloatVector.fromArray(S, s, b * p + j).fma(FloatVector.broadcast(S, h[row + b]), c);
+                    FloatVector v = FloatVector.fromArray(S, s, b * p + j);
+                    FloatVector w0 = FloatVector.broadcast(S, h[r0 + b]), w1 = FloatVector.broadcast(S, h[r1 + b]);
+                    FloatVector w2 = FloatVector.broadcast(S, h[r2 + b]), w3 = FloatVector.broadcast(S, h[r3 + b]);
+                    c0 = v.fma(w0, c0);
+                    c1 = v.fma(w1, c1);
+                    c2 = v.fma(w2, c2);
+                    c3 = v.fma(w3, c3);
+                    if (two) {
+                        FloatVector u = FloatVector.fromArray(S, s, b * p + j + L);
+                        d0 = u.fma(w0, d0);
+                        d1 = u.fma(w1, d1);
+                        d2 = u.fma(w2, d2);
+                        d3 = u.fma(w3, d3);
+                    }
                 }
-                c.mul(scale).intoArray(x, off + a * p + j);
+                int o = off + a * p + j;
+                c0.mul(scale).intoArray(x, o);
+                c1.mul(scale).intoArray(x, o + p);
+                c2.mul(scale).intoArray(x, o + 2 * p);
+                c3.mul(scale).intoArray(x, o + 3 * p);
+                if (two) {
+                    d0.mul(scale).intoArray(x, o + L);
+                    d1.mul(scale).intoArray(x, o + p + L);
+                    d2.mul(scale).intoArray(x, o + 2 * p + L);
+                    d3.mul(scale).intoArray(x, o + 3 * p + L);
+                }
             }
         }
     }

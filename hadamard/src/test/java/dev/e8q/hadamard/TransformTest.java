@@ -81,6 +81,27 @@ class TransformTest {
                 });
     }
 
+    /** Every base size with rows of one and two vectors (the four-rows-per-step base multiply), both ways. */
+    @Test
+    void oneAndTwoVectorRowsMatchReferenceForEveryBase() {
+        for (int k : KS) {
+            for (int p : new int[] {FloatFwht.L, 2 * FloatFwht.L}) {
+                int n = k * p;
+                double[] x = gaussian(n, 31L * k + p);
+                for (boolean transposed : new boolean[] {false, true}) {
+                    double[] want = Reference.apply(x, k, Hadamard.baseMatrix(k), transposed);
+                    float[] got = new float[n];
+                    for (int i = 0; i < n; i++) got[i] = (float) x[i];
+                    if (transposed) Hadamard.transformTransposed(got, 0, n);
+                    else Hadamard.transform(got, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(want[i], got[i], 1e-4 * (1 + Math.abs(want[i])), "n=" + n + " transposed=" + transposed + " index " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void doubleMatchesReferenceBothWays() {
         qt().withExamples(200).forAll(size(), longs().all())
