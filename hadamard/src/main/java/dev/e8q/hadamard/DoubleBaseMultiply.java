@@ -69,31 +69,58 @@ final class DoubleBaseMultiply {
                     c13 = v3.fma(w, c13);
                 }
                 int o = off + a * p + j0;
-                store(c00, c01, c02, c03, scale, x, o);
-                store(c10, c11, c12, c13, scale, x, o + p);
+                // stored here rather than by a helper: vectors passed to a call C2 does not inline are boxed
+                c00.mul(scale).intoArray(x, o);
+                c01.mul(scale).intoArray(x, o + L);
+                c02.mul(scale).intoArray(x, o + 2 * L);
+                c03.mul(scale).intoArray(x, o + 3 * L);
+                c10.mul(scale).intoArray(x, o + p);
+                c11.mul(scale).intoArray(x, o + p + L);
+                c12.mul(scale).intoArray(x, o + p + 2 * L);
+                c13.mul(scale).intoArray(x, o + p + 3 * L);
             }
         }
     }
 
-    private static void store(DoubleVector c0, DoubleVector c1, DoubleVector c2, DoubleVector c3,
-                              double scale, double[] x, int o) {
-        c0.mul(scale).intoArray(x, o);
-        c1.mul(scale).intoArray(x, o + L);
-        c2.mul(scale).intoArray(x, o + 2 * L);
-        c3.mul(scale).intoArray(x, o + 3 * L);
-    }
-
-    /** Rows of one or two vectors (p = L or 2L): the whole K×p block is the tile. */
+    /**
+     * Rows of one or two vectors (p = L or 2L): the whole K×p block is the tile. Four output rows per step, as in
+     * {@link FloatBaseMultiply} (every base size is a multiple of 4); same bits as one row at a time.
+     */
     private static void tiles1(double[] x, int off, int k, int p, double[] h, double scale, double[] s) {
         System.arraycopy(x, off, s, 0, k * p);
-        for (int a = 0; a < k; a++) {
-            int row = a * k;
-            for (int j = 0; j < p; j += L) {
-                DoubleVector c = DoubleVector.zero(S);
+        for (int a = 0; a < k; a += 4) {
+            int r0 = a * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+            for (int j = 0; j < p; j += 2 * L) {
+                boolean two = j + L < p;
+                DoubleVector z = DoubleVector.zero(S);
+                DoubleVector c0 = z, c1 = z, c2 = z, c3 = z, d0 = z, d1 = z, d2 = z, d3 = z;
                 for (int b = 0; b < k; b++) {
-                    c = DoubleVector.fromArray(S, s, b * p + j).fma(DoubleVector.broadcast(S, h[row + b]), c);
+                    DoubleVector v = DoubleVector.fromArray(S, s, b * p + j);
+                    DoubleVector w0 = DoubleVector.broadcast(S, h[r0 + b]), w1 = DoubleVector.broadcast(S, h[r1 + b]);
+                    DoubleVector w2 = DoubleVector.broadcast(S, h[r2 + b]), w3 = DoubleVector.broadcast(S, h[r3 + b]);
+                    c0 = v.fma(w0, c0);
+                    c1 = v.fma(w1, c1);
+                    c2 = v.fma(w2, c2);
+                    c3 = v.fma(w3, c3);
+                    if (two) {
+                        DoubleVector u = DoubleVector.fromArray(S, s, b * p + j + L);
+                        d0 = u.fma(w0, d0);
+                        d1 = u.fma(w1, d1);
+                        d2 = u.fma(w2, d2);
+                        d3 = u.fma(w3, d3);
+                    }
                 }
-                c.mul(scale).intoArray(x, off + a * p + j);
+                int o = off + a * p + j;
+                c0.mul(scale).intoArray(x, o);
+                c1.mul(scale).intoArray(x, o + p);
+                c2.mul(scale).intoArray(x, o + 2 * p);
+                c3.mul(scale).intoArray(x, o + 3 * p);
+                if (two) {
+                    d0.mul(scale).intoArray(x, o + L);
+                    d1.mul(scale).intoArray(x, o + p + L);
+                    d2.mul(scale).intoArray(x, o + 2 * p + L);
+                    d3.mul(scale).intoArray(x, o + 3 * p + L);
+                }
             }
         }
     }

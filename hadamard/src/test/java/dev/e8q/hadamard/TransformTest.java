@@ -81,7 +81,7 @@ class TransformTest {
                 });
     }
 
-    /** Every base size with rows of one and two vectors (the four-rows-per-step base multiply), both ways. */
+    /** Every base size with rows of one and two vectors (the four-rows-per-step base multiply), both ways, float and double. */
     @Test
     void oneAndTwoVectorRowsMatchReferenceForEveryBase() {
         for (int k : KS) {
@@ -96,6 +96,19 @@ class TransformTest {
                     else Hadamard.transform(got, 0, n);
                     for (int i = 0; i < n; i++) {
                         assertEquals(want[i], got[i], 1e-4 * (1 + Math.abs(want[i])), "n=" + n + " transposed=" + transposed + " index " + i);
+                    }
+                }
+            }
+            for (int p : new int[] {DoubleFwht.L, 2 * DoubleFwht.L}) {
+                int n = k * p;
+                double[] x = gaussian(n, 37L * k + p);
+                for (boolean transposed : new boolean[] {false, true}) {
+                    double[] want = Reference.apply(x, k, Hadamard.baseMatrix(k), transposed);
+                    double[] got = x.clone();
+                    if (transposed) Hadamard.transformTransposed(got, 0, n);
+                    else Hadamard.transform(got, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        assertEquals(want[i], got[i], 1e-12 * (1 + Math.abs(want[i])), "double n=" + n + " transposed=" + transposed + " index " + i);
                     }
                 }
             }
