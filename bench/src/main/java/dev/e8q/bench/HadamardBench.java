@@ -14,14 +14,15 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * Single-thread latency of one in-place Hadamard transform M_n (SPEC §4.1) at Llama dimensions:
- * pure powers of two and the large base sizes (K = 108, 172), whose K·n base multiply dominates.
+ * pure powers of two and the large base sizes (K = 108, 172), whose K·n base multiply dominates; 2752 and 5504
+ * (172·16, 172·32) take the base multiply for rows of one or two vectors.
  * Repeating the transform on the same vector is safe: M_n is orthogonal, so values stay bounded.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class HadamardBench {
-    @Param({"4096", "5120", "11008", "13824", "14336", "28672", "32768"})
+    @Param({"2752", "4096", "5120", "5504", "11008", "13824", "14336", "28672", "32768"})
     public int n;
 
     private float[] f;
