@@ -64,16 +64,20 @@ public abstract class GgmlBlocks implements MatVec {
     /** Block-by-block dot of row r with four vectors at once (decode shared). */
     abstract void dot4(int r, float[] x, int x0, int x1, int x2, int x3, float[] y, int y0, int ys);
 
-    /** y[r + k] = row (r + k)'s dot product with x[0..cols), k = 0..3: one load of x serves four rows. */
-    abstract void rows4(int r, float[] x, float[] y);
+    /** Rows per step of {@link #matvec}: 1, or 4 for a format with a four-row kernel ({@link #rows4}). */
+    int rowsPerStep() {
+        return 1;
+    }
+
+    /** y[r + k] = row (r + k)'s dot product with x[0..cols), k = 0..3; run when {@link #rowsPerStep} is 4. */
+    void rows4(int r, float[] x, float[] y) {
+        for (int k = 0; k < 4; k++) y[r + k] = dot(r + k, x, 0);
+    }
 
     @Override
     public void matvec(float[] x, float[] y) {
         if (x.length < cols || y.length < rows) throw new IllegalArgumentException("x or y too short");
-        // Long rows go four per load of x, as in DenseLinear (eight there, from the same row length): one row at a
-        // time, every weight vector needs its own load of x, and once x outgrows L1 (11008 columns) those loads from
-        // L2 slowed Q8_0 by 1.5x. Short rows stay one at a time, for the prefetcher's sake.
-        int k = cols >= 4096 ? 4 : 1;
+        int k = rowsPerStep();
         Parallel.forRange((rows + k - 1) / k, Math.max(1, GRAIN / k), (from, to) -> {
             int r = k * from, end = Math.min(rows, k * to);
             for (; k == 4 && r + 4 <= end; r += 4) rows4(r, x, y);
@@ -165,6 +169,16 @@ public abstract class GgmlBlocks implements MatVec {
                 acc0 = s0.fma(FloatVector.broadcast(F, scale(off)), acc0);
             }
             return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        }
+
+        /**
+         * Four rows per load of x from 4096 columns, as DenseLinear takes eight from the same row length: one row at
+         * a time, every weight vector needs its own load of x, and once x outgrows L1 (11008 columns) those loads
+         * from L2 slowed this kernel by 1.5x. Shorter rows stay one at a time, for the prefetcher's sake.
+         */
+        @Override
+        int rowsPerStep() {
+            return cols >= 4096 ? 4 : 1;
         }
 
         @Override
@@ -269,6 +283,9 @@ public abstract class GgmlBlocks implements MatVec {
             }
         }
 
+        // matvec stays one row at a time here (rowsPerStep 1): two four-row forms of this kernel (nibbles of four
+        // rows unpacked per block, and rows one after the other within a block) and a two-row form (two blocks per
+        // step, as dot()) ran 1.3-1.8x slower than dot() at every shape on Zen 4.
         @Override
         float dot(int r, float[] x, int xOff) {
             // Σ q_j x_j per block is written out here, as in Q8_0 (a helper returning a FloatVector gets boxed when
@@ -301,14 +318,6 @@ public abstract class GgmlBlocks implements MatVec {
                 acc0 = s0.fma(FloatVector.broadcast(F, scale(off)), acc0);
             }
             return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
-        }
-
-        @Override
-        void rows4(int r, float[] x, float[] y) {
-            // One row at a time: two four-row forms of this kernel (nibbles of four rows unpacked per block, and
-            // rows one after the other within a block) and a two-row form (two blocks per step, as dot()) ran
-            // 1.3-1.8x slower than dot() at every shape on Zen 4.
-            for (int k = 0; k < 4; k++) y[r + k] = dot(r + k, x, 0);
         }
 
         @Override
