@@ -25,8 +25,11 @@ public final class DenseLinear implements Linear {
     private static final int WORK_GRAIN = 1 << 15;
     /** Rows per call of the long-row matrix-vector kernels. */
     static final int ROWS = 8;
-    /** Rows of at least this many columns take the eight-row kernels. */
-    static final int EIGHT_ROWS_FROM = 4096;
+    /**
+     * Rows of at least this many columns take the eight-row kernels; {@code -De8q.dense.eightRowsFrom=n} moves the
+     * threshold for A/B runs ({@code bench DenseLoop}: 1 takes eight rows everywhere, a huge n never).
+     */
+    static final int EIGHT_ROWS_FROM = Math.max(1, Integer.getInteger("e8q.dense.eightRowsFrom", 4096));
 
     private final int in, out;
     private final DType dtype;
@@ -129,7 +132,8 @@ public final class DenseLinear implements Linear {
         // Long rows go eight at a time: one load of x feeds eight rows. One row at a time, x is loaded once per FMA,
         // and once x no longer fits in L1 (8192 columns and more) those loads from L2 halved BF16's speed. Short rows
         // stay one at a time: eight interleaved streams of a few KiB each defeat the prefetcher, and a 32000×768 BF16
-        // product from memory ran 2.6x slower eight rows at a time (equal at 2048 columns, faster from 4096 on).
+        // product from memory ran 2.4x slower eight rows at a time (1.17x slower at 2048 columns, faster from 4096 on;
+        // bench DenseLoop, docs/kernels.md).
         int rows = in >= EIGHT_ROWS_FROM ? ROWS : 1;
         int groups = (out + rows - 1) / rows;
         Parallel.forRange(groups, Math.max(1, WORK_GRAIN / (rows * in)), (from, to) -> {
