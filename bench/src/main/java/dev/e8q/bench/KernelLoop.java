@@ -10,11 +10,18 @@ import java.util.SplittableRandom;
  * The fused kernel alone (no Hadamard transforms, no JMH), in a plain loop: for quick A/B runs of kernel changes in
  * fresh JVMs, e.g. {@code -De8q.kernel.lut=false}. Random codes; prints the best single call.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar dev.e8q.bench.KernelLoop
+ * <pre>java [-De8q.loop.depths=6] --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar dev.e8q.bench.KernelLoop
  *     rows cols bits [iterations] [threads] [int8]</pre>
  */
 public final class KernelLoop {
     private KernelLoop() {}
+
+    private static int call(int depth, E8Kernel k, float[] u, float[] z, boolean int8) {
+        if (depth > 0) return call(depth - 1, k, u, z, int8) + 1;
+        if (int8) k.multiplyInt8(u, 0, z, 0);
+        else k.multiply(u, 0, z, 0);
+        return 0;
+    }
 
     public static void main(String[] a) {
         if (a.length < 3) {
@@ -33,12 +40,19 @@ public final class KernelLoop {
         E8Kernel k = E8Kernel.repack(bits, rows, cols, codes, bits == 3 ? 2.04 : 3.45);
         float[] u = new float[cols], z = new float[rows];
         for (int i = 0; i < cols; i++) u[i] = (float) (r.nextDouble() * 4 - 2);
+        // -De8q.loop.depths=n: also time the calls from 1..n-1 frames deeper, to see whether the kernel depends on
+        // the stack's alignment (its spill slots)
+        int depths = Integer.getInteger("e8q.loop.depths", 1);
         long best = Long.MAX_VALUE;
-        for (int it = 0; it < iters; it++) {
-            long t = System.nanoTime();
-            if (int8) k.multiplyInt8(u, 0, z, 0);
-            else k.multiply(u, 0, z, 0);
-            best = Math.min(best, System.nanoTime() - t);
+        for (int d = 0; d < depths; d++) {
+            long bestAtDepth = Long.MAX_VALUE;
+            for (int it = 0; it < iters; it++) {
+                long t = System.nanoTime();
+                call(d, k, u, z, int8);
+                bestAtDepth = Math.min(bestAtDepth, System.nanoTime() - t);
+            }
+            if (depths > 1) System.out.printf(Locale.ROOT, "  %d frame(s) deeper: best %.1f us%n", d, bestAtDepth / 1e3);
+            best = Math.min(best, bestAtDepth);
         }
         System.out.printf(Locale.ROOT, "%dx%d %d-bit%s, %s kernel, %d thread(s): best %.1f us, %.2f G weights/s%n", rows, cols,
                 bits, int8 ? " int8" : "", E8Kernel.kernelName(), Parallel.threads(), best / 1e3, (double) rows * cols / best);

@@ -79,6 +79,7 @@ public final class E8Kernel {
     // them, and the caller waits for the workers before it builds the next)
     private static final ThreadLocal<int[]> LUT_INTS = ThreadLocal.withInitial(() -> new int[0]);
     private static final ThreadLocal<short[]> LUT_SHORTS = ThreadLocal.withInitial(() -> new short[0]);
+    private static final ThreadLocal<int[]> LUT_SHIFTS = ThreadLocal.withInitial(() -> new int[0]);
     private static final ThreadLocal<int[]> LUT_INTS_E81B = ThreadLocal.withInitial(() -> new int[0]);
     private static final ThreadLocal<short[]> LUT_SHORTS_E81B = ThreadLocal.withInitial(() -> new short[0]);
 
@@ -288,14 +289,16 @@ public final class E8Kernel {
         int[] tab = reused(LUT_INTS, E8KernelLut.tableInts(nb));
         float[] halfU = new float[nb];
         float quarterU = 0.25f * E8KernelLut.tables(u, uOff, 0, nb, tab, halfU);
+        int[] shiftTab = reused(LUT_SHIFTS, E8KernelLut.shiftTableInts(nb));
+        E8KernelLut.shiftTables(halfU, nb, shiftTab);
         int[] tab81 = bits == 3 ? reused(LUT_INTS_E81B, E8KernelLut.tableInts(nb)) : null;
         if (bits == 3) E8KernelLut.tablesE81B(u, uOff, 0, nb, tab81);
         Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {
             float[] acc = new float[2 * GROUP], tmp = new float[2 * GROUP];
             for (int p = p0; p < p1; p++) {
                 int g = 2 * p, gB = g + 1 < groups ? g + 1 : g;
-                E8KernelLut.pairE8P(abs[0], sgn[0], g, gB, nb, tab, halfU, quarterU, acc, tmp, 4 * stageScale[0], false);
-                if (bits == 4) E8KernelLut.pairE8P(abs[1], sgn[1], g, gB, nb, tab, halfU, quarterU, acc, tmp, 4 * stageScale[1], true);
+                E8KernelLut.pairE8P(abs[0], sgn[0], g, gB, nb, tab, shiftTab, quarterU, acc, tmp, 4 * stageScale[0], false);
+                if (bits == 4) E8KernelLut.pairE8P(abs[1], sgn[1], g, gB, nb, tab, shiftTab, quarterU, acc, tmp, 4 * stageScale[1], true);
                 else if (bits == 3) E8KernelLut.pairE81B(abs[1], g, gB, nb, tab81, acc, tmp, stageScale[1]);
                 int r0 = g * GROUP, n = Math.min(gB > g ? 2 * GROUP : GROUP, rows - r0);
                 System.arraycopy(acc, 0, z, zOff + r0, n);
