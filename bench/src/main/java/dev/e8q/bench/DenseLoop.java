@@ -13,11 +13,17 @@ import java.util.SplittableRandom;
  * {@code =2147483647} one row at a time everywhere). Gaussian weights; prints the best single call of the given number
  * of seconds.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar dev.e8q.bench.DenseLoop
+ * <pre>java [-De8q.loop.depths=4] --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar dev.e8q.bench.DenseLoop
  *     rows cols F32|BF16|F16 [seconds=3] [threads=all]</pre>
  */
 public final class DenseLoop {
     private DenseLoop() {}
+
+    private static int call(int depth, DenseLinear lin, float[] x, float[] y) {
+        if (depth > 0) return call(depth - 1, lin, x, y) + 1;
+        lin.forward(x, 0, y, 0);
+        return 0;
+    }
 
     public static void main(String[] a) {
         if (a.length < 3) {
@@ -35,14 +41,22 @@ public final class DenseLoop {
         w = null; // 16-bit storage copied the weights; let the float copy go
         float[] x = new float[cols], y = new float[rows];
         for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
-        long best = Long.MAX_VALUE, end = System.nanoTime() + (long) (seconds * 1e9);
+        // -De8q.loop.depths=n: the same seconds again at each of 1..n-1 frames deeper, to see whether the kernel
+        // depends on the stack's alignment (its spill slots), as KernelLoop does
+        int depths = Integer.getInteger("e8q.loop.depths", 1);
+        long best = Long.MAX_VALUE;
         int calls = 0;
-        do {
-            long t = System.nanoTime();
-            lin.forward(x, 0, y, 0);
-            best = Math.min(best, System.nanoTime() - t);
-            calls++;
-        } while (System.nanoTime() < end);
+        for (int d = 0; d < depths; d++) {
+            long bestAtDepth = Long.MAX_VALUE, end = System.nanoTime() + (long) (seconds * 1e9);
+            do {
+                long t = System.nanoTime();
+                call(d, lin, x, y);
+                bestAtDepth = Math.min(bestAtDepth, System.nanoTime() - t);
+                calls++;
+            } while (System.nanoTime() < end);
+            if (depths > 1) System.out.printf(Locale.ROOT, "  %d frame(s) deeper: best %.1f us%n", d, bestAtDepth / 1e3);
+            best = Math.min(best, bestAtDepth);
+        }
         System.out.printf(Locale.ROOT, "%dx%d %s, eight rows from %s columns, %d thread(s): best of %d calls %.1f us, %.2f G weights/s, %.1f GB/s%n",
                 rows, cols, storage, Integer.getInteger("e8q.dense.eightRowsFrom", 4096), Parallel.threads(), calls, best / 1e3,
                 (double) rows * cols / best, (double) lin.weightBytes() / best);
