@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * weights. The ±¼ shift adds U/4 − p·U/2 per block (U = Σ of the block's u, p the shift bit): the U/4 parts sum
  * to one constant, and the p·U/2 parts of five blocks at a time are one more lookup: the five shift bits of a row
  * form a 5-bit index into a 32-entry table of the sums of those blocks' U/2 ({@link #shiftTables}). That replaced a
- * masked subtract per block and accumulator (with a {@code pext} and a mask move each) and made the kernel 1.06–1.10×
- * faster.
+ * masked subtract per block and accumulator (with a {@code pext} and a mask move each) and made the kernel 1.07–1.11×
+ * faster on 1 thread.
  *
  * <p>The pairs are the positions whose sign bits are adjacent, (0,2), (4,6), (1,3), (5,7) (σ of SPEC §1.2), so
  * a pair's index byte is {@code combo << 2 | (s >>> 2q) & 3}; the odd-pattern flip of position 7 is folded into
