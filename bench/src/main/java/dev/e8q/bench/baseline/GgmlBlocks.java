@@ -100,6 +100,8 @@ public abstract class GgmlBlocks implements MatVec {
     // =============================================================================================
     public static final class Q8_0 extends GgmlBlocks {
         public static final int BLOCK_BYTES = 2 + QK;
+        /** Rows of at least this many columns take four rows per step; {@code -De8q.q8.fourRowsFrom=n} moves it. */
+        static final int FOUR_ROWS_FROM = Math.max(1, Integer.getInteger("e8q.q8.fourRowsFrom", 4096));
 
         public Q8_0(int rows, int cols, byte[] data) {
             super(rows, cols, BLOCK_BYTES, data);
@@ -172,13 +174,14 @@ public abstract class GgmlBlocks implements MatVec {
         }
 
         /**
-         * Four rows per load of x from 4096 columns, as DenseLinear takes eight from the same row length: one row at
-         * a time, every weight vector needs its own load of x, and once x outgrows L1 (11008 columns) those loads
-         * from L2 slowed this kernel by 1.5x. Shorter rows stay one at a time, for the prefetcher's sake.
+         * Four rows per load of x from {@link #FOUR_ROWS_FROM} columns, as DenseLinear takes eight from the same row
+         * length: one row at a time, every weight vector needs its own load of x, and once x outgrows L1 (11008
+         * columns) those loads from L2 slowed this kernel by 1.5x. Shorter rows stay one at a time, for the
+         * prefetcher's sake.
          */
         @Override
         int rowsPerStep() {
-            return cols >= 4096 ? 4 : 1;
+            return cols >= FOUR_ROWS_FROM ? 4 : 1;
         }
 
         @Override
