@@ -287,10 +287,8 @@ public final class E8Kernel {
     /** {@link E8KernelLut}: pair tables of u, then two groups per step. */
     private void multiplyLut(float[] u, int uOff, float[] z, int zOff) {
         int[] tab = reused(LUT_INTS, E8KernelLut.tableInts(nb));
-        float[] halfU = new float[nb];
-        float quarterU = 0.25f * E8KernelLut.tables(u, uOff, 0, nb, tab, halfU);
         int[] shiftTab = reused(LUT_SHIFTS, E8KernelLut.shiftTableInts(nb));
-        E8KernelLut.shiftTables(halfU, nb, shiftTab);
+        float quarterU = 0.25f * E8KernelLut.tables(u, uOff, nb, tab, shiftTab);
         int[] tab81 = bits == 3 ? reused(LUT_INTS_E81B, E8KernelLut.tableInts(nb)) : null;
         if (bits == 3) E8KernelLut.tablesE81B(u, uOff, 0, nb, tab81);
         Parallel.forRange((groups + 1) / 2, 1, (p0, p1) -> {

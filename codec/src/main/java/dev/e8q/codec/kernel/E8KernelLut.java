@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
  * products of 2 weights for 16 rows at once, where the widen-convert-FMA kernel needs 3 instructions per 16
  * weights. The ±¼ shift adds U/4 − p·U/2 per block (U = Σ of the block's u, p the shift bit): the U/4 parts sum
  * to one constant, and the p·U/2 parts of five blocks at a time are one more lookup: the five shift bits of a row
- * form a 5-bit index into a 32-entry table of the sums of those blocks' U/2 ({@link #shiftTables}). That replaced a
+ * form a 5-bit index into a 32-entry table of the sums of those blocks' U/2 (built by {@link #tables}). That replaced a
  * masked subtract per block and accumulator (with a {@code pext} and a mask move each) and made the kernel 1.07–1.11×
  * faster on 1 thread.
  *
@@ -126,30 +126,6 @@ final class E8KernelLut {
         return nb * 128;
     }
 
-    /**
-     * Fills tab[(b·4 + q)·32 + i] with the float bits of pair q's product for index i, and halfU[b] with half
-     * the sum of block b's u, for blocks [b0, b1); returns the sum of u[uOff + 8·b0 .. 8·b1).
-     */
-    static float tables(float[] u, int uOff, int b0, int b1, int[] tab, float[] halfU) {
-        FloatVector caLo = FloatVector.fromArray(F16, CA, 0), caHi = FloatVector.fromArray(F16, CA, 16);
-        FloatVector cbLo = FloatVector.fromArray(F16, CB, 0), cbHi = FloatVector.fromArray(F16, CB, 16);
-        float total = 0;
-        for (int b = b0; b < b1; b++) {
-            int ub = uOff + 8 * b;
-            float sum = 0;
-            for (int k = 0; k < 8; k++) sum += u[ub + k];
-            halfU[b] = 0.5f * sum;
-            total += sum;
-            for (int q = 0; q < 4; q++) {
-                FloatVector x = FloatVector.broadcast(F16, u[ub + POS[q][0]]), y = FloatVector.broadcast(F16, u[ub + POS[q][1]]);
-                int o = (b * 4 + q) * 32;
-                cbLo.fma(y, caLo.mul(x)).reinterpretAsInts().intoArray(tab, o);
-                cbHi.fma(y, caHi.mul(x)).reinterpretAsInts().intoArray(tab, o + 16);
-            }
-        }
-        return total;
-    }
-
     /** Blocks per shift table: their shift bits form a 5-bit index. */
     static final int SHIFT_SPAN = 5;
     /** SHIFT_BITS[j·32 + i] = −1 where index i has the bit of a full span's block j (bit 4 − j), else 0. */
@@ -160,35 +136,57 @@ final class E8KernelLut {
             for (int i = 0; i < 32; i++) SHIFT_BITS[j * 32 + i] = (i >>> (SHIFT_SPAN - 1 - j) & 1) != 0 ? -1 : 0;
     }
 
-    /** Ints of shift-table storage {@link #shiftTables} fills for nb blocks. */
+    /** Ints of shift-table storage {@link #tables} fills for nb blocks. */
     static int shiftTableInts(int nb) {
         return (nb + SHIFT_SPAN - 1) / SHIFT_SPAN * 32;
     }
 
     /**
-     * Fills st[c·32 + i] with the float bits of −Σ halfU[5c + j] over the blocks j of span c whose shift bit is set
-     * in i, the span's first block in the highest of its L bits (L = 5, or what is left of nb).
+     * Fills tab[(b·4 + q)·32 + i] with the float bits of pair q's product for index i, and the shift tables: st[c·32 +
+     * i] with the float bits of −Σ U_b/2 over the blocks b of span c (blocks 5c .. 5c + L − 1, L = 5 or what is left
+     * of nb) whose shift bit is set in i, the span's first block in the highest of its L bits (U_b = Σ of block b's
+     * u). Returns Σ u[uOff .. uOff + 8·nb).
      */
-    static void shiftTables(float[] halfU, int nb, int[] st) {
-        int c = 0, b0 = 0;
-        for (; b0 + SHIFT_SPAN <= nb; b0 += SHIFT_SPAN, c++) {
-            FloatVector lo = FloatVector.zero(F16), hi = FloatVector.zero(F16);
-            for (int j = 0; j < SHIFT_SPAN; j++) {
-                FloatVector h = FloatVector.broadcast(F16, halfU[b0 + j]);
-                lo = FloatVector.fromArray(F16, SHIFT_BITS, j * 32).fma(h, lo);
-                hi = FloatVector.fromArray(F16, SHIFT_BITS, j * 32 + 16).fma(h, hi);
+    static float tables(float[] u, int uOff, int nb, int[] tab, int[] st) {
+        FloatVector caLo = FloatVector.fromArray(F16, CA, 0), caHi = FloatVector.fromArray(F16, CA, 16);
+        FloatVector cbLo = FloatVector.fromArray(F16, CB, 0), cbHi = FloatVector.fromArray(F16, CB, 16);
+        float[] halfU = new float[SHIFT_SPAN];
+        float total = 0;
+        for (int b = 0; b < nb; b++) {
+            int ub = uOff + 8 * b;
+            float sum = 0;
+            for (int k = 0; k < 8; k++) sum += u[ub + k];
+            halfU[b % SHIFT_SPAN] = 0.5f * sum;
+            total += sum;
+            for (int q = 0; q < 4; q++) {
+                FloatVector x = FloatVector.broadcast(F16, u[ub + POS[q][0]]), y = FloatVector.broadcast(F16, u[ub + POS[q][1]]);
+                int o = (b * 4 + q) * 32;
+                cbLo.fma(y, caLo.mul(x)).reinterpretAsInts().intoArray(tab, o);
+                cbHi.fma(y, caHi.mul(x)).reinterpretAsInts().intoArray(tab, o + 16);
             }
-            lo.reinterpretAsInts().intoArray(st, c * 32);
-            hi.reinterpretAsInts().intoArray(st, c * 32 + 16);
+            if (b % SHIFT_SPAN == SHIFT_SPAN - 1 || b == nb - 1) shiftTable(halfU, b % SHIFT_SPAN + 1, st, b / SHIFT_SPAN * 32);
         }
-        if (b0 < nb) { // a shorter last span: its first block is bit len − 1
-            int len = nb - b0;
-            for (int i = 0; i < 32; i++) {
-                float v = 0;
-                for (int j = 0; j < len; j++) if ((i >>> (len - 1 - j) & 1) != 0) v -= halfU[b0 + j];
-                st[c * 32 + i] = Float.floatToRawIntBits(v);
-            }
+        return total;
+    }
+
+    /**
+     * One span's shift table from the half-sums h[0..len): a shorter span's blocks move to the last len slots
+     * behind zeros, so that its first block lands in bit len − 1 as the kernel builds the index; the zeros add
+     * nothing, and each entry sums the same terms in the same order either way.
+     */
+    private static void shiftTable(float[] h, int len, int[] st, int o) {
+        if (len < SHIFT_SPAN) {
+            System.arraycopy(h, 0, h, SHIFT_SPAN - len, len);
+            java.util.Arrays.fill(h, 0, SHIFT_SPAN - len, 0f);
         }
+        FloatVector lo = FloatVector.zero(F16), hi = FloatVector.zero(F16);
+        for (int j = 0; j < SHIFT_SPAN; j++) {
+            FloatVector v = FloatVector.broadcast(F16, h[j]);
+            lo = FloatVector.fromArray(F16, SHIFT_BITS, j * 32).fma(v, lo);
+            hi = FloatVector.fromArray(F16, SHIFT_BITS, j * 32 + 16).fma(v, hi);
+        }
+        lo.reinterpretAsInts().intoArray(st, o);
+        hi.reinterpretAsInts().intoArray(st, o + 16);
     }
 
     /**
