@@ -19,19 +19,13 @@ import java.util.SplittableRandom;
 public final class DenseLoop {
     private DenseLoop() {}
 
-    private static int call(int depth, DenseLinear lin, float[] x, float[] y) {
-        if (depth > 0) return call(depth - 1, lin, x, y) + 1;
-        lin.forward(x, 0, y, 0);
-        return 0;
-    }
-
     public static void main(String[] a) {
         if (a.length < 3) {
             System.err.println("usage: DenseLoop rows cols F32|BF16|F16 [seconds=3] [threads=all]");
             System.exit(2);
         }
         int rows = Integer.parseInt(a[0]), cols = Integer.parseInt(a[1]);
-        DType storage = DType.valueOf(a[2]);
+        DType storage = DType.parse(a[2]);
         double seconds = a.length > 3 ? Double.parseDouble(a[3]) : 3;
         if (a.length > 4) Parallel.setThreads(Integer.parseInt(a[4]));
         SplittableRandom r = new SplittableRandom(1);
@@ -41,24 +35,10 @@ public final class DenseLoop {
         w = null; // 16-bit storage copied the weights; let the float copy go
         float[] x = new float[cols], y = new float[rows];
         for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
-        // -De8q.loop.depths=n: the same seconds again at each of 1..n-1 frames deeper, to see whether the kernel
-        // depends on the stack's alignment (its spill slots), as KernelLoop does
-        int depths = Integer.getInteger("e8q.loop.depths", 1);
-        long best = Long.MAX_VALUE;
-        int calls = 0;
-        for (int d = 0; d < depths; d++) {
-            long bestAtDepth = Long.MAX_VALUE, end = System.nanoTime() + (long) (seconds * 1e9);
-            do {
-                long t = System.nanoTime();
-                call(d, lin, x, y);
-                bestAtDepth = Math.min(bestAtDepth, System.nanoTime() - t);
-                calls++;
-            } while (System.nanoTime() < end);
-            if (depths > 1) System.out.printf(Locale.ROOT, "  %d frame(s) deeper: best %.1f us%n", d, bestAtDepth / 1e3);
-            best = Math.min(best, bestAtDepth);
-        }
+        // -De8q.loop.depths=n runs the same seconds again from 1..n-1 frames deeper (StackDepths)
+        StackDepths.Best best = StackDepths.time(() -> lin.forward(x, 0, y, 0), 1, (long) (seconds * 1e9));
         System.out.printf(Locale.ROOT, "%dx%d %s, eight rows from %s columns, %d thread(s): best of %d calls %.1f us, %.2f G weights/s, %.1f GB/s%n",
-                rows, cols, storage, Integer.getInteger("e8q.dense.eightRowsFrom", 4096), Parallel.threads(), calls, best / 1e3,
-                (double) rows * cols / best, (double) lin.weightBytes() / best);
+                rows, cols, storage, DenseLinear.eightRowsFrom(), Parallel.threads(), best.calls(), best.nanos() / 1e3,
+                (double) rows * cols / best.nanos(), (double) lin.weightBytes() / best.nanos());
     }
 }

@@ -16,13 +16,6 @@ import java.util.SplittableRandom;
 public final class KernelLoop {
     private KernelLoop() {}
 
-    private static int call(int depth, E8Kernel k, float[] u, float[] z, boolean int8) {
-        if (depth > 0) return call(depth - 1, k, u, z, int8) + 1;
-        if (int8) k.multiplyInt8(u, 0, z, 0);
-        else k.multiply(u, 0, z, 0);
-        return 0;
-    }
-
     public static void main(String[] a) {
         if (a.length < 3) {
             System.err.println("usage: KernelLoop rows cols bits [iterations=1500] [threads=all] [int8]");
@@ -40,20 +33,11 @@ public final class KernelLoop {
         E8Kernel k = E8Kernel.repack(bits, rows, cols, codes, bits == 3 ? 2.04 : 3.45);
         float[] u = new float[cols], z = new float[rows];
         for (int i = 0; i < cols; i++) u[i] = (float) (r.nextDouble() * 4 - 2);
-        // -De8q.loop.depths=n: also time the calls from 1..n-1 frames deeper, to see whether the kernel depends on
-        // the stack's alignment (its spill slots)
-        int depths = Integer.getInteger("e8q.loop.depths", 1);
-        long best = Long.MAX_VALUE;
-        for (int d = 0; d < depths; d++) {
-            long bestAtDepth = Long.MAX_VALUE;
-            for (int it = 0; it < iters; it++) {
-                long t = System.nanoTime();
-                call(d, k, u, z, int8);
-                bestAtDepth = Math.min(bestAtDepth, System.nanoTime() - t);
-            }
-            if (depths > 1) System.out.printf(Locale.ROOT, "  %d frame(s) deeper: best %.1f us%n", d, bestAtDepth / 1e3);
-            best = Math.min(best, bestAtDepth);
-        }
+        // -De8q.loop.depths=n also times the calls from 1..n-1 frames deeper (StackDepths)
+        long best = StackDepths.time(() -> {
+            if (int8) k.multiplyInt8(u, 0, z, 0);
+            else k.multiply(u, 0, z, 0);
+        }, iters, 0).nanos();
         System.out.printf(Locale.ROOT, "%dx%d %d-bit%s, %s kernel, %d thread(s): best %.1f us, %.2f G weights/s%n", rows, cols,
                 bits, int8 ? " int8" : "", E8Kernel.kernelName(), Parallel.threads(), best / 1e3, (double) rows * cols / best);
     }

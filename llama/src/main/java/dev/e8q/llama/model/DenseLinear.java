@@ -31,6 +31,11 @@ public final class DenseLinear implements Linear {
      */
     static final int EIGHT_ROWS_FROM = Math.max(1, Integer.getInteger("e8q.dense.eightRowsFrom", 4096));
 
+    /** The row length from which the matrix-vector product takes eight rows at a time (for reports). */
+    public static int eightRowsFrom() {
+        return EIGHT_ROWS_FROM;
+    }
+
     private final int in, out;
     private final DType dtype;
     private final float[] wf;
