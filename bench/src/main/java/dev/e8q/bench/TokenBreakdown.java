@@ -29,10 +29,10 @@ public final class TokenBreakdown {
         ModelState s = m.newState(256);
         float[] x = new float[Math.max(c.dim(), c.hiddenDim())], y = new float[Math.max(c.vocabSize(), c.hiddenDim())];
         for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
-        int positions = 32, passes = 4, heads = 8;
+        int positions = 32, passes = 4, headCalls = 8;
         for (int w = 0; w < 3; w++) for (int p = 0; p < 2 * positions; p++) m.forward(s, 1 + p, p);
         System.out.printf(Locale.ROOT, "%s %s, %d thread(s); ms per token (averages of %d tokens, %d passes over the linears, %d lm_head calls)%n",
-                size, storage, Parallel.threads(), positions, passes, heads);
+                size, storage, Parallel.threads(), positions, passes, headCalls);
         StringBuilder head = new StringBuilder("| token | tokens/s | linears |");
         for (LinearKind k : LinearKind.values()) head.append(' ').append(k).append(" |");
         System.out.println(head.append(" lm_head | other |"));
@@ -50,15 +50,15 @@ public final class TokenBreakdown {
                         kind[lk.ordinal()] += (System.nanoTime() - q0) / 1e6 / passes;
                     }
             long h0 = System.nanoTime();
-            for (int k = 0; k < heads; k++) m.lmHead().forward(x, 0, y, 0);
-            double head1 = (System.nanoTime() - h0) / 1e6 / heads, linears = 0;
+            for (int k = 0; k < headCalls; k++) m.lmHead().forward(x, 0, y, 0);
+            double lmHead = (System.nanoTime() - h0) / 1e6 / headCalls, linears = 0;
             StringBuilder row = new StringBuilder();
             for (double v : kind) {
                 linears += v;
                 row.append(String.format(Locale.ROOT, " %.2f |", v));
             }
-            System.out.printf(Locale.ROOT, "| %.2f | %.1f | %.2f |%s %.2f | %.2f |%n", token, 1e3 / token, linears, row, head1,
-                    token - linears - head1);
+            System.out.printf(Locale.ROOT, "| %.2f | %.1f | %.2f |%s %.2f | %.2f |%n", token, 1e3 / token, linears, row, lmHead,
+                    token - linears - lmHead);
         }
     }
 }
