@@ -47,7 +47,7 @@ static double ghz(void) {
             __asm__ volatile("" : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(b0), "+v"(b1), "+v"(b2), "+v"(b3)); \
             __asm__ volatile("" : "+v"(f0), "+v"(f1), "+v"(f2), "+v"(f3), "+v"(e0), "+v"(e1), "+v"(e2), "+v"(e3)); \
         }                                                                                                       \
-        printf("%-24s %5.2f cycles per 8 instructions\n", name, (now() - s0) / N * clock * 1e9);                \
+        printf("%-24s %5.2f cycles per 8 instructions\n", name, (now() - s0) / N * core_ghz * 1e9);                \
     }
 
 /* Adapters: every op takes an integer and a float register and uses one of them. */
@@ -58,8 +58,8 @@ static double ghz(void) {
 #define F_FMA(a, f) FMA(f)
 
 int main(void) {
-    double clock = ghz();
-    printf("core clock %.2f GHz\n", clock);
+    double core_ghz = ghz();
+    printf("core clock %.2f GHz\n", core_ghz);
     MIX("vpermi2d", I_PERM, I_PERM);
     MIX("vpsrld", I_SHIFT, I_SHIFT);
     MIX("vaddps", F_ADD, F_ADD);
