@@ -54,8 +54,29 @@ public final class KernelReport {
         double weightGBps() { return weightBytes / minUs / 1e3; }
     }
 
+    static final String USAGE = """
+            usage: bench/run-report.sh [--out DIR] [--quick] [--shapes 4096x4096,...] [--formats FP32,Q4_0,E8Q2,...]
+                                       [--threads 1,2] [--batches 4,16,64] [--batch-shape 4096x4096] [--time-ms 500]
+                                       [--iters 5] [--warmup 3] [--triad-mib 1024] [--triad-reps 10]
+                                       [--isolate true|false] [--forks 0]""";
+    private static final java.util.Set<String> OPTIONS = java.util.Set.of("out", "shapes", "formats", "threads", "batches",
+            "batch-shape", "time-ms", "iters", "warmup", "triad-mib", "triad-reps", "isolate", "forks");
+
     public static void main(String[] args) throws Exception {
-        Map<String, String> a = parse(args);
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            System.out.println(USAGE);
+            return;
+        }
+        Map<String, String> a;
+        try {
+            a = parse(args);
+            validate(a);
+        } catch (IllegalArgumentException e) {
+            System.err.println("kernel report: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+            return;
+        }
         // other JMH runs on a shared machine hold /tmp/jmh.lock; this report runs in-process (forks 0)
         if (System.getProperty("jmh.ignoreLock") == null) System.setProperty("jmh.ignoreLock", "true");
         boolean quick = a.containsKey("quick");
@@ -349,12 +370,59 @@ public final class KernelReport {
         return Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
     }
 
+    /** Checks the values of the options before any measuring starts, so that a typo fails at once and by name. */
+    static void validate(Map<String, String> a) {
+        for (String k : List.of("time-ms", "iters", "warmup", "triad-mib", "triad-reps")) positive(a, k);
+        if (a.containsKey("forks")) {
+            try {
+                if (Integer.parseInt(a.get("forks")) < 0) throw new NumberFormatException();
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--forks must be 0 or more, got " + a.get("forks"));
+            }
+        }
+        for (String k : List.of("threads", "batches"))
+            if (a.containsKey(k)) for (String v : list(a.get(k))) positiveValue(k, v);
+        List<String> formats = list(a.getOrDefault("formats", String.join(",", dev.e8q.bench.kernels.Formats.ALL)));
+        boolean ggml = formats.contains("Q8_0") || formats.contains("Q4_0");
+        for (String k : List.of("shapes", "batch-shape"))
+            if (a.containsKey(k))
+                for (String v : list(a.get(k))) {
+                    String[] p = v.toLowerCase(Locale.ROOT).split("x");
+                    if (p.length != 2) throw new IllegalArgumentException("--" + k + ": " + v + " is not ROWSxCOLS");
+                    positiveValue(k, p[0]);
+                    int cols = positiveValue(k, p[1]);
+                    if (ggml && cols % 32 != 0)
+                        throw new IllegalArgumentException("--" + k + ": " + v + ": Q8_0 and Q4_0 need a column count that is a multiple of 32");
+                }
+        if (a.containsKey("formats"))
+            for (String f : list(a.get("formats")))
+                if (!dev.e8q.bench.kernels.Formats.ALL.contains(f))
+                    throw new IllegalArgumentException("--formats: unknown format " + f + " (known: " + String.join(",", dev.e8q.bench.kernels.Formats.ALL) + ")");
+        if (a.containsKey("isolate") && !a.get("isolate").equals("true") && !a.get("isolate").equals("false"))
+            throw new IllegalArgumentException("--isolate must be true or false, got " + a.get("isolate"));
+    }
+
+    private static void positive(Map<String, String> a, String k) {
+        if (a.containsKey(k)) positiveValue(k, a.get(k));
+    }
+
+    private static int positiveValue(String k, String v) {
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n > 0) return n;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--" + k + " needs positive integers, got " + v);
+    }
+
     static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--")) throw new IllegalArgumentException("unexpected argument " + args[i]);
             String k = args[i].substring(2);
             if (k.equals("quick") || k.equals("child")) m.put(k, "true");
+            else if (!OPTIONS.contains(k)) throw new IllegalArgumentException("unknown option --" + k);
             else if (i + 1 < args.length) m.put(k, args[++i]);
             else throw new IllegalArgumentException("--" + k + " needs a value");
         }
