@@ -53,7 +53,7 @@ final class E8KernelLut {
     /** CA[i], CB[i]: signed magnitudes of the pair's first and second weight for index i = combo·4 + s₁·2 + s₀. */
     private static final float[] CA = new float[32], CB = new float[32];
     /** TA[a] = combo₀ << 2 | combo₁ << 5 and TB[a] = combo₃ << 2 | odd(a) << 1 | combo₂ << 5 for pattern a. */
-    private static final byte[] TA = new byte[256], TB = new byte[256];
+    static final byte[] TA = new byte[256], TB = new byte[256];
     /**
      * Int16 tables (int8 activations): QA[i], QB[i] = 4·v of the pair's first and second weight for index
      * i = combo·4 + s₁·2 + s₀, without the shift; QP[i] = ±1 (the shift in units of ¼: +1 for p = 0, −1 for p = 1)
