@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Side-by-side kernel report: memory bandwidth (STREAM triad), then one JMH run per (shape, format) for every
@@ -59,7 +60,7 @@ public final class KernelReport {
                                        [--threads 1,2] [--batches 4,16,64] [--batch-shape 4096x4096] [--time-ms 500]
                                        [--iters 5] [--warmup 3] [--triad-mib 1024] [--triad-reps 10]
                                        [--isolate true|false] [--forks 0]""";
-    private static final java.util.Set<String> OPTIONS = java.util.Set.of("out", "shapes", "formats", "threads", "batches",
+    private static final Set<String> OPTIONS = Set.of("out", "shapes", "formats", "threads", "batches",
             "batch-shape", "time-ms", "iters", "warmup", "triad-mib", "triad-reps", "isolate", "forks");
 
     public static void main(String[] args) throws Exception {
@@ -372,48 +373,37 @@ public final class KernelReport {
 
     /** Checks the values of the options before any measuring starts, so that a typo fails at once and by name. */
     static void validate(Map<String, String> a) {
-        for (String k : List.of("time-ms", "iters", "warmup", "triad-mib", "triad-reps")) positive(a, k);
-        if (a.containsKey("forks")) {
-            try {
-                if (Integer.parseInt(a.get("forks")) < 0) throw new NumberFormatException();
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--forks must be 0 or more, got " + a.get("forks"));
-            }
-        }
+        for (String k : List.of("time-ms", "iters", "warmup", "triad-mib", "triad-reps"))
+            if (a.containsKey(k)) atLeast(k, a.get(k), 1);
+        if (a.containsKey("forks")) atLeast("forks", a.get("forks"), 0);
         for (String k : List.of("threads", "batches"))
-            if (a.containsKey(k)) for (String v : list(a.get(k))) positiveValue(k, v);
-        List<String> formats = list(a.getOrDefault("formats", String.join(",", dev.e8q.bench.kernels.Formats.ALL)));
+            if (a.containsKey(k)) for (String v : list(a.get(k))) atLeast(k, v, 1);
+        List<String> formats = list(a.getOrDefault("formats", String.join(",", Formats.ALL)));
+        for (String f : formats)
+            if (!Formats.ALL.contains(f))
+                throw new IllegalArgumentException("--formats: unknown format " + f + " (known: " + String.join(",", Formats.ALL) + ")");
         boolean ggml = formats.contains("Q8_0") || formats.contains("Q4_0");
         for (String k : List.of("shapes", "batch-shape"))
             if (a.containsKey(k))
                 for (String v : list(a.get(k))) {
                     String[] p = v.toLowerCase(Locale.ROOT).split("x");
                     if (p.length != 2) throw new IllegalArgumentException("--" + k + ": " + v + " is not ROWSxCOLS");
-                    positiveValue(k, p[0]);
-                    int cols = positiveValue(k, p[1]);
-                    if (ggml && cols % 32 != 0)
+                    atLeast(k, p[0], 1);
+                    if (ggml && atLeast(k, p[1], 1) % 32 != 0)
                         throw new IllegalArgumentException("--" + k + ": " + v + ": Q8_0 and Q4_0 need a column count that is a multiple of 32");
                 }
-        if (a.containsKey("formats"))
-            for (String f : list(a.get("formats")))
-                if (!dev.e8q.bench.kernels.Formats.ALL.contains(f))
-                    throw new IllegalArgumentException("--formats: unknown format " + f + " (known: " + String.join(",", dev.e8q.bench.kernels.Formats.ALL) + ")");
         if (a.containsKey("isolate") && !a.get("isolate").equals("true") && !a.get("isolate").equals("false"))
             throw new IllegalArgumentException("--isolate must be true or false, got " + a.get("isolate"));
     }
 
-    private static void positive(Map<String, String> a, String k) {
-        if (a.containsKey(k)) positiveValue(k, a.get(k));
-    }
-
-    private static int positiveValue(String k, String v) {
+    private static int atLeast(String k, String v, int min) {
         try {
             int n = Integer.parseInt(v.trim());
-            if (n > 0) return n;
+            if (n >= min) return n;
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new IllegalArgumentException("--" + k + " needs positive integers, got " + v);
+        throw new IllegalArgumentException("--" + k + " needs integers of at least " + min + ", got " + v);
     }
 
     static Map<String, String> parse(String[] args) {

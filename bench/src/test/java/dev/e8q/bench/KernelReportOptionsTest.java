@@ -28,12 +28,12 @@ class KernelReportOptionsTest {
     void namesWhatIsWrong() {
         assertTrue(error("--shape", "4096x4096").contains("unknown option --shape"));
         assertTrue(error("--iters").contains("--iters needs a value"));
-        assertTrue(error("--iters", "five").contains("--iters needs positive integers, got five"));
-        assertTrue(error("--threads", "1,0").contains("--threads needs positive integers, got 0"));
+        assertTrue(error("--iters", "five").contains("--iters needs integers of at least 1, got five"));
+        assertTrue(error("--threads", "1,0").contains("--threads needs integers of at least 1, got 0"));
         assertTrue(error("--shapes", "4096").contains("4096 is not ROWSxCOLS"));
         assertTrue(error("--formats", "FP32,E8Q5").contains("unknown format E8Q5"));
         assertTrue(error("--isolate", "yes").contains("--isolate must be true or false"));
-        assertTrue(error("--forks", "-1").contains("--forks must be 0 or more"));
+        assertTrue(error("--forks", "-1").contains("--forks needs integers of at least 0, got -1"));
         assertTrue(error("stray").contains("unexpected argument stray"));
     }
 
