@@ -123,7 +123,7 @@ public final class DecoderBlock {
 
     /** One token at position pos; x (length dim) is updated in place; keys/values go into the state's cache. */
     void forwardToken(float[] x, int pos, ModelState s) {
-        int dim = c.dim(), hd = c.headDim(), nh = c.nHeads(), kvDim = c.kvDim();
+        int dim = c.dim(), hd = c.headDim(), nh = c.nHeads();
         Ops.rmsnorm(s.xb, 0, x, 0, attnNorm, dim, c.normEps());
         linears.get(LinearKind.Q).forward(s.xb, 0, s.q, 0);
         linears.get(LinearKind.K).forward(s.xb, 0, s.k, 0);
@@ -133,17 +133,17 @@ public final class DecoderBlock {
         addBias(s.v, 0, vBias);
         rope.apply(s.q, 0, nh, s.cos, s.sin, 0);
         rope.apply(s.k, 0, c.nKvHeads(), s.cos, s.sin, 0);
-        float[] kc = s.cache.keys(layer), vc = s.cache.values(layer);
-        System.arraycopy(s.k, 0, kc, pos * kvDim, kvDim);
-        System.arraycopy(s.v, 0, vc, pos * kvDim, kvDim);
+        KvCache cache = s.cache;
+        cache.put(layer, pos, 1, s.k, 0, s.v, 0);
+        float[] kc = cache.keys(layer), vc = cache.values(layer);
 
         int group = nh / c.nKvHeads();
         float scale = (float) (1.0 / Math.sqrt(hd));
-        int cap = s.cache.capacity();
+        int cap = cache.capacity();
         int n = pos + 1;
         Parallel.forRange(nh, Math.max(1, (1 << 14) / (n * hd)), (h0, h1) -> {
             for (int h = h0; h < h1; h++) {
-                attendOne(s.q, h * hd, kc, vc, (h / group) * hd, n, s.scores, h * cap, s.att, h * hd, scale);
+                attendOne(s.q, h * hd, kc, vc, cache.offset(h / group, 0), hd, n, s.scores, h * cap, s.att, h * hd, scale);
             }
         });
         linears.get(LinearKind.O).forward(s.att, 0, s.xb, 0);
@@ -158,19 +158,20 @@ public final class DecoderBlock {
     }
 
     /**
-     * Softmax attention of one query head (q[qOff..+hd)) over positions [0, n) of keys/values stored
-     * [pos][kvDim] with this head's kv slice at kvOff; writes out[oOff..+hd). sc is scratch of length ≥ n.
+     * Softmax attention of one query head (q[qOff..+hd)) over positions [0, n) of keys/values whose position t
+     * starts at kvOff + t·stride (stride hd in the head-major {@link KvCache}, kvDim in a [pos][kvDim] batch);
+     * writes out[oOff..+hd). sc is scratch of length ≥ n.
      */
-    private void attendOne(float[] q, int qOff, float[] keys, float[] values, int kvOff, int n, float[] sc, int scOff,
-            float[] out, int oOff, float scale) {
-        int hd = c.headDim(), kvDim = c.kvDim();
+    private void attendOne(float[] q, int qOff, float[] keys, float[] values, int kvOff, int stride, int n, float[] sc,
+            int scOff, float[] out, int oOff, float scale) {
+        int hd = c.headDim();
         if (hd > L) {
-            for (int t = 0; t < n; t++) sc[scOff + t] = DenseLinear.dotF32(q, qOff, keys, t * kvDim + kvOff, hd) * scale;
+            for (int t = 0; t < n; t++) sc[scOff + t] = DenseLinear.dotF32(q, qOff, keys, kvOff + t * stride, hd) * scale;
         } else { // the whole head in one (masked) vector
             VectorMask<Float> m = F.indexInRange(0, hd);
             FloatVector qv = FloatVector.fromArray(F, q, qOff, m).mul(scale);
             for (int t = 0; t < n; t++) {
-                sc[scOff + t] = qv.mul(FloatVector.fromArray(F, keys, t * kvDim + kvOff, m)).reduceLanes(VectorOperators.ADD);
+                sc[scOff + t] = qv.mul(FloatVector.fromArray(F, keys, kvOff + t * stride, m)).reduceLanes(VectorOperators.ADD);
             }
         }
         Ops.softmax(sc, scOff, n);
@@ -178,7 +179,7 @@ public final class DecoderBlock {
             VectorMask<Float> m = F.indexInRange(i, hd);
             FloatVector acc = FloatVector.zero(F);
             for (int t = 0; t < n; t++) {
-                acc = FloatVector.fromArray(F, values, t * kvDim + kvOff + i, m).fma(FloatVector.broadcast(F, sc[scOff + t]), acc);
+                acc = FloatVector.fromArray(F, values, kvOff + t * stride + i, m).fma(FloatVector.broadcast(F, sc[scOff + t]), acc);
             }
             acc.intoArray(out, oOff + i, m);
         }
@@ -213,36 +214,24 @@ public final class DecoderBlock {
         float[] xn = new float[T * dim];
         Ops.rmsnormRows(xn, x, attnNorm, T, dim, c.normEps());
         if (obs != null) obs.observe(layer, LinearGroup.QKV, xn, T, dim);
-        float[] q = new float[T * qDim];
-        float[] keys, values;
-        int kOff;
+        float[] q = new float[T * qDim], k = new float[T * kvDim], v = new float[T * kvDim];
         linears.get(LinearKind.Q).forwardBatch(xn, q, T);
-        if (cache == null) {
-            keys = new float[T * kvDim];
-            values = new float[T * kvDim];
-            kOff = 0;
-            linears.get(LinearKind.K).forwardBatch(xn, keys, T);
-            linears.get(LinearKind.V).forwardBatch(xn, values, T);
-        } else {
-            float[] k = new float[T * kvDim], v = new float[T * kvDim];
-            linears.get(LinearKind.K).forwardBatch(xn, k, T);
-            linears.get(LinearKind.V).forwardBatch(xn, v, T);
-            keys = cache.keys(layer);
-            values = cache.values(layer);
-            kOff = pos0 * kvDim;
-            System.arraycopy(k, 0, keys, kOff, T * kvDim);
-            System.arraycopy(v, 0, values, kOff, T * kvDim);
-        }
+        linears.get(LinearKind.K).forwardBatch(xn, k, T);
+        linears.get(LinearKind.V).forwardBatch(xn, v, T);
         int half = hd / 2;
         float[] cos = new float[T * half], sin = new float[T * half];
         for (int t = 0; t < T; t++) rope.table(pos0 + t, cos, sin, t * half);
         for (int t = 0; t < T; t++) {
             addBias(q, t * qDim, qBias);
-            addBias(keys, kOff + t * kvDim, kBias);
-            addBias(values, kOff + t * kvDim, vBias);
+            addBias(k, t * kvDim, kBias);
+            addBias(v, t * kvDim, vBias);
             rope.apply(q, t * qDim, c.nHeads(), cos, sin, t * half);
-            rope.apply(keys, kOff + t * kvDim, c.nKvHeads(), cos, sin, t * half);
+            rope.apply(k, t * kvDim, c.nKvHeads(), cos, sin, t * half);
         }
+        // with a cache, attention reads it (head-major, all positions up to each query's); without one, the batch
+        if (cache != null) cache.put(layer, pos0, T, k, 0, v, 0);
+        float[] keys = cache == null ? k : cache.keys(layer), values = cache == null ? v : cache.values(layer);
+        int stride = cache == null ? kvDim : hd;
 
         float[] att = new float[T * qDim];
         int nh = c.nHeads(), group = nh / c.nKvHeads();
@@ -252,8 +241,9 @@ public final class DecoderBlock {
         Parallel.forRange(T * nh, (int) Math.max(1, (1 << 15) / avgWork), (i0, i1) -> {
             float[] sc = new float[basePos + T];
             for (int i = i0; i < i1; i++) {
-                int t = i / nh, h = i % nh;
-                attendOne(q, t * qDim + h * hd, keys, values, (h / group) * hd, basePos + t + 1, sc, 0, att,
+                int t = i / nh, h = i % nh, kvh = h / group;
+                int kvOff = cache == null ? kvh * hd : cache.offset(kvh, 0);
+                attendOne(q, t * qDim + h * hd, keys, values, kvOff, stride, basePos + t + 1, sc, 0, att,
                         t * qDim + h * hd, scale);
             }
         });

@@ -12,7 +12,7 @@ public final class ModelState {
         LlamaConfig c = model.config();
         this.model = model;
         int cap = Math.min(capacity, c.maxSeqLen());
-        this.cache = new KvCache(c.nLayers(), cap, c.kvDim());
+        this.cache = new KvCache(c.nLayers(), cap, c.nKvHeads(), c.headDim());
         x = new float[c.dim()];
         xb = new float[c.dim()];
         q = new float[c.qDim()];

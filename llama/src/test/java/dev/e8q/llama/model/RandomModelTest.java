@@ -149,6 +149,57 @@ class RandomModelTest {
         assertThrows(IllegalArgumentException.class, () -> m.setLmHead(b.linear(LinearKind.Q)));
     }
 
+    /**
+     * The KV cache is written by both paths and read by both: a prompt prefilled in two parts (the second attending
+     * to the first through the cache), then tokens one at a time, must give the reference logits at every position,
+     * with grouped KV heads too.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void prefillInPartsThenTokensMatchTheReference(String name, LlamaConfig c, DType storage) throws Exception {
+        if (storage != DType.F32) return; // the cache is the same for every weight storage
+        MapWeightSource ws = new MapWeightSource(c, name.hashCode());
+        LlamaModel m = LlamaModel.load(ws, storage);
+        int[] tokens = randomTokens(23, c.vocabSize(), 11);
+        double[][] ref = ReferenceForward.logits(c, ws.tensors, tokens, rounding(storage));
+        int V = c.vocabSize();
+        ModelState s = m.newState(tokens.length);
+        float[] first = s.prefill(java.util.Arrays.copyOf(tokens, 7), 0).clone();
+        float[] second = s.prefill(java.util.Arrays.copyOfRange(tokens, 7, 16), 7).clone();
+        double maxDiff = 0;
+        for (int i = 0; i < V; i++) {
+            maxDiff = Math.max(maxDiff, Math.abs(first[i] - ref[6][i]));
+            maxDiff = Math.max(maxDiff, Math.abs(second[i] - ref[15][i]));
+        }
+        for (int t = 16; t < tokens.length; t++) {
+            float[] l = s.forward(tokens[t], t);
+            for (int i = 0; i < V; i++) maxDiff = Math.max(maxDiff, Math.abs(l[i] - ref[t][i]));
+        }
+        assertTrue(maxDiff < 2e-4, name + ": max |logit - reference| = " + maxDiff);
+    }
+
+    @Test
+    void kvCacheIsHeadMajor() {
+        KvCache cache = new KvCache(2, 5, 3, 4);
+        assertEquals(12, cache.kvDim());
+        float[] k = new float[2 * 12], v = new float[2 * 12];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = i;
+            v[i] = -i;
+        }
+        cache.put(1, 3, 2, k, 0, v, 0);
+        for (int t = 0; t < 2; t++)
+            for (int h = 0; h < 3; h++)
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(t * 12 + h * 4 + i, cache.keys(1)[cache.offset(h, 3 + t) + i]);
+                    assertEquals(-(t * 12 + h * 4 + i), cache.values(1)[cache.offset(h, 3 + t) + i]);
+                }
+        assertEquals(4, cache.offset(0, 1) - cache.offset(0, 0));
+        assertEquals(0f, cache.keys(0)[cache.offset(2, 4)]);
+        assertThrows(IllegalArgumentException.class, () -> cache.put(0, 4, 2, k, 0, v, 0));
+        assertThrows(IllegalArgumentException.class, () -> new KvCache(1, 4, 0, 8));
+    }
+
     @Test
     void positionsBeyondTheCacheAreRejected() throws Exception {
         LlamaModel m = LlamaModel.load(new MapWeightSource(llama2c(), 1), DType.F32);
