@@ -2,6 +2,7 @@ package dev.e8q.cli;
 
 import dev.e8q.llama.generate.Generator;
 import dev.e8q.llama.generate.Sampler;
+import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.tokenizer.StreamingDecoder;
 import dev.e8q.llama.tokenizer.Tokenizer;
@@ -36,13 +37,18 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "random seed (default: from the clock)")
     Long seed;
 
-
-
-
+    @Option(names = "--kv-cache", defaultValue = "f32",
+            description = "KV cache entries: f32, or f16, which halves the cache and what attention reads per token (default: ${DEFAULT-VALUE})")
+    String kvCache;
 
     @Override
     public Integer call() throws Exception {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        KvCache.Precision kv = switch (kvCache.toLowerCase(Locale.ROOT)) {
+            case "f32" -> KvCache.Precision.F32;
+            case "f16" -> KvCache.Precision.F16;
+            default -> throw new IllegalArgumentException("--kv-cache must be f32 or f16, got " + kvCache);
+        };
         LlamaModel m = run.load();
         Tokenizer tok = run.tokenizer(null);
         int[] ids = tok.encode(prompt, true, false);
@@ -50,7 +56,7 @@ public final class GenerateCommand implements Callable<Integer> {
         Sampler sampler = new Sampler(temperature, topP, s);
         out.print(prompt);
         StreamingDecoder dec = new StreamingDecoder(tok, ids[ids.length - 1]);
-        Generator.Result r = new Generator(m).generate(ids, steps, sampler, (prev, id) -> out.print(dec.next(id)));
+        Generator.Result r = new Generator(m, kv).generate(ids, steps, sampler, (prev, id) -> out.print(dec.next(id)));
         out.println(dec.flush());
         System.err.printf(Locale.ROOT, "prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens at %.2f tok/s%s%n",
                 r.prompt().length, r.promptSeconds(), r.promptTokensPerSecond(), r.generated().length, r.tokensPerSecond(),

@@ -47,6 +47,8 @@ class CliErrorsTest {
         assertOneLineError("compare", "--plain-quip-bits must be 2, 3 or 4, got 5", cat(compare, "--plain-quip-bits", "4,5"));
         assertOneLineError("generate", "--int8-activations applies to the CPU kernel; it cannot be combined with --device cuda",
                 "generate", "--model", bin, "--tokenizer", tok, "--prompt", "hi", "--device", "cuda", "--int8-activations");
+        assertOneLineError("generate", "--kv-cache must be f32 or f16, got bf16", "generate", "--model", bin, "--tokenizer", tok,
+                "--prompt", "hi", "--kv-cache", "bf16");
         assertOneLineError("convert", "--row-scale must be in [0, 1], got 2.0", "convert", "--model", bin, "--bits", "2", "--calibration",
                 TestData.train().toString(), "--out", tmp.resolve("q").toString(), "--row-scale", "2");
     }

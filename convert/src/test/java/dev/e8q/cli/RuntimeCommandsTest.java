@@ -38,6 +38,13 @@ class RuntimeCommandsTest {
     }
 
     @Test
+    void generateWithAnF16KvCacheKeepsTheGreedyContinuation() {
+        String[] r = run("generate", "--model", TestData.stories260K().toString(), "--prompt", "Zoo",
+                "--temperature", "0", "--steps", "30", "--kv-cache", "f16");
+        assertTrue(r[0].startsWith("Zoo was a little girl named Lily. She loved to play outside in the park."), r[0]);
+    }
+
+    @Test
     void evalStoryModePrintsMeanNll() {
         String[] r = run("eval", "--model", TestData.stories260K().toString(), "--text",
                 TestData.train().toString(), "--stories", "5");

@@ -1,5 +1,6 @@
 package dev.e8q.llama.generate;
 
+import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelState;
 import java.util.Arrays;
@@ -12,6 +13,7 @@ import java.util.Objects;
  */
 public final class Generator {
     private final LlamaModel model;
+    private final KvCache.Precision kv;
 
     /** Receives each generated token as soon as it is sampled. */
     @FunctionalInterface
@@ -46,7 +48,13 @@ public final class Generator {
     }
 
     public Generator(LlamaModel model) {
+        this(model, KvCache.Precision.F32);
+    }
+
+    /** kv: how the KV cache of each generation stores its entries. */
+    public Generator(LlamaModel model, KvCache.Precision kv) {
         this.model = Objects.requireNonNull(model, "model");
+        this.kv = Objects.requireNonNull(kv, "kv");
     }
 
     public Result generate(int[] prompt, int maxNewTokens, Sampler sampler, TokenListener listener) {
@@ -55,7 +63,7 @@ public final class Generator {
         int maxSeq = model.config().maxSeqLen();
         if (prompt.length > maxSeq) throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the context " + maxSeq);
         int steps = Math.min(maxNewTokens, maxSeq - prompt.length);
-        ModelState state = model.newState(prompt.length + steps);
+        ModelState state = model.newState(prompt.length + steps, kv);
         int vocab = model.config().vocabSize();
         int eos = model.config().eosId(), bos = model.config().bosId();
 

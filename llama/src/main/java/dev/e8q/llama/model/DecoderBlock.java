@@ -7,6 +7,9 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -19,6 +22,9 @@ import jdk.incubator.vector.VectorSpecies;
 public final class DecoderBlock {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    /** Shorts and ints with F's lane count, for widening FP16 cache entries. */
+    private static final VectorSpecies<Short> S16 = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * L));
+    private static final VectorSpecies<Integer> I16 = VectorSpecies.of(int.class, F.vectorShape());
     private final int layer;
     private final LlamaConfig c;
     private final Rope rope;
@@ -135,15 +141,19 @@ public final class DecoderBlock {
         rope.apply(s.k, 0, c.nKvHeads(), s.cos, s.sin, 0);
         KvCache cache = s.cache;
         cache.put(layer, pos, 1, s.k, 0, s.v, 0);
-        float[] kc = cache.keys(layer), vc = cache.values(layer);
 
         int group = nh / c.nKvHeads();
         float scale = (float) (1.0 / Math.sqrt(hd));
         int cap = cache.capacity();
         int n = pos + 1;
+        boolean f16 = cache.precision() == KvCache.Precision.F16;
+        float[] kc = f16 ? null : cache.keys(layer), vc = f16 ? null : cache.values(layer);
+        short[] kc16 = f16 ? cache.keys16(layer) : null, vc16 = f16 ? cache.values16(layer) : null;
         Parallel.forRange(nh, Math.max(1, (1 << 14) / (n * hd)), (h0, h1) -> {
             for (int h = h0; h < h1; h++) {
-                attendOne(s.q, h * hd, kc, vc, cache.offset(h / group, 0), hd, n, s.scores, h * cap, s.att, h * hd, scale);
+                int kvOff = cache.offset(h / group, 0);
+                if (f16) attendOneF16(s.q, h * hd, kc16, vc16, kvOff, n, s.scores, h * cap, s.att, h * hd, scale);
+                else attendOne(s.q, h * hd, kc, vc, kvOff, hd, n, s.scores, h * cap, s.att, h * hd, scale);
             }
         });
         linears.get(LinearKind.O).forward(s.att, 0, s.xb, 0);
@@ -182,6 +192,34 @@ public final class DecoderBlock {
                 acc = FloatVector.fromArray(F, values, kvOff + t * stride + i, m).fma(FloatVector.broadcast(F, sc[scOff + t]), acc);
             }
             acc.intoArray(out, oOff + i, m);
+        }
+    }
+
+    /**
+     * {@link #attendOne} over an FP16 cache (head-major, stride hd), widening keys and values in registers as they
+     * are read; the widening is {@link DenseLinear#dotF16}'s, written out again for the values because a helper
+     * returning a vector is boxed wherever C2 declines to inline it.
+     */
+    private void attendOneF16(float[] q, int qOff, short[] keys, short[] values, int kvOff, int n, float[] sc, int scOff,
+            float[] out, int oOff, float scale) {
+        int hd = c.headDim();
+        for (int t = 0; t < n; t++) sc[scOff + t] = DenseLinear.dotF16(keys, kvOff + t * hd, q, qOff, hd) * scale;
+        Ops.softmax(sc, scOff, n);
+        int i = 0;
+        for (; i + L <= hd; i += L) { // one register accumulator per L-wide slice of the head
+            FloatVector acc = FloatVector.zero(F);
+            for (int t = 0; t < n; t++) {
+                IntVector h = (IntVector) ShortVector.fromArray(S16, values, kvOff + t * hd + i)
+                        .convertShape(VectorOperators.S2I, I16, 0);
+                acc = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f)
+                        .fma(FloatVector.broadcast(F, sc[scOff + t]), acc);
+            }
+            acc.intoArray(out, oOff + i);
+        }
+        for (; i < hd; i++) {
+            float a = 0;
+            for (int t = 0; t < n; t++) a += DType.fromF16(values[kvOff + t * hd + i]) * sc[scOff + t];
+            out[oOff + i] = a;
         }
     }
 
@@ -230,7 +268,9 @@ public final class DecoderBlock {
         }
         // with a cache, attention reads it (head-major, all positions up to each query's); without one, the batch
         if (cache != null) cache.put(layer, pos0, T, k, 0, v, 0);
-        float[] keys = cache == null ? k : cache.keys(layer), values = cache == null ? v : cache.values(layer);
+        boolean f16 = cache != null && cache.precision() == KvCache.Precision.F16;
+        float[] keys = cache == null ? k : f16 ? null : cache.keys(layer), values = cache == null ? v : f16 ? null : cache.values(layer);
+        short[] keys16 = f16 ? cache.keys16(layer) : null, values16 = f16 ? cache.values16(layer) : null;
         int stride = cache == null ? kvDim : hd;
 
         float[] att = new float[T * qDim];
@@ -243,7 +283,9 @@ public final class DecoderBlock {
             for (int i = i0; i < i1; i++) {
                 int t = i / nh, h = i % nh, kvh = h / group;
                 int kvOff = cache == null ? kvh * hd : cache.offset(kvh, 0);
-                attendOne(q, t * qDim + h * hd, keys, values, kvOff, stride, basePos + t + 1, sc, 0, att,
+                if (f16) attendOneF16(q, t * qDim + h * hd, keys16, values16, kvOff, basePos + t + 1, sc, 0, att, t * qDim + h * hd,
+                        scale);
+                else attendOne(q, t * qDim + h * hd, keys, values, kvOff, stride, basePos + t + 1, sc, 0, att,
                         t * qDim + h * hd, scale);
             }
         });

@@ -151,9 +151,14 @@ public final class LlamaModel {
 
     // ---------------------------------------------------------------- token at a time
 
-    /** A fresh stream whose KV cache holds min(capacity, maxSeqLen) positions. */
+    /** A fresh stream whose FP32 KV cache holds min(capacity, maxSeqLen) positions. */
     public ModelState newState(int capacity) {
-        return new ModelState(this, capacity);
+        return newState(capacity, KvCache.Precision.F32);
+    }
+
+    /** A fresh stream whose KV cache holds min(capacity, maxSeqLen) positions at the given precision. */
+    public ModelState newState(int capacity, KvCache.Precision kv) {
+        return new ModelState(this, capacity, kv);
     }
 
     public ModelState newState() {

@@ -8,11 +8,11 @@ public final class ModelState {
     final KvCache cache;
     final float[] x, xb, q, k, v, att, hb, hb2, scores, logits, cos, sin;
 
-    ModelState(LlamaModel model, int capacity) {
+    ModelState(LlamaModel model, int capacity, KvCache.Precision kv) {
         LlamaConfig c = model.config();
         this.model = model;
         int cap = Math.min(capacity, c.maxSeqLen());
-        this.cache = new KvCache(c.nLayers(), cap, c.nKvHeads(), c.headDim());
+        this.cache = new KvCache(c.nLayers(), cap, c.nKvHeads(), c.headDim(), kv);
         x = new float[c.dim()];
         xb = new float[c.dim()];
         q = new float[c.qDim()];
