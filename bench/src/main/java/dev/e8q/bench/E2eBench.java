@@ -11,6 +11,7 @@ import dev.e8q.llama.generate.Sampler;
 import dev.e8q.llama.model.DType;
 import dev.e8q.llama.model.DecoderBlock;
 import dev.e8q.llama.model.DenseLinear;
+import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LinearKind;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.Rope;
@@ -37,13 +38,14 @@ import java.util.SplittableRandom;
  * (QuantizedLinear, E8Kernel.multiply, Parallel.forRange; {@code -XX:+PrintCompilation}) during the measured rounds.
  * The longer warm-up does not remove the slow mode some rows fall into (docs/kernels.md, "End to end").
  *
- * <pre>java -Xmx16g --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar dev.e8q.bench.E2eBench [110M|1B ...] [--tokens 32] [--storages F32,BF16,E8Q2,E8Q3,E8Q4,E8Q2_A8,...] [--warmup-seconds 5] [--in-process]</pre>
+ * <pre>java -Xmx16g --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar dev.e8q.bench.E2eBench [110M|1B ...] [--tokens 32] [--storages F32,BF16,E8Q2,E8Q3,E8Q4,E8Q2_A8,...] [--warmup-seconds 5] [--kv-cache f32|f16] [--in-process]</pre>
  */
 public final class E2eBench {
     public static void main(String[] args) throws Exception {
         List<String> sizes = new ArrayList<>();
         int tokens = 32;
         double warmupSeconds = 5;
+        String kvCache = "f32";
         List<String> storages = List.of("F32", "BF16", "E8Q2", "E8Q3", "E8Q4");
         boolean inProcess = false, child = false;
         try {
@@ -57,6 +59,11 @@ public final class E2eBench {
                     }
                     case "--warmup-seconds" -> warmupSeconds = number(args, ++i);
                     case "--storages" -> storages = Arrays.asList(value(args, ++i).split(","));
+                    case "--kv-cache" -> {
+                        kvCache = value(args, ++i);
+                        if (!kvCache.equals("f32") && !kvCache.equals("f16"))
+                            throw new IllegalArgumentException("--kv-cache must be f32 or f16, got " + kvCache);
+                    }
                     case "--in-process" -> inProcess = true;
                     case "--child" -> child = true;
                     default -> sizes.add(args[i]);
@@ -76,8 +83,8 @@ public final class E2eBench {
             System.exit(2);
         }
         if (!child) {
-            System.out.printf(Locale.ROOT, "threads=%d, %d generated tokens, best of 3 after %s s of warm-up, %s%n", Parallel.threads(), tokens,
-                    fmt(warmupSeconds), inProcess ? "all in this JVM" : "one child JVM per row");
+            System.out.printf(Locale.ROOT, "threads=%d, %d generated tokens, %s KV cache, best of 3 after %s s of warm-up, %s%n",
+                    Parallel.threads(), tokens, kvCache, fmt(warmupSeconds), inProcess ? "all in this JVM" : "one child JVM per row");
             System.out.println("| model | linears | lm_head | params | weight MiB | generate tok/s (best) | median | prefill 64 tok/s (best) |");
             System.out.println("|---|---|---|---:|---:|---:|---:|---:|");
         }
@@ -86,7 +93,7 @@ public final class E2eBench {
             for (String st : storages) {
                 if (!inProcess && !child) {
                     ChildJvm.run(E2eBench.class, List.of(size, "--tokens", String.valueOf(tokens), "--storages", st,
-                                    "--warmup-seconds", fmt(warmupSeconds), "--child"),
+                                    "--warmup-seconds", fmt(warmupSeconds), "--kv-cache", kvCache, "--child"),
                             size + " " + st, l -> {
                                 if (!l.startsWith("WARNING")) System.out.println(l);
                             });
@@ -96,7 +103,7 @@ public final class E2eBench {
                 // E8Qb_A8: the same b-bit model with int8 activations in its matrix-vector products
                 E8Kernel.int8Activations(st.endsWith("_A8"));
                 try {
-                    run(size, st, m, tokens, warmupSeconds);
+                    run(size, st, m, tokens, warmupSeconds, kvCache.equals("f16") ? KvCache.Precision.F16 : KvCache.Precision.F32);
                 } finally {
                     E8Kernel.int8Activations(false);
                 }
@@ -181,9 +188,9 @@ public final class E2eBench {
         return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
     }
 
-    static void run(String size, String storage, LlamaModel m, int tokens, double warmupSeconds) {
+    static void run(String size, String storage, LlamaModel m, int tokens, double warmupSeconds, KvCache.Precision kv) {
         LlamaConfig c = m.config();
-        Generator g = new Generator(m);
+        Generator g = new Generator(m, kv);
         int[] prompt = {c.bosId()};
         int[] seq = new SplittableRandom(1).ints(64, 0, c.vocabSize()).toArray();
         // JIT warm-up of both paths, for a minimum time and at least once: in a fresh JVM a first prefill ran mostly

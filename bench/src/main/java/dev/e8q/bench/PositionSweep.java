@@ -2,6 +2,7 @@ package dev.e8q.bench;
 
 import dev.e8q.codec.Parallel;
 import dev.e8q.llama.LlamaConfig;
+import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelState;
 
@@ -13,18 +14,25 @@ import java.util.Locale;
  * of 16 positions. Attention reads the whole KV cache every token, so its share grows with the position.
  *
  * <pre>java -Xmx16g [-De8q.threads=1] --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar
- *     dev.e8q.bench.PositionSweep [110M|1B] [F32|BF16|E8Q2|E8Q3|E8Q4]</pre>
+ *     dev.e8q.bench.PositionSweep [110M|1B] [F32|BF16|E8Q2|E8Q3|E8Q4] [f32|f16 (KV cache)]</pre>
  */
 public final class PositionSweep {
     private PositionSweep() {}
 
     public static void main(String[] a) {
         String size = a.length > 0 ? a[0] : "1B", storage = a.length > 1 ? a[1] : "E8Q2";
+        String kvName = a.length > 2 ? a[2] : "f32";
         LlamaConfig c;
+        KvCache.Precision kv;
         try {
             c = E2eBench.config(size);
             if (!java.util.List.of("F32", "BF16", "E8Q2", "E8Q3", "E8Q4").contains(storage))
                 throw new IllegalArgumentException("storage must be F32, BF16, E8Q2, E8Q3 or E8Q4, got " + storage);
+            kv = switch (kvName) {
+                case "f32" -> KvCache.Precision.F32;
+                case "f16" -> KvCache.Precision.F16;
+                default -> throw new IllegalArgumentException("KV cache must be f32 or f16, got " + kvName);
+            };
         } catch (IllegalArgumentException e) {
             System.err.println("PositionSweep: " + e.getMessage());
             System.exit(2);
@@ -32,10 +40,10 @@ public final class PositionSweep {
         }
         LlamaModel m = E2eBench.build(c, storage, 42);
         int span = 16, spans = c.maxSeqLen() / span;
-        System.out.printf(Locale.ROOT, "%s %s, %d thread(s): tokens/s per %d positions, from position 0 to %d%n", size, storage,
-                Parallel.threads(), span, spans * span);
+        System.out.printf(Locale.ROOT, "%s %s, %s KV cache, %d thread(s): tokens/s per %d positions, from position 0 to %d%n", size,
+                storage, kvName, Parallel.threads(), span, spans * span);
         for (int pass = 1; pass <= 2; pass++) {
-            ModelState s = m.newState(c.maxSeqLen());
+            ModelState s = m.newState(c.maxSeqLen(), kv);
             StringBuilder line = new StringBuilder("pass " + pass + ":");
             for (int k = 0; k < spans; k++) {
                 long t0 = System.nanoTime();
