@@ -8,7 +8,8 @@ package dev.e8q.llama.model;
  *
  * <p>Entries are FP32, or FP16 ({@link Precision#F16}) to halve the cache's memory and the bytes attention reads per
  * token, which at long contexts rival the weights' (llama.cpp keeps its cache in F16 by default). FP16 rounds each key
- * and value to 11 significant bits; attention widens them in registers as it reads them.
+ * and value to 11 significant bits; attention widens them in registers as it reads them. A key or value beyond FP16's
+ * range (|x| > 65504, far above what Llama-class projections produce) is stored as ±infinity and read back as ±65536.
  */
 public final class KvCache {
     /** How the entries are stored. */
