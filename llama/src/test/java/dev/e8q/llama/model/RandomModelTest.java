@@ -52,6 +52,15 @@ class RandomModelTest {
         return a;
     }
 
+    /** A random model of the configuration, 23 random tokens and the double-precision reference logits for them. */
+    record Case(LlamaModel model, int[] tokens, double[][] ref) {
+        static Case of(String name, LlamaConfig c, DType storage, long tokenSeed) throws Exception {
+            MapWeightSource ws = new MapWeightSource(c, name.hashCode());
+            int[] tokens = randomTokens(23, c.vocabSize(), tokenSeed);
+            return new Case(LlamaModel.load(ws, storage), tokens, ReferenceForward.logits(c, ws.tensors, tokens, rounding(storage)));
+        }
+    }
+
     static DoubleUnaryOperator rounding(DType d) {
         return switch (d) {
             case F32 -> v -> v;
@@ -70,10 +79,10 @@ class RandomModelTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void logitsMatchDoubleReference(String name, LlamaConfig c, DType storage) throws Exception {
-        MapWeightSource ws = new MapWeightSource(c, name.hashCode());
-        LlamaModel m = LlamaModel.load(ws, storage);
-        int[] tokens = randomTokens(23, c.vocabSize(), 7);
-        double[][] ref = ReferenceForward.logits(c, ws.tensors, tokens, rounding(storage));
+        Case k = Case.of(name, c, storage, 7);
+        LlamaModel m = k.model();
+        int[] tokens = k.tokens();
+        double[][] ref = k.ref();
         int V = c.vocabSize();
         float[] seq = m.forwardSequence(tokens);
         ModelState s = m.newState(tokens.length);
@@ -165,10 +174,10 @@ class RandomModelTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("f32Cases")
     void prefillInPartsThenTokensMatchTheReference(String name, LlamaConfig c, DType storage) throws Exception {
-        MapWeightSource ws = new MapWeightSource(c, name.hashCode());
-        LlamaModel m = LlamaModel.load(ws, storage);
-        int[] tokens = randomTokens(23, c.vocabSize(), 11);
-        double[][] ref = ReferenceForward.logits(c, ws.tensors, tokens, rounding(storage));
+        Case k = Case.of(name, c, storage, 11);
+        LlamaModel m = k.model();
+        int[] tokens = k.tokens();
+        double[][] ref = k.ref();
         int V = c.vocabSize();
         ModelState s = m.newState(tokens.length);
         float[] first = s.prefill(java.util.Arrays.copyOf(tokens, 7), 0).clone();
@@ -193,10 +202,10 @@ class RandomModelTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("f32Cases")
     void f16CacheStaysCloseToTheReference(String name, LlamaConfig c, DType storage) throws Exception {
-        MapWeightSource ws = new MapWeightSource(c, name.hashCode());
-        LlamaModel m = LlamaModel.load(ws, storage);
-        int[] tokens = randomTokens(23, c.vocabSize(), 11);
-        double[][] ref = ReferenceForward.logits(c, ws.tensors, tokens, rounding(storage));
+        Case k = Case.of(name, c, storage, 11);
+        LlamaModel m = k.model();
+        int[] tokens = k.tokens();
+        double[][] ref = k.ref();
         int V = c.vocabSize();
         ModelState s16 = m.newState(tokens.length, KvCache.Precision.F16), s32 = m.newState(tokens.length);
         double maxDiff = 0, moved = 0;
