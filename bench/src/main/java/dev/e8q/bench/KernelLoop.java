@@ -30,7 +30,10 @@ public final class KernelLoop {
         SplittableRandom r = new SplittableRandom(1);
         int nb = cols / 8, stages = bits == 2 ? 1 : 2;
         int matrices = Integer.getInteger("e8q.loop.matrices", 1);
-        if (matrices < 1) throw new IllegalArgumentException("e8q.loop.matrices must be at least 1, got " + matrices);
+        if (matrices < 1) {
+            System.err.println("KernelLoop: e8q.loop.matrices must be at least 1, got " + matrices);
+            System.exit(2);
+        }
         E8Kernel[] ks = new E8Kernel[matrices];
         for (int m = 0; m < matrices; m++) {
             int[][] codes = new int[stages][Math.multiplyExact(rows, nb)];
