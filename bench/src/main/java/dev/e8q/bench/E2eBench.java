@@ -45,7 +45,7 @@ public final class E2eBench {
         List<String> sizes = new ArrayList<>();
         int tokens = 32;
         double warmupSeconds = 5;
-        String kvCache = "f32";
+        KvCache.Precision kv = KvCache.Precision.F32;
         List<String> storages = List.of("F32", "BF16", "E8Q2", "E8Q3", "E8Q4");
         boolean inProcess = false, child = false;
         try {
@@ -59,11 +59,7 @@ public final class E2eBench {
                     }
                     case "--warmup-seconds" -> warmupSeconds = number(args, ++i);
                     case "--storages" -> storages = Arrays.asList(value(args, ++i).split(","));
-                    case "--kv-cache" -> {
-                        kvCache = value(args, ++i);
-                        if (!kvCache.equals("f32") && !kvCache.equals("f16"))
-                            throw new IllegalArgumentException("--kv-cache must be f32 or f16, got " + kvCache);
-                    }
+                    case "--kv-cache" -> kv = KvCache.Precision.parse(value(args, ++i), "--kv-cache");
                     case "--in-process" -> inProcess = true;
                     case "--child" -> child = true;
                     default -> sizes.add(args[i]);
@@ -84,7 +80,7 @@ public final class E2eBench {
         }
         if (!child) {
             System.out.printf(Locale.ROOT, "threads=%d, %d generated tokens, %s KV cache, best of 3 after %s s of warm-up, %s%n",
-                    Parallel.threads(), tokens, kvCache, fmt(warmupSeconds), inProcess ? "all in this JVM" : "one child JVM per row");
+                    Parallel.threads(), tokens, kv.name().toLowerCase(Locale.ROOT), fmt(warmupSeconds), inProcess ? "all in this JVM" : "one child JVM per row");
             System.out.println("| model | linears | lm_head | params | weight MiB | generate tok/s (best) | median | prefill 64 tok/s (best) |");
             System.out.println("|---|---|---|---:|---:|---:|---:|---:|");
         }
@@ -93,7 +89,7 @@ public final class E2eBench {
             for (String st : storages) {
                 if (!inProcess && !child) {
                     ChildJvm.run(E2eBench.class, List.of(size, "--tokens", String.valueOf(tokens), "--storages", st,
-                                    "--warmup-seconds", fmt(warmupSeconds), "--kv-cache", kvCache, "--child"),
+                                    "--warmup-seconds", fmt(warmupSeconds), "--kv-cache", kv.name(), "--child"),
                             size + " " + st, l -> {
                                 if (!l.startsWith("WARNING")) System.out.println(l);
                             });
@@ -103,7 +99,7 @@ public final class E2eBench {
                 // E8Qb_A8: the same b-bit model with int8 activations in its matrix-vector products
                 E8Kernel.int8Activations(st.endsWith("_A8"));
                 try {
-                    run(size, st, m, tokens, warmupSeconds, kvCache.equals("f16") ? KvCache.Precision.F16 : KvCache.Precision.F32);
+                    run(size, st, m, tokens, warmupSeconds, kv);
                 } finally {
                     E8Kernel.int8Activations(false);
                 }

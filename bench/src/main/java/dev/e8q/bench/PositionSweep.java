@@ -28,11 +28,7 @@ public final class PositionSweep {
             c = E2eBench.config(size);
             if (!java.util.List.of("F32", "BF16", "E8Q2", "E8Q3", "E8Q4").contains(storage))
                 throw new IllegalArgumentException("storage must be F32, BF16, E8Q2, E8Q3 or E8Q4, got " + storage);
-            kv = switch (kvName) {
-                case "f32" -> KvCache.Precision.F32;
-                case "f16" -> KvCache.Precision.F16;
-                default -> throw new IllegalArgumentException("KV cache must be f32 or f16, got " + kvName);
-            };
+            kv = KvCache.Precision.parse(kvName, "KV cache");
         } catch (IllegalArgumentException e) {
             System.err.println("PositionSweep: " + e.getMessage());
             System.exit(2);

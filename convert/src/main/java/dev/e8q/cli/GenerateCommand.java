@@ -44,11 +44,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        KvCache.Precision kv = switch (kvCache.toLowerCase(Locale.ROOT)) {
-            case "f32" -> KvCache.Precision.F32;
-            case "f16" -> KvCache.Precision.F16;
-            default -> throw new IllegalArgumentException("--kv-cache must be f32 or f16, got " + kvCache);
-        };
+        KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
         LlamaModel m = run.load();
         Tokenizer tok = run.tokenizer(null);
         int[] ids = tok.encode(prompt, true, false);

@@ -1,5 +1,7 @@
 package dev.e8q.llama.model;
 
+import java.util.Objects;
+
 /**
  * Keys and values of past positions, per layer, after RoPE for keys. Laid out head-major, [kvHead][position][headDim]:
  * attention reads one head's keys and values position after position, and with the position-major layout
@@ -13,7 +15,15 @@ package dev.e8q.llama.model;
  */
 public final class KvCache {
     /** How the entries are stored. */
-    public enum Precision { F32, F16 }
+    public enum Precision {
+        F32, F16;
+
+        /** f32 or f16, in either case; otherwise an error that names what was asked for (an option, say) and v. */
+        public static Precision parse(String v, String what) {
+            for (Precision p : values()) if (p.name().equalsIgnoreCase(v)) return p;
+            throw new IllegalArgumentException(what + " must be f32 or f16, got " + v);
+        }
+    }
 
     private final Precision precision;
     private final float[][] keys, values;
@@ -27,7 +37,7 @@ public final class KvCache {
     public KvCache(int nLayers, int capacity, int kvHeads, int headDim, Precision precision) {
         if (capacity <= 0) throw new IllegalArgumentException("KV cache capacity must be positive, got " + capacity);
         if (kvHeads <= 0 || headDim <= 0) throw new IllegalArgumentException("KV heads and head size must be positive, got " + kvHeads + " and " + headDim);
-        this.precision = java.util.Objects.requireNonNull(precision, "precision");
+        this.precision = Objects.requireNonNull(precision, "precision");
         this.capacity = capacity;
         this.kvHeads = kvHeads;
         this.headDim = headDim;

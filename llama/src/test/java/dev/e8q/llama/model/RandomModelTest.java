@@ -252,6 +252,10 @@ class RandomModelTest {
         assertEquals(2L * 3 * 16 * 2, cache.bytes());
         assertThrows(IllegalStateException.class, () -> cache.keys(0));
         assertThrows(IllegalStateException.class, () -> new KvCache(1, 3, 2, 8).keys16(0));
+        assertEquals(KvCache.Precision.F16, KvCache.Precision.parse("F16", "--kv-cache"));
+        assertEquals(KvCache.Precision.F32, KvCache.Precision.parse("f32", "--kv-cache"));
+        assertEquals("--kv-cache must be f32 or f16, got q8",
+                assertThrows(IllegalArgumentException.class, () -> KvCache.Precision.parse("q8", "--kv-cache")).getMessage());
     }
 
     @Test
