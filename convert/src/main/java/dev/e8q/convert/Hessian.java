@@ -50,28 +50,97 @@ final class Hessian {
         if (!wantMatrix) return;
         double[] xd = new double[rows * n];
         for (int i = 0; i < xd.length; i++) xd[i] = x[i];
-        // Row i of the lower triangle costs i+1; chunks of rows balance well enough at grain 8.
-        Parallel.forRange(n, 8, (i0, i1) -> {
-            for (int i = i0; i < i1; i++) {
-                int ho = i * n, len = i + 1;
-                for (int t = 0; t < rows; t++) {
-                    double a = xd[t * n + i];
-                    if (a == 0) continue;
-                    axpy(a, xd, t * n, sum, ho, len);
-                }
-            }
+        // Tiles of R rows: row i0+r of the lower triangle needs columns 0..i0+r, so a tile costs about i0+R columns.
+        int tiles = (n + R - 1) / R;
+        Parallel.forRange(tiles, 4, (a, b) -> {
+            for (int tile = a; tile < b; tile++) accumulateTile(xd, rows, n, tile * R, sum);
         });
     }
 
-    private static void axpy(double a, double[] x, int xo, double[] y, int yo, int len) {
-        int j = 0;
-        int L = D.length();
-        if (len >= L) {
-            DoubleVector av = DoubleVector.broadcast(D, a);
-            for (; j + L <= len; j += L)
-                DoubleVector.fromArray(D, x, xo + j).fma(av, DoubleVector.fromArray(D, y, yo + j)).intoArray(y, yo + j);
+    /** Rows per tile of {@link #accumulateTile}: with two vectors of columns, 8 accumulators stay in registers. */
+    static final int R = 4;
+
+    /**
+     * sum[i][j] = fma(x[t][i], x[t][j], sum[i][j]) for t = 0..rows−1 in order, for the rows i of one tile and every
+     * column j up to its last row's diagonal. Each entry sees the same chain of fused multiply-adds as a plain loop
+     * over t, so the result does not depend on the tiling; the tile only keeps its sums in registers while the
+     * tokens stream past, instead of loading and storing a row of the sum for every token. Entries above the
+     * diagonal inside the last column block are computed too (that part of the array is never read).
+     */
+    static void accumulateTile(double[] x, int rows, int n, int i0, double[] sum) {
+        int rs = Math.min(R, n - i0), cEnd = i0 + rs, L = D.length();
+        if (rs < R) {
+            for (int r = 0; r < rs; r++) accumulateRow(x, rows, n, i0 + r, cEnd, sum);
+            return;
         }
-        for (; j < len; j++) y[yo + j] = Math.fma(a, x[xo + j], y[yo + j]);
+        int o0 = i0 * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
+        int j = 0;
+        for (; j + 2 * L <= cEnd; j += 2 * L) {
+            int k = j + L;
+            DoubleVector a0 = DoubleVector.fromArray(D, sum, o0 + j), b0 = DoubleVector.fromArray(D, sum, o0 + k);
+            DoubleVector a1 = DoubleVector.fromArray(D, sum, o1 + j), b1 = DoubleVector.fromArray(D, sum, o1 + k);
+            DoubleVector a2 = DoubleVector.fromArray(D, sum, o2 + j), b2 = DoubleVector.fromArray(D, sum, o2 + k);
+            DoubleVector a3 = DoubleVector.fromArray(D, sum, o3 + j), b3 = DoubleVector.fromArray(D, sum, o3 + k);
+            for (int t = 0, xo = 0; t < rows; t++, xo += n) {
+                DoubleVector u = DoubleVector.fromArray(D, x, xo + j), v = DoubleVector.fromArray(D, x, xo + k);
+                DoubleVector s0 = DoubleVector.broadcast(D, x[xo + i0]), s1 = DoubleVector.broadcast(D, x[xo + i0 + 1]);
+                DoubleVector s2 = DoubleVector.broadcast(D, x[xo + i0 + 2]), s3 = DoubleVector.broadcast(D, x[xo + i0 + 3]);
+                a0 = s0.fma(u, a0);
+                b0 = s0.fma(v, b0);
+                a1 = s1.fma(u, a1);
+                b1 = s1.fma(v, b1);
+                a2 = s2.fma(u, a2);
+                b2 = s2.fma(v, b2);
+                a3 = s3.fma(u, a3);
+                b3 = s3.fma(v, b3);
+            }
+            a0.intoArray(sum, o0 + j);
+            b0.intoArray(sum, o0 + k);
+            a1.intoArray(sum, o1 + j);
+            b1.intoArray(sum, o1 + k);
+            a2.intoArray(sum, o2 + j);
+            b2.intoArray(sum, o2 + k);
+            a3.intoArray(sum, o3 + j);
+            b3.intoArray(sum, o3 + k);
+        }
+        for (; j + L <= cEnd; j += L) {
+            DoubleVector a0 = DoubleVector.fromArray(D, sum, o0 + j), a1 = DoubleVector.fromArray(D, sum, o1 + j);
+            DoubleVector a2 = DoubleVector.fromArray(D, sum, o2 + j), a3 = DoubleVector.fromArray(D, sum, o3 + j);
+            for (int t = 0, xo = 0; t < rows; t++, xo += n) {
+                DoubleVector u = DoubleVector.fromArray(D, x, xo + j);
+                a0 = DoubleVector.broadcast(D, x[xo + i0]).fma(u, a0);
+                a1 = DoubleVector.broadcast(D, x[xo + i0 + 1]).fma(u, a1);
+                a2 = DoubleVector.broadcast(D, x[xo + i0 + 2]).fma(u, a2);
+                a3 = DoubleVector.broadcast(D, x[xo + i0 + 3]).fma(u, a3);
+            }
+            a0.intoArray(sum, o0 + j);
+            a1.intoArray(sum, o1 + j);
+            a2.intoArray(sum, o2 + j);
+            a3.intoArray(sum, o3 + j);
+        }
+        for (int r = 0; r < R; r++) {
+            int o = o0 + r * n, i = i0 + r;
+            for (int jj = j; jj < cEnd; jj++) {
+                double s = sum[o + jj];
+                for (int t = 0, xo = 0; t < rows; t++, xo += n) s = Math.fma(x[xo + i], x[xo + jj], s);
+                sum[o + jj] = s;
+            }
+        }
+    }
+
+    /** One row's columns 0..cEnd−1, the same fma chains as {@link #accumulateTile}. */
+    private static void accumulateRow(double[] x, int rows, int n, int i, int cEnd, double[] sum) {
+        int o = i * n, L = D.length(), j = 0;
+        for (; j + L <= cEnd; j += L) {
+            DoubleVector a = DoubleVector.fromArray(D, sum, o + j);
+            for (int t = 0, xo = 0; t < rows; t++, xo += n) a = DoubleVector.broadcast(D, x[xo + i]).fma(DoubleVector.fromArray(D, x, xo + j), a);
+            a.intoArray(sum, o + j);
+        }
+        for (; j < cEnd; j++) {
+            double s = sum[o + j];
+            for (int t = 0, xo = 0; t < rows; t++, xo += n) s = Math.fma(x[xo + i], x[xo + j], s);
+            sum[o + j] = s;
+        }
     }
 
     /** E[x xᵀ] (the uncentered second moment QuIP# quantizes with), n × n. */
