@@ -1,6 +1,8 @@
 package dev.e8q.convert;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.*;
 
 import dev.e8q.codec.Parallel;
 import dev.e8q.llama.model.LlamaModel;
@@ -8,6 +10,7 @@ import dev.e8q.llama.model.ModelLoader;
 import dev.e8q.llama.testdata.TestData;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The converter's calibration forward equals the llama block forward (to float rounding) and is bit-reproducible. */
@@ -42,5 +45,31 @@ class ExactForwardTest {
         } finally {
             Parallel.setThreads(threads);
         }
+    }
+
+    @Test
+    void tiledMatmulGivesEachOutputTheBitsOfOneDot() {
+        // Widths below, at and around the vector length; row and token counts that leave partial 4 × 4 tiles.
+        qt().withExamples(40).forAll(integers().between(1, 70), integers().between(1, 37), integers().between(1, 23), longs().all())
+                .checkAssert((in, out, T, seed) -> {
+                    SplittableRandom r = new SplittableRandom(seed);
+                    float[] w = new float[out * in], x = new float[T * in];
+                    for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+                    for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 10);
+                    int threads = Parallel.threads();
+                    try {
+                        for (int th : new int[] {1, 2}) {
+                            Parallel.setThreads(th);
+                            // the default token block, and small ones so that several blocks run
+                            float[] y = r.nextBoolean() ? ExactForward.matmul(x, T, w, out, in) : ExactForward.matmul(x, T, w, out, in, 1 + r.nextInt(9));
+                            for (int t = 0; t < T; t++)
+                                for (int o = 0; o < out; o++)
+                                    assertEquals(ExactForward.dot(w, o * in, x, t * in, in), y[t * out + o], 0f,
+                                            "in=" + in + " out=" + out + " T=" + T + " threads=" + th + " at (" + t + "," + o + ")");
+                        }
+                    } finally {
+                        Parallel.setThreads(threads);
+                    }
+                });
     }
 }
