@@ -20,6 +20,35 @@ final class VecOps {
         return s;
     }
 
+    /**
+     * out[k] = {@link #dot}(a, aOff, b, bOff + k·stride, len) for k < 4, bit for bit: four independent sums that share
+     * each load of a.
+     */
+    static void dot4(float[] a, int aOff, float[] b, int bOff, int stride, int len, float[] out) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        int b0 = bOff, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride;
+        int i = 0, bound = S.loopBound(len);
+        for (; i < bound; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, a, aOff + i);
+            s0 = v.fma(FloatVector.fromArray(S, b, b0 + i), s0);
+            s1 = v.fma(FloatVector.fromArray(S, b, b1 + i), s1);
+            s2 = v.fma(FloatVector.fromArray(S, b, b2 + i), s2);
+            s3 = v.fma(FloatVector.fromArray(S, b, b3 + i), s3);
+        }
+        float r0 = Lanes.sum(s0), r1 = Lanes.sum(s1), r2 = Lanes.sum(s2), r3 = Lanes.sum(s3);
+        for (; i < len; i++) {
+            float ai = a[aOff + i];
+            r0 += ai * b[b0 + i];
+            r1 += ai * b[b1 + i];
+            r2 += ai * b[b2 + i];
+            r3 += ai * b[b3 + i];
+        }
+        out[0] = r0;
+        out[1] = r1;
+        out[2] = r2;
+        out[3] = r3;
+    }
+
     /** y[yOff+i] += alpha·x[xOff+i], i < len. */
     static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
         FloatVector av = FloatVector.broadcast(S, alpha);
