@@ -186,7 +186,8 @@ public final class E8Encoder {
 
     /** Encodes without computing the error report (which costs about rows·cols² for the proxy loss). */
     public E8Matrix encode(float[] rowMajor, int rows, int cols) {
-        return searched(rowMajor, rows, cols).run(rowMajor, rows, cols, false).matrix();
+        Prepared p = prepare(rowMajor, rows, cols);
+        return searched(p).run(p, false, System.nanoTime()).matrix();
     }
 
     public E8Matrix encode(FMatrixRMaj w) {
@@ -197,11 +198,16 @@ public final class E8Encoder {
 
     /** Encodes and reports proxy loss (with a Hessian), relative error, damping and encode time. */
     public EncodeResult encodeWithReport(float[] w, int rows, int cols) {
-        return searched(w, rows, cols).run(w, rows, cols, true);
+        long t0 = System.nanoTime();
+        Prepared p = prepare(w, rows, cols);
+        return searched(p).run(p, true, t0);
     }
 
-    /** This encoder with ρ fixed by the {@link #rhoSearch}, or itself when there is none to do. */
-    private E8Encoder searched(float[] w, int rows, int cols) {
+    /**
+     * This encoder with ρ fixed by the {@link #rhoSearch}, or itself when there is none to do. The candidates share
+     * p: ρ only scales the rotated weights, so the Hessian is factored once, not once per candidate.
+     */
+    private E8Encoder searched(Prepared p) {
         if (rhoSearch == null || !Double.isNaN(rho)) return this;
         double def = codebook().defaultRho(), best = def, bestLoss = Double.POSITIVE_INFINITY;
         E8Encoder trial = copy();
@@ -210,7 +216,7 @@ public final class E8Encoder {
         trial.progress = ProgressListener.NONE;
         for (double f : rhoSearch) {
             trial.rho = def * f;
-            double loss = trial.run(w, rows, cols, true).proxyLoss();
+            double loss = trial.run(p, true, System.nanoTime()).proxyLoss();
             if (loss < bestLoss) {
                 bestLoss = loss;
                 best = def * f;
@@ -226,13 +232,23 @@ public final class E8Encoder {
         return noE8 ? new HalfIntegerGrid(bits) : new E8pCodebook(bits, rs, jointResidual);
     }
 
-    private EncodeResult run(float[] w, int rows, int cols, boolean report) {
-        long t0 = System.nanoTime();
+    /**
+     * What the encode pipeline computes before ρ enters: the normalization, the axis scales, the rotated weights and
+     * the factored Hessian. {@code wr} is shared and must not be changed.
+     */
+    private record Prepared(float[] w, int rows, int cols, int m, int n, double s, float[] svSign, float[] rowScale, float[] suOut,
+                            float[] wr, double rotSq, BlockLdlq.Operands ops, double[] hReg, double sigma, boolean increased,
+                            ProxyLoss.Scorer[] scorer) {
+        /** Made on first use: an encode without a report never needs it. */
+        ProxyLoss.Scorer proxyLoss() {
+            if (scorer[0] == null) scorer[0] = new ProxyLoss.Scorer(w, rows, cols, hReg);
+            return scorer[0];
+        }
+    }
+
+    private Prepared prepare(float[] w, int rows, int cols) {
         checkWeights(w, rows, cols);
         int m = Hadamard.paddedSize(rows, 16), n = Hadamard.paddedSize(cols, 64);
-        double rs = noE8 || bits == 2 ? 0 : Double.isNaN(residScale) ? Rvq.defaultResidualScale(bits) : residScale;
-        BlockCodebook cb = codebook();
-        double r = Double.isNaN(rho) ? cb.defaultRho() : rho;
 
         // Hessian first: its errors are the user's, and should come before any long computation.
         double[] hNorm = hessian == null ? null : HessianRegularizer.normalized(hessian, cols);
@@ -264,11 +280,6 @@ public final class E8Encoder {
         float[] wr = Rotation.rotate(src, rows, cols, suIn, svIn, inv0);
         double rotSq = 0;
         for (float v : wr) rotSq += (double) v * v;
-        double wscale = Math.sqrt(rotSq / wr.length) / r;
-        if (wscale > 0) {
-            float inv = (float) (1 / wscale);
-            for (int i = 0; i < wr.length; i++) wr[i] *= inv;
-        }
 
         BlockLdlq.Operands ops = null;
         double sigma = Double.NaN;
@@ -294,22 +305,37 @@ public final class E8Encoder {
                 increased = true;
             }
         }
+        return new Prepared(w, rows, cols, m, n, s, svSign, rowScale, suOut, wr, rotSq, ops, hReg, sigma, increased, new ProxyLoss.Scorer[1]);
+    }
 
-        BlockLdlq.Result q = BlockLdlq.run(wr, m, n, cb, ops, refinePasses, monotone, progress);
+    /** @param t0 when the encode began ({@link EncodeResult#seconds} counts from there) */
+    private EncodeResult run(Prepared p, boolean report, long t0) {
+        int rows = p.rows(), cols = p.cols(), m = p.m(), n = p.n();
+        double rs = noE8 || bits == 2 ? 0 : Double.isNaN(residScale) ? Rvq.defaultResidualScale(bits) : residScale;
+        BlockCodebook cb = codebook();
+        double r = Double.isNaN(rho) ? cb.defaultRho() : rho;
+        float[] wr = p.wr().clone();
+        double wscale = Math.sqrt(p.rotSq() / wr.length) / r;
+        if (wscale > 0) {
+            float inv = (float) (1 / wscale);
+            for (int i = 0; i < wr.length; i++) wr[i] *= inv;
+        }
+
+        BlockLdlq.Result q = BlockLdlq.run(wr, m, n, cb, p.ops(), refinePasses, monotone, progress);
         int[][] codes = new int[cb.stages()][m * (n / 8)];
         for (int i = 0; i < q.codes().length; i++)
             for (int st = 0; st < codes.length; st++) codes[st][i] = cb.stageCode(q.codes()[i], st);
-        float scale = (float) (wscale * s);
+        float scale = (float) (wscale * p.s());
         float[] sv = new float[m];
-        for (int i = 0; i < m; i++) sv[i] = svSign[i] * rowScale[i] * scale;
-        E8Matrix out = new E8Matrix(rows, cols, bits, !noE8, rs, suOut, sv, codes);
+        for (int i = 0; i < m; i++) sv[i] = p.svSign()[i] * p.rowScale()[i] * scale;
+        E8Matrix out = new E8Matrix(rows, cols, bits, !noE8, rs, p.suOut(), sv, codes);
         double seconds = (System.nanoTime() - t0) / 1e9;
 
-        if (!report) return new EncodeResult(out, Double.NaN, Double.NaN, sigma, increased, seconds, r);
-        float[] what = Rotation.unrotate(q.xhat(), suOut, sv, rows, cols);
-        double rel = ProxyLoss.relativeError(w, what);
-        double proxy = hReg == null ? Double.NaN : ProxyLoss.proxyLoss(w, what, rows, cols, hReg);
-        return new EncodeResult(out, proxy, rel, sigma, increased, seconds, r);
+        if (!report) return new EncodeResult(out, Double.NaN, Double.NaN, p.sigma(), p.increased(), seconds, r);
+        float[] what = Rotation.unrotate(q.xhat(), p.suOut(), sv, rows, cols);
+        double rel = ProxyLoss.relativeError(p.w(), what);
+        double proxy = p.hReg() == null ? Double.NaN : p.proxyLoss().score(what);
+        return new EncodeResult(out, proxy, rel, p.sigma(), p.increased(), seconds, r);
     }
 
     private static void checkWeights(float[] w, int rows, int cols) {
