@@ -90,16 +90,15 @@ final class BlockLdlq {
         int nb = n / 8, tRows = t1 - t0;
         float[] e = new float[tRows * n];
         float[] eta = new float[tRows * n];
-        float[] tgt = new float[8];
+        float[] tgt = new float[8], fb = new float[tRows * 8], out = new float[16];
         for (int k = nb - 1; k >= 0; k--) {
             int b = 8 * k, tail = b + 8, len = n - tail;
+            // Feedback of the already quantized (later) blocks through columns b..b+7 of L. It reads only columns
+            // after the block, so the whole tile's feedback can be computed before any row of the block is rounded.
+            if (ops != null && len > 0) feedback(e, n, tRows, ops.lT(), b, tail, len, fb, out);
             for (int i = 0; i < tRows; i++) {
                 int r = t0 + i, xo = r * n + b;
-                for (int j = 0; j < 8; j++) {
-                    // Feedback of the already quantized (later) blocks through column b+j of L.
-                    float fb = ops == null || len == 0 ? 0 : VecOps.dot(e, i * n + tail, ops.lT(), (b + j) * n + tail, len);
-                    tgt[j] = x[xo + j] + fb;
-                }
+                for (int j = 0; j < 8; j++) tgt[j] = x[xo + j] + fb[i * 8 + j];
                 codes[r * nb + k] = cb.quantize(tgt, 0, xhat, xo);
                 for (int j = 0; j < 8; j++) {
                     e[i * n + b + j] = x[xo + j] - xhat[xo + j];
@@ -108,6 +107,25 @@ final class BlockLdlq {
             }
         }
         return eta;
+    }
+
+    /**
+     * fb[8i+j] = e_i[tail..n) · Lᵀ_{b+j}[tail..n) for the tile's rows i and j < 8, each the bits of {@link VecOps#dot}:
+     * tiles of 4 rows × 4 columns share their loads.
+     */
+    private static void feedback(float[] e, int n, int tRows, float[] lT, int b, int tail, int len, float[] fb, float[] out) {
+        int i = 0;
+        for (; i + 4 <= tRows; i += 4)
+            for (int j0 = 0; j0 < 8; j0 += 4) {
+                VecOps.dot4x4(e, i * n + tail, n, lT, (b + j0) * n + tail, n, len, out);
+                for (int p = 0; p < 4; p++)
+                    for (int q = 0; q < 4; q++) fb[(i + p) * 8 + j0 + q] = out[4 * p + q];
+            }
+        for (; i < tRows; i++)
+            for (int j0 = 0; j0 < 8; j0 += 4) {
+                VecOps.dot4(e, i * n + tail, lT, (b + j0) * n + tail, n, len, out);
+                for (int q = 0; q < 4; q++) fb[i * 8 + j0 + q] = out[q];
+            }
     }
 
     /**

@@ -8,22 +8,6 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 class ProxyLossTest {
-    @Test
-    void dot4GivesTheBitsOfFourDots() {
-        qt().withExamples(60).forAll(integers().between(0, 70), integers().between(0, 9), longs().all()).checkAssert((len, gap, seed) -> {
-            SplittableRandom r = new SplittableRandom(seed);
-            int stride = len + gap;
-            float[] a = new float[len + 3], b = new float[4 * stride + len + 5];
-            for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
-            for (int i = 0; i < b.length; i++) b[i] = (float) (r.nextGaussian() * 100);
-            int aOff = r.nextInt(4), bOff = r.nextInt(6);
-            float[] out = new float[4];
-            VecOps.dot4(a, aOff, b, bOff, stride, len, out);
-            for (int k = 0; k < 4; k++)
-                assertEquals(VecOps.dot(a, aOff, b, bOff + k * stride, len), out[k], 0f, "len=" + len + " k=" + k);
-        });
-    }
-
     /** tr(EHEᵀ)/tr(WHWᵀ) against a plain double-precision sum, and the same bits on 1 and 2 threads. */
     @Test
     void equalsTheTraceRatioAndIsReproducible() {
