@@ -14,12 +14,12 @@ class HessianTest {
     @Test
     void equalsPlainFmaChainsBitForBit() {
         // Widths around the 4-row tiles, the 16-column strips and the 64-row blocks, 1 to 3 batches, both thread counts.
-        qt().withExamples(40).forAll(integers().between(1, 2 * Hessian.MB + 5), integers().between(1, 3), longs().all()).checkAssert((n, batches, seed) -> {
+        qt().withExamples(40).forAll(integers().between(1, 2 * dev.e8q.codec.Syrk.MB + 5), integers().between(1, 3), longs().all()).checkAssert((n, batches, seed) -> {
             SplittableRandom r = new SplittableRandom(seed);
             float[][] xs = new float[batches][];
             int[] rows = new int[batches];
             for (int b = 0; b < batches; b++) {
-                rows[b] = 1 + r.nextInt(r.nextBoolean() ? 40 : 3 * Hessian.KC); // several chunks of tokens too
+                rows[b] = 1 + r.nextInt(r.nextBoolean() ? 40 : 3 * dev.e8q.codec.Syrk.KC); // several chunks of tokens too
                 xs[b] = new float[rows[b] * n];
                 for (int i = 0; i < xs[b].length; i++) xs[b][i] = r.nextInt(6) == 0 ? 0f : (float) (r.nextGaussian() * Math.exp(r.nextGaussian()));
             }
