@@ -80,7 +80,7 @@ public final class ProxyLoss {
         float[] hs = new float[ns * n * SW];
         Parallel.forRange(n, 64, (c0, c1) -> {
             for (int c = c0; c < c1; c++)
-                for (int j = 0; j < Math.min(c, n); j++) hs[((j / SW) * n + c) * SW + j % SW] = (float) h[c * n + j];
+                for (int j = 0; j < c; j++) hs[((j / SW) * n + c) * SW + j % SW] = (float) h[c * n + j];
         });
         return hs;
     }
