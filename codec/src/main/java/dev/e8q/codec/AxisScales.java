@@ -36,19 +36,19 @@ final class AxisScales {
 
     /**
      * s_j = (√H_jj / ‖w_:j‖)^β normalized to geometric mean 1 over the columns where both are non-zero; other and padded
-     * columns get 1. h is the normalized cols × cols Hessian.
+     * columns get 1. hDiag is the diagonal of the normalized cols × cols Hessian.
      */
-    static float[] columns(float[] w, int rows, int cols, int n, double[] h, double beta) {
+    static float[] columns(float[] w, int rows, int cols, int n, double[] hDiag, double beta) {
         float[] c = new float[n];
         java.util.Arrays.fill(c, 1f);
-        if (beta == 0 || h == null) return c;
+        if (beta == 0 || hDiag == null) return c;
         double[] v = new double[cols];
         double logSum = 0;
         int k = 0;
         for (int j = 0; j < cols; j++) {
             double s = 0;
             for (int i = 0; i < rows; i++) s += (double) w[i * cols + j] * w[i * cols + j];
-            double hjj = h[j * cols + j];
+            double hjj = hDiag[j];
             v[j] = s > 0 && hjj > 0 ? Math.pow(Math.sqrt(hjj) / Math.sqrt(s), beta) : 0;
             if (v[j] > 0) {
                 logSum += Math.log(v[j]);

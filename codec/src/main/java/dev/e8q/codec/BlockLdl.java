@@ -19,18 +19,25 @@ public final class BlockLdl {
      * whether to damp more.
      */
     public static Factors factor(double[] h, int n) {
-        if (n % G != 0 || h.length != (long) n * n)
-            throw new IllegalArgumentException("block LDL needs an n×n matrix with n % 8 == 0, got n=" + n + ", " + h.length + " entries");
-        double[] lc = h.clone();
+        check(h, n);
+        return factorInPlace(h.clone(), n);
+    }
+
+    /**
+     * {@link #factor} without a copy: h is overwritten, with L when it succeeds (the result's {@code l} is h) and with
+     * a partial factor when it fails. Same bits as {@link #factor}.
+     */
+    static Factors factorInPlace(double[] h, int n) {
+        check(h, n);
+        double[] lc = h;
         if (!Cholesky.factor(lc, n)) return null;
         for (int i = 0; i < n; i++) {
             double p = lc[i * n + i];
             if (!(p > 0) || !Double.isFinite(p)) return null;
         }
         for (double v : lc) if (!Double.isFinite(v)) return null;
-        double[] l = new double[n * n];
         double[] d = new double[n / G * G * G];
-        double[] inv = new double[G * G];
+        double[] inv = new double[G * G], row = new double[G];
         for (int k = 0; k < n / G; k++) {
             int b = k * G;
             invertLower(lc, n, b, inv);
@@ -41,16 +48,23 @@ public final class BlockLdl {
                     for (int t = 0; t <= Math.min(i, j); t++) s += lc[(b + i) * n + b + t] * lc[(b + j) * n + b + t];
                     d[k * G * G + i * G + j] = s;
                 }
-            // L[:, block k] = Lc[:, block k] · Δ_k⁻¹ for the rows at and below the block.
+            // L[:, block k] = Lc[:, block k] · Δ_k⁻¹ for the rows at and below the block, a row at a time (later blocks
+            // read only their own columns, and rows above the block hold Cholesky's zeros in these columns).
             for (int r = b; r < n; r++) {
                 for (int j = 0; j < G; j++) {
                     double s = 0;
                     for (int t = j; t < G; t++) s += lc[r * n + b + t] * inv[t * G + j];
-                    l[r * n + b + j] = s;
+                    row[j] = s;
                 }
+                System.arraycopy(row, 0, lc, r * n + b, G);
             }
         }
-        return new Factors(n, l, d);
+        return new Factors(n, lc, d);
+    }
+
+    private static void check(double[] h, int n) {
+        if (n % G != 0 || h.length != (long) n * n)
+            throw new IllegalArgumentException("block LDL needs an n×n matrix with n % 8 == 0, got n=" + n + ", " + h.length + " entries");
     }
 
     /** inv = (lower-triangular 8×8 block of a at (b,b))⁻¹, by forward substitution. */

@@ -25,30 +25,47 @@ final class BlockLdlq {
     private BlockLdlq() {}
 
     static Operands operands(double[] hr, BlockLdl.Factors f) {
+        return operands(floats(hr), diagonalBlocks(hr, f.n()), f);
+    }
+
+    /** Hr in float, row-major: taken before Hr is factored in place. */
+    static float[] floats(double[] hr) {
+        float[] h = new float[hr.length];
+        Parallel.forRange(hr.length, 1 << 16, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) h[i] = (float) hr[i];
+        });
+        return h;
+    }
+
+    /** Hr's 8×8 diagonal blocks, concatenated row-major: taken before Hr is factored in place. */
+    static double[] diagonalBlocks(double[] hr, int n) {
+        double[] blocks = new double[n * 8];
+        for (int k = 0; k < n / 8; k++)
+            for (int i = 0; i < 8; i++) System.arraycopy(hr, (8 * k + i) * n + 8 * k, blocks, k * 64 + i * 8, 8);
+        return blocks;
+    }
+
+    /** @param hf Hr in float ({@link #floats}), @param hkk Hr's diagonal blocks ({@link #diagonalBlocks}) */
+    static Operands operands(float[] hf, double[] hkk, BlockLdl.Factors f) {
         int n = f.n();
         float[] lT = new float[n * n];
-        float[] h = new float[n * n];
         double[] l = f.l();
         Parallel.forRange(n, 16, (r0, r1) -> {
             for (int r = r0; r < r1; r++)
-                for (int c = 0; c < n; c++) {
-                    lT[c * n + r] = (float) l[r * n + c];
-                    h[r * n + c] = (float) hr[r * n + c];
-                }
+                for (int c = 0; c < n; c++) lT[c * n + r] = (float) l[r * n + c];
         });
         int nb = n / 8;
         float[] inv = new float[nb * 64];
         org.ejml.data.DMatrixRMaj blk = new org.ejml.data.DMatrixRMaj(8, 8);
         for (int k = 0; k < nb; k++) {
-            for (int i = 0; i < 8; i++)
-                for (int j = 0; j < 8; j++) blk.set(i, j, hr[(8 * k + i) * n + 8 * k + j]);
+            System.arraycopy(hkk, k * 64, blk.data, 0, 64);
             if (!org.ejml.dense.row.CommonOps_DDRM.invert(blk))
                 throw new IllegalStateException("diagonal block " + k + " of a positive definite Hr is singular");
             for (int i = 0; i < 64; i++) inv[k * 64 + i] = (float) blk.data[i];
         }
         float[] d = new float[nb * 64];
         for (int i = 0; i < d.length; i++) d[i] = (float) f.d()[i];
-        return new Operands(n, lT, h, d, inv);
+        return new Operands(n, lT, hf, d, inv);
     }
 
     /**

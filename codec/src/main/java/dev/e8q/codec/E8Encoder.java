@@ -237,11 +237,11 @@ public final class E8Encoder {
      * the factored Hessian. {@code wr} is shared and must not be changed.
      */
     private record Prepared(float[] w, int rows, int cols, int m, int n, double s, float[] svSign, float[] rowScale, float[] suOut,
-                            float[] wr, double rotSq, BlockLdlq.Operands ops, double[] hReg, double sigma, boolean increased,
+                            float[] wr, double rotSq, BlockLdlq.Operands ops, RegularizedHessian hReg, double sigma, boolean increased,
                             ProxyLoss.Scorer[] scorer) {
         /** Made on first use: an encode without a report never needs it. */
         ProxyLoss.Scorer proxyLoss() {
-            if (scorer[0] == null) scorer[0] = new ProxyLoss.Scorer(w, rows, cols, hReg);
+            if (scorer[0] == null) scorer[0] = new ProxyLoss.Scorer(w, rows, hReg);
             return scorer[0];
         }
     }
@@ -251,7 +251,7 @@ public final class E8Encoder {
         int m = Hadamard.paddedSize(rows, 16), n = Hadamard.paddedSize(cols, 64);
 
         // Hessian first: its errors are the user's, and should come before any long computation.
-        double[] hNorm = hessian == null ? null : HessianRegularizer.normalized(hessian, cols);
+        RegularizedHessian hNorm = hessian == null ? null : RegularizedHessian.of(hessian, cols);
 
         float[][] signs = SignVectors.draw(seed, n, m);
         float[] su = signs[0], svSign = signs[1];
@@ -271,7 +271,7 @@ public final class E8Encoder {
         float[] rowScale = AxisScales.rows(w, rows, cols, m, rowExponent);
         float[] svIn = svSign.clone();
         for (int i = 0; i < m; i++) svIn[i] /= rowScale[i];
-        float[] colScale = AxisScales.columns(w, rows, cols, n, hNorm, colExponent);
+        float[] colScale = AxisScales.columns(w, rows, cols, n, hNorm == null ? null : hNorm.diagonal(), colExponent);
         float[] suIn = su.clone(), suOut = su.clone();
         for (int j = 0; j < n; j++) {
             suIn[j] *= colScale[j];
@@ -284,17 +284,20 @@ public final class E8Encoder {
         BlockLdlq.Operands ops = null;
         double sigma = Double.NaN;
         boolean increased = false;
-        double[] hReg = null;
+        RegularizedHessian hReg = null;
         if (hNorm != null) {
             sigma = damping;
             progress.update("factor Hessian", 0, 1);
             for (int attempt = 0; ; attempt++) {
-                double[] hp = HessianRegularizer.dampedPadded(hNorm, cols, n, sigma);
-                double[] hr = Rotation.rotateHessian(hp, suOut);
-                BlockLdl.Factors f = BlockLdl.factor(hr, n);
+                // One n × n double array (Hr, factored in place) and two float ones (Hr, Lᵀ): at n = 11008 the
+                // dense copies this used to make held about 6 GB at once.
+                double[] hr = Rotation.rotateHessian(hNorm.damped(sigma), suOut);
+                float[] hf = BlockLdlq.floats(hr);
+                double[] hkk = BlockLdlq.diagonalBlocks(hr, n);
+                BlockLdl.Factors f = BlockLdl.factorInPlace(hr, n);
                 if (f != null) {
-                    ops = BlockLdlq.operands(hr, f);
-                    hReg = HessianRegularizer.dampedPadded(hNorm, cols, cols, sigma);
+                    ops = BlockLdlq.operands(hf, hkk, f);
+                    hReg = hNorm.damped(sigma);
                     progress.update("factor Hessian", 1, 1);
                     break;
                 }

@@ -17,7 +17,7 @@ public final class ProxyLoss {
      */
     public static double[] regularizedHessian(org.ejml.data.DMatrixRMaj h, double sigma) {
         int n = h.numRows;
-        return HessianRegularizer.dampedPadded(HessianRegularizer.normalized(h, n), n, n, sigma);
+        return RegularizedHessian.of(h, n).damped(sigma).dense(n);
     }
 
     /** ‖ŵ−w‖²/‖w‖² (0 when both are zero). */
@@ -39,7 +39,9 @@ public final class ProxyLoss {
     public static double proxyLoss(float[] w, float[] what, int rows, int n, double[] h) {
         if (what == null || what.length != w.length)
             throw new IllegalArgumentException("proxy loss needs W and Ŵ of " + rows + "x" + n + " and an " + n + "x" + n + " H");
-        return new Scorer(w, rows, n, h).score(what);
+        if (h == null || h.length != (long) n * n || w.length != (long) rows * n)
+            throw new IllegalArgumentException("proxy loss needs W and Ŵ of " + rows + "x" + n + " and an " + n + "x" + n + " H");
+        return new Scorer(w, rows, RegularizedHessian.asIs(h, n)).score(what);
     }
 
     /** Proxy losses of several Ŵ against one W and H: H's packed copy and tr(WHWᵀ) are made once. */
@@ -48,15 +50,16 @@ public final class ProxyLoss {
         private final int rows, n;
         private final double den;
 
-        Scorer(float[] w, int rows, int n, double[] h) {
-            if (w.length != (long) rows * n || h.length != (long) n * n)
+        Scorer(float[] w, int rows, RegularizedHessian h) {
+            int n = h.n;
+            if (w.length != (long) rows * n)
                 throw new IllegalArgumentException("proxy loss needs W and Ŵ of " + rows + "x" + n + " and an " + n + "x" + n + " H");
             this.w = w;
             this.rows = rows;
             this.n = n;
             diag = new float[n];
-            for (int j = 0; j < n; j++) diag[j] = (float) h[j * n + j];
-            hs = strips(h, n);
+            for (int j = 0; j < n; j++) diag[j] = (float) h.at(j, j);
+            hs = strips(h);
             den = quadraticForm(w, null, rows, n, hs, diag);
         }
 
@@ -75,12 +78,12 @@ public final class ProxyLoss {
      * H's strict lower triangle in float, cut into strips of SW columns, each stored row after row: strip s holds
      * H[c][SW·s + k] at (s·n + c)·SW + k, zero where SW·s + k ≥ c or ≥ n. A strip is read front to back.
      */
-    private static float[] strips(double[] h, int n) {
-        int ns = (n + SW - 1) / SW;
+    private static float[] strips(RegularizedHessian h) {
+        int n = h.n, ns = (n + SW - 1) / SW;
         float[] hs = new float[ns * n * SW];
         Parallel.forRange(n, 64, (c0, c1) -> {
             for (int c = c0; c < c1; c++)
-                for (int j = 0; j < c; j++) hs[((j / SW) * n + c) * SW + j % SW] = (float) h[c * n + j];
+                for (int j = 0; j < c; j++) hs[((j / SW) * n + c) * SW + j % SW] = (float) h.at(c, j);
         });
         return hs;
     }

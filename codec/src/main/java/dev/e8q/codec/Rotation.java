@@ -52,33 +52,37 @@ final class Rotation {
     }
 
     /**
-     * Hr = M_nᵀ · diag(su) · h · diag(su) · M_n for a symmetric n×n h (row-major double), in place on a copy.
+     * Hr = M_nᵀ · diag(su) · pad(h) · diag(su) · M_n, h zero-padded to n = su.length with h's σ also on the padded diagonal.
+     * The only n × n array it allocates is the result: h is read through its view and the transpose is in place.
      */
-    static double[] rotateHessian(double[] h, float[] su) {
-        int n = su.length;
+    static double[] rotateHessian(RegularizedHessian h, float[] su) {
+        int n = su.length, k = h.n;
         double[] a = new double[n * n];
         Parallel.forRange(n, 8, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int o = r * n;
-                for (int c = 0; c < n; c++) a[o + c] = h[o + c] * su[c] * su[r];
+                for (int c = 0; c < n; c++) {
+                    double v = r < k && c < k ? h.at(r, c) : r == c ? h.sigma() : 0.0;
+                    a[o + c] = v * su[c] * su[r]; // the padding's zeros keep their signs: the bits stay those of a dense copy
+                }
                 Hadamard.transformTransposed(a, o, n);
             }
         });
         // a = S h S M; the columns still need M_nᵀ: transpose, transform rows, and (Hr being symmetric)
         // symmetrize instead of transposing back, which also removes rounding asymmetry.
-        double[] t = transpose(a, n);
+        transposeInPlace(a, n);
         Parallel.forRange(n, 8, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) Hadamard.transformTransposed(t, r * n, n);
+            for (int r = r0; r < r1; r++) Hadamard.transformTransposed(a, r * n, n);
         });
         Parallel.forRange(n, 8, (r0, r1) -> {
             for (int r = r0; r < r1; r++)
                 for (int c = 0; c < r; c++) {
-                    double v = 0.5 * (t[r * n + c] + t[c * n + r]);
-                    t[r * n + c] = v;
-                    t[c * n + r] = v;
+                    double v = 0.5 * (a[r * n + c] + a[c * n + r]);
+                    a[r * n + c] = v;
+                    a[c * n + r] = v;
                 }
         });
-        return t;
+        return a;
     }
 
     /** Cache-blocked transpose of a rows×cols row-major matrix. */
@@ -94,15 +98,18 @@ final class Rotation {
         return t;
     }
 
-    static double[] transpose(double[] a, int n) {
-        double[] t = new double[a.length];
-        int b = 32;
-        Parallel.forRange((n + b - 1) / b, 1, (i0, i1) -> {
-            for (int bi = i0 * b; bi < Math.min(n, i1 * b); bi += b)
-                for (int bj = 0; bj < n; bj += b)
-                    for (int i = bi; i < Math.min(n, bi + b); i++)
-                        for (int j = bj; j < Math.min(n, bj + b); j++) t[j * n + i] = a[i * n + j];
+    /** Transposes a square n×n row-major matrix in place, 32 × 32 blocks at a time (block pairs split over threads). */
+    static void transposeInPlace(double[] a, int n) {
+        int b = 32, nb = (n + b - 1) / b;
+        Parallel.forRange(nb, 1, (i0, i1) -> {
+            for (int bi = i0; bi < i1; bi++)
+                for (int bj = bi; bj < nb; bj++)
+                    for (int i = bi * b; i < Math.min(n, bi * b + b); i++)
+                        for (int j = Math.max(bj * b, i + 1); j < Math.min(n, bj * b + b); j++) {
+                            double t = a[i * n + j];
+                            a[i * n + j] = a[j * n + i];
+                            a[j * n + i] = t;
+                        }
         });
-        return t;
     }
 }

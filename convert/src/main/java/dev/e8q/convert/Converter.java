@@ -389,12 +389,12 @@ public final class Converter {
 
     private Encoded encodeFused(int layer, int kind, String what, float[][] pieces, int cols, Hessian h) {
         FusedPieces f = FusedPieces.stack(pieces, cols);
-        EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.secondMoment()), f.weights(), f.rows(), cols);
+        EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.takeSecondMoment()), f.weights(), f.rows(), cols);
         return new Encoded(QuipFormat.roundSigns(r.matrix(), "layer " + layer + " " + what), f.scales(), r, r.rho());
     }
 
     private Encoded encode(int layer, int kind, String what, float[] w, int rows, int cols, Hessian h) {
-        EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.secondMoment()), w, rows, cols);
+        EncodeResult r = encodeBest(encoder(layer, kind, what).hessian(h.takeSecondMoment()), w, rows, cols);
         return new Encoded(QuipFormat.roundSigns(r.matrix(), "layer " + layer + " " + what), null, r, r.rho());
     }
 

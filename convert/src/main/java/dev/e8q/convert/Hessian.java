@@ -10,7 +10,8 @@ import org.ejml.data.DMatrixRMaj;
  */
 final class Hessian {
     final int n;
-    private final double[] sum; // lower triangle used until finish()
+    private double[] sum; // lower triangle used until takeSecondMoment(), null after it
+    private boolean taken;
     private final boolean wantMatrix;
     long count;
     final double[] min, max, s1, s2, sAbs;
@@ -32,6 +33,7 @@ final class Hessian {
     /** Adds rows × n inputs (row-major). */
     void add(float[] x, int rows, int cols) {
         if (cols != n) throw new IllegalArgumentException("input has " + cols + " features, Hessian is " + n + "x" + n);
+        if (taken) throw new IllegalStateException("the Hessian was already taken; no more inputs can be added");
         for (int t = 0; t < rows; t++) {
             int o = t * n;
             for (int j = 0; j < n; j++) {
@@ -50,19 +52,26 @@ final class Hessian {
         Syrk.lower(xd, rows, n, sum, 0, n, false);
     }
 
-    /** E[x xᵀ] (the uncentered second moment QuIP# quantizes with), n × n. */
-    DMatrixRMaj secondMoment() {
+    /**
+     * E[x xᵀ] (the uncentered second moment QuIP# quantizes with), n × n, made in the accumulator's own array and handed
+     * over: this accumulator no longer holds it, so it is freed as soon as the caller is done (at n = 11008 it is 970 MB).
+     * Once only; the statistics stay.
+     */
+    DMatrixRMaj takeSecondMoment() {
         if (!wantMatrix) throw new IllegalStateException("statistics-only accumulator has no Hessian");
+        if (taken) throw new IllegalStateException("the Hessian was already taken");
         if (count == 0) throw new IllegalStateException("no calibration tokens were seen");
-        DMatrixRMaj h = new DMatrixRMaj(n, n);
+        double[] h = sum;
         double inv = 1.0 / count;
         for (int i = 0; i < n; i++)
             for (int j = 0; j <= i; j++) {
-                double v = sum[i * n + j] * inv;
-                h.data[i * n + j] = v;
-                h.data[j * n + i] = v;
+                double v = h[i * n + j] * inv;
+                h[i * n + j] = v;
+                h[j * n + i] = v;
             }
-        return h;
+        sum = null;
+        taken = true;
+        return DMatrixRMaj.wrap(n, n, h);
     }
 
     /** Per-channel statistics as a JSON-ready map (min, max, mean, std, mean_abs). */

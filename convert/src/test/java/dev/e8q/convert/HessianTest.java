@@ -39,7 +39,7 @@ class HessianTest {
                     Hessian h = new Hessian(n, true);
                     for (int b = 0; b < batches; b++) h.add(xs[b], rows[b], n);
                     assertEquals(count, h.count);
-                    DMatrixRMaj m = h.secondMoment();
+                    DMatrixRMaj m = h.takeSecondMoment();
                     for (int i = 0; i < n; i++)
                         for (int j = 0; j <= i; j++) {
                             double want = ref[i * n + j] * (1.0 / count);
@@ -51,6 +51,16 @@ class HessianTest {
                 Parallel.setThreads(threads);
             }
         });
+    }
+
+    @Test
+    void theMatrixIsHandedOverOnce() {
+        Hessian h = new Hessian(4, true);
+        h.add(new float[] {1, 2, 3, 4}, 1, 4);
+        assertEquals(16.0, h.takeSecondMoment().get(3, 3));
+        assertThrows(IllegalStateException.class, h::takeSecondMoment);
+        assertThrows(IllegalStateException.class, () -> h.add(new float[4], 1, 4));
+        assertEquals(4, h.stats().get("channels")); // the statistics stay
     }
 
     @Test
