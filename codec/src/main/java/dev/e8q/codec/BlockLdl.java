@@ -37,7 +37,7 @@ public final class BlockLdl {
         }
         for (double v : lc) if (!Double.isFinite(v)) return null;
         double[] d = new double[n / G * G * G];
-        double[] inv = new double[G * G], row = new double[G];
+        double[] inv = new double[G * G];
         for (int k = 0; k < n / G; k++) {
             int b = k * G;
             invertLower(lc, n, b, inv);
@@ -48,15 +48,15 @@ public final class BlockLdl {
                     for (int t = 0; t <= Math.min(i, j); t++) s += lc[(b + i) * n + b + t] * lc[(b + j) * n + b + t];
                     d[k * G * G + i * G + j] = s;
                 }
-            // L[:, block k] = Lc[:, block k] · Δ_k⁻¹ for the rows at and below the block, a row at a time (later blocks
-            // read only their own columns, and rows above the block hold Cholesky's zeros in these columns).
+            // L[:, block k] = Lc[:, block k] · Δ_k⁻¹ for the rows at and below the block, in place: column j reads
+            // Lc's columns t ≥ j only, so ascending j never reads a written entry; later blocks read only their own
+            // columns, and rows above the block hold Cholesky's zeros in these columns.
             for (int r = b; r < n; r++) {
                 for (int j = 0; j < G; j++) {
                     double s = 0;
                     for (int t = j; t < G; t++) s += lc[r * n + b + t] * inv[t * G + j];
-                    row[j] = s;
+                    lc[r * n + b + j] = s;
                 }
-                System.arraycopy(row, 0, lc, r * n + b, G);
             }
         }
         return new Factors(n, lc, d);

@@ -6,7 +6,9 @@ import org.ejml.data.DMatrixRMaj;
  * SPEC §5 regularization, H ← H / mean(diag H) + σI, as a view over the caller's matrix (symmetrized as it is read).
  * It is never materialized: at Llama-7B's down_proj (n = 11008) every n × n double copy is 970 MB, and the encoder
  * reads the regularized entries only twice (rotating the Hessian, packing the proxy loss's strips).
- * The caller's matrix must not change while a view of it is in use.
+ * The caller's matrix must not change while a view of it is in use. Padded to a Hadamard size, the padded diagonal holds
+ * just σ, which keeps the padded matrix positive definite (padded input columns always see x = 0, so their weights do
+ * not matter for the loss).
  */
 final class RegularizedHessian {
     final int n;

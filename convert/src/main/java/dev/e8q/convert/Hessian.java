@@ -11,7 +11,6 @@ import org.ejml.data.DMatrixRMaj;
 final class Hessian {
     final int n;
     private double[] sum; // lower triangle used until takeSecondMoment(), null after it
-    private boolean taken;
     private final boolean wantMatrix;
     long count;
     final double[] min, max, s1, s2, sAbs;
@@ -33,7 +32,7 @@ final class Hessian {
     /** Adds rows × n inputs (row-major). */
     void add(float[] x, int rows, int cols) {
         if (cols != n) throw new IllegalArgumentException("input has " + cols + " features, Hessian is " + n + "x" + n);
-        if (taken) throw new IllegalStateException("the Hessian was already taken; no more inputs can be added");
+        if (wantMatrix && sum == null) throw new IllegalStateException("the Hessian was already taken; no more inputs can be added");
         for (int t = 0; t < rows; t++) {
             int o = t * n;
             for (int j = 0; j < n; j++) {
@@ -59,7 +58,7 @@ final class Hessian {
      */
     DMatrixRMaj takeSecondMoment() {
         if (!wantMatrix) throw new IllegalStateException("statistics-only accumulator has no Hessian");
-        if (taken) throw new IllegalStateException("the Hessian was already taken");
+        if (sum == null) throw new IllegalStateException("the Hessian was already taken");
         if (count == 0) throw new IllegalStateException("no calibration tokens were seen");
         double[] h = sum;
         double inv = 1.0 / count;
@@ -70,7 +69,6 @@ final class Hessian {
                 h[j * n + i] = v;
             }
         sum = null;
-        taken = true;
         return DMatrixRMaj.wrap(n, n, h);
     }
 
