@@ -76,4 +76,24 @@ public class NearestBench {
         }
         return acc;
     }
+
+    @Benchmark
+    @OperationsPerInvocation(VECTORS)
+    public long rvq3QuantizeJoint() {
+        long acc = 0;
+        for (int v = 0; v < VECTORS; v++) {
+            acc += Rvq.quantizeJoint(3, Rvq.RESID_3, x, 8 * v, recon, 0);
+        }
+        return acc;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(VECTORS)
+    public long rvq4QuantizeJoint() {
+        long acc = 0;
+        for (int v = 0; v < VECTORS; v++) {
+            acc += Rvq.quantizeJoint(4, Rvq.RESID_4, x, 8 * v, recon, 0);
+        }
+        return acc;
+    }
 }

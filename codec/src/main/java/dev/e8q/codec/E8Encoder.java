@@ -176,7 +176,8 @@ public final class E8Encoder {
 
     /**
      * 3 and 4 bits: choose each 8-block's stage-1 E8P code jointly with its residual code ({@link Rvq#quantizeJoint})
-     * instead of greedily; same format, lower error, about 17× the rounding work. Default off (QuIP#'s greedy RVQ).
+     * instead of greedily; same format, lower error, about 9× the rounding time of the greedy search (NearestBench).
+     * Default off (QuIP#'s greedy RVQ).
      */
     public E8Encoder jointResidual(boolean on) {
         E8Encoder e = copy();

@@ -22,7 +22,7 @@ public final class E81B {
     private static final int L = SP.length();
 
     /** 256×8 int8 of 2·g, row-major. */
-    private static final byte[] GRID2 = build();
+    static final byte[] GRID2 = build();
     /** Transposed: GT[k·256 + i] = 2·g_i[k]. */
     private static final float[] GT = new float[8 * CODES];
     /** ‖g_i‖². */

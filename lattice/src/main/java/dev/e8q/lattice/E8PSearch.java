@@ -206,8 +206,21 @@ final class E8PSearch {
      * stage-1 choice that leaves the best residual is often not the nearest.
      */
     static void classBest(float[] x, int off, int[] out) {
-        double sumX = 0;
-        for (int k = 0; k < 8; k++) sumX += x[off + k];
+        classBest(x, off, out, Double.POSITIVE_INFINITY);
+    }
+
+    /**
+     * {@link #classBest(float[], int, int[])}, except that a padding class whose every codeword is provably farther than
+     * √{@code farther2} gets −1 instead of its best code, without its 29-pattern scan. The proof is the padding score bound
+     * of the class comment: ‖x − v‖² = ‖x‖² + ½ − 2·score, and score ≤ padBound; the test keeps a 1e-9 margin against
+     * the rounding of both sides.
+     */
+    static void classBest(float[] x, int off, int[] out, double farther2) {
+        double sumX = 0, xx = 0;
+        for (int k = 0; k < 8; k++) {
+            sumX += x[off + k];
+            xx += (double) x[off + k] * x[off + k];
+        }
         int o = 0;
         for (int p = 0; p < 2; p++) {
             double s = p == 0 ? 0.25 : -0.25;
@@ -215,7 +228,9 @@ final class E8PSearch {
             double y4 = x[off + 4] - s, y5 = x[off + 5] - s, y6 = x[off + 6] - s, y7 = x[off + 7] - s;
             int neg = sign(y0) | sign(y1) << 1 | sign(y2) << 2 | sign(y3) << 3
                     | sign(y4) << 4 | sign(y5) << 5 | sign(y6) << 6 | sign(y7) << 7;
-            int rk = ranks(Math.abs(y0), Math.abs(y1), Math.abs(y2), Math.abs(y3), Math.abs(y4), Math.abs(y5), Math.abs(y6), Math.abs(y7));
+            double a0 = Math.abs(y0), a1 = Math.abs(y1), a2 = Math.abs(y2), a3 = Math.abs(y3);
+            double a4 = Math.abs(y4), a5 = Math.abs(y5), a6 = Math.abs(y6), a7 = Math.abs(y7);
+            int rk = ranks(a0, a1, a2, a3, a4, a5, a6, a7);
             int r1 = rk >>> 21 & 7, r2 = rk >>> 18 & 7, r3 = rk >>> 15 & 7, r4 = rk >>> 12 & 7, r8 = rk & 7;
             for (int type = 0; type < 7; type++) {
                 int idx = INDEX[typeKey(type, r1, r2, r3, r4)];
@@ -223,7 +238,17 @@ final class E8PSearch {
                 if ((Integer.bitCount(n) & 1) != E8P.oddBit(idx)) n ^= 1 << r8; // a ½ sits on the smallest |y|
                 out[o++] = E8P.encodeUnchecked(idx, n, p);
             }
-            out[o++] = bestSigns(x, off, p, SORTED + bestPadding(x, off, s, sumX));
+            boolean far = false;
+            if (farther2 != Double.POSITIVE_INFINITY) {
+                double sum = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+                double b8 = Math.abs(x[off + r8] - s);
+                double top5 = Math.abs(x[off + r1] - s) + Math.abs(x[off + r2] - s) + Math.abs(x[off + r3] - s)
+                        + Math.abs(x[off + r4] - s) + Math.abs(x[off + (rk >>> 9 & 7)] - s);
+                double padBound = 0.5 * sum + s * sumX + top5 - 6 - ((Integer.bitCount(neg) & 1) == 0 ? b8 : 0);
+                double lower = xx + 0.5 - 2 * padBound;
+                far = lower - 1e-9 * (1 + xx + Math.abs(padBound)) > farther2;
+            }
+            out[o++] = far ? -1 : bestSigns(x, off, p, SORTED + bestPadding(x, off, s, sumX));
         }
     }
 
@@ -284,12 +309,38 @@ final class E8PSearch {
         return (int) (Double.doubleToRawLongBits(y) >>> 63);
     }
 
-    /** The padding pattern with the highest score in the coset with shift s (first on ties). */
-    private static int bestPadding(float[] x, int off, double s, double sumX) {
+    /**
+     * The padding pattern with the highest score in the coset with shift s (first on ties): the same arithmetic as
+     * {@link #paddingScore}, with |y|·½ and |y|·3/2 and the parity taken once per coset instead of once per pattern. Large
+     * inputs (the scaled residuals of the joint 4-bit search) reach this scan in most calls, and the per-pattern
+     * recomputation made it two thirds of that search's time.
+     */
+    static int bestPadding(float[] x, int off, double s, double sumX) {
+        double y0 = x[off] - s, y1 = x[off + 1] - s, y2 = x[off + 2] - s, y3 = x[off + 3] - s;
+        double y4 = x[off + 4] - s, y5 = x[off + 5] - s, y6 = x[off + 6] - s, y7 = x[off + 7] - s;
+        int negatives = (y0 < 0 ? 1 : 0) + (y1 < 0 ? 1 : 0) + (y2 < 0 ? 1 : 0) + (y3 < 0 ? 1 : 0)
+                + (y4 < 0 ? 1 : 0) + (y5 < 0 ? 1 : 0) + (y6 < 0 ? 1 : 0) + (y7 < 0 ? 1 : 0);
+        double a0 = Math.abs(y0), a1 = Math.abs(y1), a2 = Math.abs(y2), a3 = Math.abs(y3);
+        double a4 = Math.abs(y4), a5 = Math.abs(y5), a6 = Math.abs(y6), a7 = Math.abs(y7);
+        double h0 = a0 * 0.5, h1 = a1 * 0.5, h2 = a2 * 0.5, h3 = a3 * 0.5, h4 = a4 * 0.5, h5 = a5 * 0.5, h6 = a6 * 0.5;
+        double h7 = a7 * 0.5;
+        double t0 = a0 * 1.5, t1 = a1 * 1.5, t2 = a2 * 1.5, t3 = a3 * 1.5, t4 = a4 * 1.5, t5 = a5 * 1.5, t6 = a6 * 1.5;
+        double t7 = a7 * 1.5;
+        boolean wrongParity = (negatives & 1) == 0;
+        double shiftTerm = s * sumX;
         int best = -1;
         double bestScore = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < PADDING; j++) {
-            double sc = paddingScore(x, off, s, sumX, j);
+            int h = PAD_HALVES[j];
+            double c0 = (h & 1) != 0 ? h0 : t0, c1 = (h & 2) != 0 ? h1 : t1;
+            double c2 = (h & 4) != 0 ? h2 : t2, c3 = (h & 8) != 0 ? h3 : t3;
+            double c4 = (h & 16) != 0 ? h4 : t4, c5 = (h & 32) != 0 ? h5 : t5;
+            double c6 = (h & 64) != 0 ? h6 : t6, c7 = (h & 128) != 0 ? h7 : t7;
+            // Summed in coordinate order from c0 (= 0 + c0), as paddingScore does: the same bits.
+            double dot = c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7;
+            double minCost = Math.min(Math.min(Math.min(c0, c1), Math.min(c2, c3)), Math.min(Math.min(c4, c5), Math.min(c6, c7)));
+            double penalty = wrongParity ? 2 * minCost : 0;
+            double sc = dot - penalty - 6 + shiftTerm;
             if (sc > bestScore) {
                 bestScore = sc;
                 best = j;
@@ -299,7 +350,7 @@ final class E8PSearch {
     }
 
     /** score of padding pattern 227+j: ½Σa + Σ_{A=3/2} a − 6 + sΣx, minus 2·min a_k A_k if the parity is wrong. */
-    private static double paddingScore(float[] x, int off, double s, double sumX, int j) {
+    static double paddingScore(float[] x, int off, double s, double sumX, int j) {
         int halves = PAD_HALVES[j];
         double dot = 0;
         double minCost = Double.POSITIVE_INFINITY;
