@@ -14,7 +14,8 @@ import java.util.Locale;
  * of 16 positions. Attention reads the whole KV cache every token, so its share grows with the position.
  *
  * <pre>java -Xmx16g [-De8q.threads=1] --add-modules jdk.incubator.vector -cp bench/target-bench/benchmarks.jar
- *     dev.e8q.bench.PositionSweep [110M|1B] [F32|BF16|E8Q2|E8Q3|E8Q4] [f32|f16 (KV cache)]</pre>
+ *     dev.e8q.bench.PositionSweep [110M|1B] [F32|BF16|E8Q2|E8Q3|E8Q4] [f32|f16 (KV cache)] [context]</pre>
+ * The context (default: the model's 512) sets how far the sweep goes; the synthetic weights do not depend on it.
  */
 public final class PositionSweep {
     private PositionSweep() {}
@@ -26,6 +27,12 @@ public final class PositionSweep {
         KvCache.Precision kv;
         try {
             c = E2eBench.config(size);
+            if (a.length > 3) {
+                int ctx = Integer.parseInt(a[3]);
+                c = new LlamaConfig(c.architecture(), c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.headDim(),
+                        c.vocabSize(), ctx, c.normEps(), c.ropeTheta(), c.ropeScaling(), c.ropeInterleaved(), c.tiedEmbeddings(),
+                        c.attentionBias(), c.bosId(), c.eosId());
+            }
             if (!java.util.List.of("F32", "BF16", "E8Q2", "E8Q3", "E8Q4").contains(storage))
                 throw new IllegalArgumentException("storage must be F32, BF16, E8Q2, E8Q3 or E8Q4, got " + storage);
             kv = KvCache.Precision.parse(kvName, "KV cache");

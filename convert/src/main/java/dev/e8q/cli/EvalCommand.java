@@ -2,6 +2,7 @@ package dev.e8q.cli;
 
 import dev.e8q.codec.ProgressListener;
 import dev.e8q.llama.eval.PerplexityEvaluator;
+import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.nio.charset.StandardCharsets;
@@ -44,8 +45,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--no-fuse-unk", description = "tokenizer.json only: one <unk> per unknown character (fuse_unk off)")
     boolean noFuseUnk;
 
-
-
+    @Option(names = "--kv-cache", description = "run each window through a KV cache of this precision (f32 or f16), "
+            + "so that the perplexity includes the cache's rounding; default: no cache (the batched forward)")
+    String kvCache;
 
     @Override
     public Integer call() throws Exception {
@@ -55,7 +57,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (crlf) s = s.replace("\r\n", "\n");
         int L = context != null ? context : Math.min(m.config().maxSeqLen(), 2048);
         if (L > m.config().maxSeqLen()) throw new IllegalArgumentException("--context " + L + " exceeds the model's " + m.config().maxSeqLen());
-        PerplexityEvaluator ev = new PerplexityEvaluator(m);
+        PerplexityEvaluator ev = new PerplexityEvaluator(m, kvCache == null ? null : KvCache.Precision.parse(kvCache, "--kv-cache"));
         long t0 = System.nanoTime();
         ProgressListener bar = new ProgressBar();
         PerplexityEvaluator.Result r = stories > 0

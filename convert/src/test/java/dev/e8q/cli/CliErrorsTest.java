@@ -49,6 +49,8 @@ class CliErrorsTest {
                 "generate", "--model", bin, "--tokenizer", tok, "--prompt", "hi", "--device", "cuda", "--int8-activations");
         assertOneLineError("generate", "--kv-cache must be f32 or f16, got bf16", "generate", "--model", bin, "--tokenizer", tok,
                 "--prompt", "hi", "--kv-cache", "bf16");
+        assertOneLineError("eval", "--kv-cache must be f32 or f16, got q8", "eval", "--model", bin, "--tokenizer", tok,
+                "--text", TestData.train().toString(), "--kv-cache", "q8");
         assertOneLineError("convert", "--row-scale must be in [0, 1], got 2.0", "convert", "--model", bin, "--bits", "2", "--calibration",
                 TestData.train().toString(), "--out", tmp.resolve("q").toString(), "--row-scale", "2");
     }

@@ -45,6 +45,16 @@ class RuntimeCommandsTest {
     }
 
     @Test
+    void evalThroughAKvCacheSeesItsRounding() {
+        String model = TestData.stories260K().toString(), text = TestData.train().toString();
+        double plain = nll(run("eval", "--model", model, "--text", text, "--stories", "5")[0]);
+        double f32 = nll(run("eval", "--model", model, "--text", text, "--stories", "5", "--kv-cache", "f32")[0]);
+        String f16 = run("eval", "--model", model, "--text", text, "--stories", "5", "--kv-cache", "f16")[0];
+        assertEquals(plain, f32, "an FP32 cache gives the batched forward's NLL");
+        assertTrue(Math.abs(nll(f16) / plain - 1) < 1e-3, plain + " vs " + f16);
+    }
+
+    @Test
     void evalStoryModePrintsMeanNll() {
         String[] r = run("eval", "--model", TestData.stories260K().toString(), "--text",
                 TestData.train().toString(), "--stories", "5");

@@ -2,6 +2,7 @@ package dev.e8q.llama.eval;
 
 import dev.e8q.codec.Parallel;
 import dev.e8q.codec.ProgressListener;
+import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.Ops;
 import dev.e8q.llama.tokenizer.Tokenizer;
@@ -32,6 +33,8 @@ public final class PerplexityEvaluator {
     public static final String END_OF_TEXT = "<|endoftext|>";
 
     private final LlamaModel model;
+    /** null: the batched forward without a cache; otherwise through a KV cache of this precision. */
+    private final KvCache.Precision cachePrecision;
 
     /** Sum of NLL (nats) over {@code tokens} predicted tokens in {@code sequences} sequences. */
     public record Result(double totalNll, long tokens, int sequences) {
@@ -51,7 +54,16 @@ public final class PerplexityEvaluator {
     }
 
     public PerplexityEvaluator(LlamaModel model) {
+        this(model, null);
+    }
+
+    /**
+     * With a cache precision, every window runs through a KV cache of that precision, so the perplexity includes the
+     * cache's rounding (F16); null runs the batched forward without a cache.
+     */
+    public PerplexityEvaluator(LlamaModel model, KvCache.Precision cachePrecision) {
         this.model = model;
+        this.cachePrecision = cachePrecision;
     }
 
     /** Sum of −log p(tokens[t+1] | tokens[0..t]) over t in [0, T−1), in double. */
@@ -62,7 +74,8 @@ public final class PerplexityEvaluator {
             throw new IllegalArgumentException("sequence of " + T + " tokens exceeds the context " + model.config().maxSeqLen());
         }
         int V = model.config().vocabSize();
-        float[] hidden = model.hiddenSequence(tokens, null);
+        float[] hidden = cachePrecision == null ? model.hiddenSequence(tokens, null)
+                : model.hiddenSequenceThroughCache(tokens, cachePrecision);
         int chunk = Math.clamp((32 << 20) / (4L * V), 1, 64);
         float[] buf = new float[Math.min(chunk, T - 1) * V];
         double nll = 0;

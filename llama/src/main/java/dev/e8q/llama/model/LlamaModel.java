@@ -217,6 +217,18 @@ public final class LlamaModel {
     }
 
     /**
+     * {@link #hiddenSequence(int[], LinearInputObserver)} through a fresh KV cache of the given precision: each position
+     * attends to the cached (for F16, rounded) keys and values, as in generation after a prefill. This is how the
+     * cache's rounding shows in perplexity.
+     */
+    public float[] hiddenSequenceThroughCache(int[] tokens, KvCache.Precision cachePrecision) {
+        KvCache cache = new KvCache(config.nLayers(), Math.max(1, tokens.length), config.nKvHeads(), config.headDim(), cachePrecision);
+        float[] x = embed(tokens);
+        for (DecoderBlock b : blocks) b.forwardSequence(x, tokens.length, 0, cache, null);
+        return x;
+    }
+
+    /**
      * Final norm and lm_head over rows [from, to) of T × dim hidden states (not modified); writes (to-from) × vocab
      * logits into out starting at 0.
      */
