@@ -75,7 +75,7 @@ public final class Rvq {
     /** Greedy RVQ of a checked 8-block at 3 or 4 bits. */
     private static long greedy(int bits, double residScale, float[] x, int off, float[] recon, int rOff, float[] t) {
         int c1 = E8PSearch.nearest(x, off);
-        stage1(c1, t);
+        stage1(c1, t, 0);
         float s = (float) residScale;
         for (int k = 0; k < 8; k++) {
             t[8 + k] = (x[off + k] - t[k]) * s;
@@ -85,10 +85,6 @@ public final class Rvq {
                 : (long) c1 << 16 | E8P.nearest(t, 8);
         reconstruct(bits, residScale, code, recon, rOff);
         return code;
-    }
-
-    private static void stage1(int c1, float[] t) {
-        stage1(c1, t, 0);
     }
 
     private static void stage1(int c1, float[] out, int off) {
@@ -124,7 +120,7 @@ public final class Rvq {
         int greedyC1 = (int) (best >>> (bits == 3 ? 8 : 16));
         for (int c1 : cand) {
             if (c1 < 0 || c1 == greedyC1) continue; // c1 < 0: a padding class beyond hopelessDistance2
-            stage1(c1, t);
+            stage1(c1, t, 0);
             double rr = 0;
             for (int k = 0; k < 8; k++) {
                 double d = (double) x[off + k] - t[k];
