@@ -51,13 +51,15 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // checked before the model loads, which can take long
+        KvCache.Precision kv = kvCache == null ? null : KvCache.Precision.parse(kvCache, "--kv-cache");
         LlamaModel m = run.load();
         Tokenizer tok = run.tokenizer(noFuseUnk ? Boolean.FALSE : null);
         String s = Files.readString(text, StandardCharsets.UTF_8);
         if (crlf) s = s.replace("\r\n", "\n");
         int L = context != null ? context : Math.min(m.config().maxSeqLen(), 2048);
         if (L > m.config().maxSeqLen()) throw new IllegalArgumentException("--context " + L + " exceeds the model's " + m.config().maxSeqLen());
-        PerplexityEvaluator ev = new PerplexityEvaluator(m, kvCache == null ? null : KvCache.Precision.parse(kvCache, "--kv-cache"));
+        PerplexityEvaluator ev = new PerplexityEvaluator(m, kv);
         long t0 = System.nanoTime();
         ProgressListener bar = new ProgressBar();
         PerplexityEvaluator.Result r = stories > 0

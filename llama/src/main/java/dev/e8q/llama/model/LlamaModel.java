@@ -183,8 +183,7 @@ public final class LlamaModel {
         if (tokens.length == 0) throw new IllegalArgumentException("nothing to prefill");
         s.cache.checkPosition(pos0, tokens.length);
         int T = tokens.length, dim = config.dim();
-        float[] x = embed(tokens);
-        for (DecoderBlock b : blocks) b.forwardSequence(x, T, pos0, s.cache, null);
+        float[] x = hiddenThroughCache(tokens, pos0, s.cache);
         Ops.rmsnorm(s.xb, 0, x, (T - 1) * dim, finalNorm, dim, config.normEps());
         lmHead.forward(s.xb, 0, s.logits, 0);
         return s.logits;
@@ -223,8 +222,13 @@ public final class LlamaModel {
      */
     public float[] hiddenSequenceThroughCache(int[] tokens, KvCache.Precision cachePrecision) {
         KvCache cache = new KvCache(config.nLayers(), Math.max(1, tokens.length), config.nKvHeads(), config.headDim(), cachePrecision);
+        return hiddenThroughCache(tokens, 0, cache);
+    }
+
+    /** The hidden states of tokens at positions pos0.., their keys and values stored in (and attention reading) cache. */
+    private float[] hiddenThroughCache(int[] tokens, int pos0, KvCache cache) {
         float[] x = embed(tokens);
-        for (DecoderBlock b : blocks) b.forwardSequence(x, tokens.length, 0, cache, null);
+        for (DecoderBlock b : blocks) b.forwardSequence(x, tokens.length, pos0, cache, null);
         return x;
     }
 
