@@ -29,9 +29,7 @@ public final class PositionSweep {
             c = E2eBench.config(size);
             if (a.length > 3) {
                 int ctx = Integer.parseInt(a[3]);
-                c = new LlamaConfig(c.architecture(), c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.headDim(),
-                        c.vocabSize(), ctx, c.normEps(), c.ropeTheta(), c.ropeScaling(), c.ropeInterleaved(), c.tiedEmbeddings(),
-                        c.attentionBias(), c.bosId(), c.eosId());
+                c = c.withMaxSeqLen(ctx);
             }
             if (!java.util.List.of("F32", "BF16", "E8Q2", "E8Q3", "E8Q4").contains(storage))
                 throw new IllegalArgumentException("storage must be F32, BF16, E8Q2, E8Q3 or E8Q4, got " + storage);

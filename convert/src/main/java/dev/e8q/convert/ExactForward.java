@@ -49,20 +49,20 @@ final class ExactForward {
         Parallel.forRange(T * nh, 4, (i0, i1) -> {
             float[] sc = new float[T];
             for (int i = i0; i < i1; i++) {
-                int t = i / nh, h = i % nh, qo = t * qDim + h * hd, ko = (h / group) * hd;
+                int t = i / nh, h = i % nh, qo = t * qDim + h * hd, ko = (h / group) * hd, first = c.firstAttended(t + 1);
                 float max = Float.NEGATIVE_INFINITY;
-                for (int s = 0; s <= t; s++) {
+                for (int s = first; s <= t; s++) {
                     sc[s] = dot(q, qo, k, s * kvDim + ko, hd) * scale;
                     max = Math.max(max, sc[s]);
                 }
                 float sum = 0;
-                for (int s = 0; s <= t; s++) {
+                for (int s = first; s <= t; s++) {
                     sc[s] = (float) Math.exp(sc[s] - max);
                     sum += sc[s];
                 }
                 float inv = 1 / sum;
                 int ao = t * qDim + h * hd;
-                for (int s = 0; s <= t; s++) addScaled(att, ao, sc[s] * inv, v, s * kvDim + ko, hd);
+                for (int s = first; s <= t; s++) addScaled(att, ao, sc[s] * inv, v, s * kvDim + ko, hd);
             }
         });
         if (obs != null) obs.observe(layer, LinearGroup.O, att, T, qDim);

@@ -20,9 +20,7 @@ final class HfLayoutSource implements WeightSource {
         this.src = src;
         LlamaConfig c = src.config();
         this.permute = c.ropeInterleaved();
-        this.config = new LlamaConfig(c.architecture(), c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.headDim(),
-                c.vocabSize(), c.maxSeqLen(), c.normEps(), c.ropeTheta(), c.ropeScaling(), false, c.tiedEmbeddings(),
-                c.attentionBias(), c.bosId(), c.eosId());
+        this.config = c.withRopeInterleaved(false);
     }
 
     /** True when the source used llama2.c's interleaved RoPE and q/k rows are being permuted. */

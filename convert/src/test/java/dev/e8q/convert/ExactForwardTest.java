@@ -5,6 +5,10 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.*;
 
 import dev.e8q.codec.Parallel;
+import dev.e8q.llama.LlamaConfig;
+import dev.e8q.llama.WeightSource;
+import dev.e8q.llama.io.Checkpoints;
+import dev.e8q.llama.model.DType;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelLoader;
 import dev.e8q.llama.testdata.TestData;
@@ -45,6 +49,43 @@ class ExactForwardTest {
         } finally {
             Parallel.setThreads(threads);
         }
+    }
+
+    /**
+     * With a sliding window (stories260K given one of 16 positions), the calibration forward still equals the block
+     * forward, whose window RandomModelTest checks against an independent reference; and the window is in effect.
+     */
+    @Test
+    void slidingWindowMatchesDecoderBlock() throws Exception {
+        LlamaModel full = Baselines.dense(TestData.stories260K()), m;
+        try (WeightSource src = new HfLayoutSource(Checkpoints.open(TestData.stories260K()))) {
+            m = LlamaModel.load(new WeightSource() {
+                public LlamaConfig config() { return src.config().withSlidingWindow(16); }
+                public List<String> names() { return src.names(); }
+                public boolean has(String name) { return src.has(name); }
+                public long[] shape(String name) { return src.shape(name); }
+                public float[] read(String name) throws java.io.IOException { return src.read(name); }
+                public void close() {}
+            }, DType.F32);
+        }
+        var tok = ModelLoader.tokenizer(TestData.stories260K(), null);
+        int[] seq = Calibration.windows(tok, java.nio.file.Files.readString(TestData.train()), 1, 120).get(0);
+        float[] a = m.embed(seq), b = a.clone(), f = a.clone();
+        for (int l = 0; l < m.config().nLayers(); l++) {
+            m.block(l).forwardSequence(a, seq.length, null);
+            ExactForward.block(m.block(l), b, seq.length, null);
+            ExactForward.block(full.block(l), f, seq.length, null);
+        }
+        double max = 0, scale = 0, moved = 0;
+        int dim = m.config().dim();
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+            scale = Math.max(scale, Math.abs(a[i]));
+            if (i < 16 * dim) assertEquals(f[i], b[i], 0f, "positions within the window see the same keys");
+            else moved = Math.max(moved, Math.abs(f[i] - b[i]));
+        }
+        assertTrue(max < 1e-4 * scale, "max diff " + max + " at scale " + scale);
+        assertTrue(moved > 1e-3 * scale, "the window changed nothing beyond it: " + moved);
     }
 
     @Test

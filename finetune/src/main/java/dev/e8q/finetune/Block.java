@@ -10,8 +10,9 @@ import java.util.List;
  *   h   = x + o(attention(rope(q), rope(k), v)),   [q; k; v] = qkv(rmsnorm(x) ⊙ attnNorm)
  *   out = h + down(silu(gate) ⊙ up),               [up; gate] = upGate(rmsnorm(h) ⊙ ffnNorm)
  * </pre>
- * Attention is causal softmax attention scaled by 1/sqrt(headDim), with grouped-query attention (KV
- * head g serves query heads g·r … g·r+r−1, r = nHeads/nKvHeads). RoPE positions are 0 … T−1.
+ * Attention is causal softmax attention scaled by 1/sqrt(headDim) (within the shape's sliding window, if it has
+ * one), with grouped-query attention (KV head g serves query heads g·r … g·r+r−1, r = nHeads/nKvHeads). RoPE
+ * positions are 0 … T−1.
  * The q/k/v projection is a list of linears whose outputs, concatenated, are [q; k; v] (three separate
  * linears, one fused [q;k;v] linear, or any split); likewise [up; gate] for the MLP input.
  */
@@ -313,7 +314,7 @@ public final class Block {
             double[] vt = transposed(qkvOut, T, S, qd + kvd + kh * hdim, hdim);
             for (int h = kh * group; h < (kh + 1) * group; h++) {
                 for (int t = 0; t < T; t++) {
-                    probabilities(qkvOut, t * S + h * hdim, kt, T, t, hdim, scale, p);
+                    probabilities(qkvOut, t * S + h * hdim, kt, T, t, shape.firstAttended(t), hdim, scale, p);
                     if (probs != null) System.arraycopy(p, 0, probs, (int) (h * tri + (long) t * (t + 1) / 2), t + 1);
                     int ao = t * qd + h * hdim;
                     for (int d = 0; d < hdim; d++) att[ao + d] = LinearParam.dot(p, 0, vt, d * T, t + 1);
@@ -322,21 +323,26 @@ public final class Block {
         }
     }
 
-    /** p[0..t] = softmax_j(scale · q·k_j) for j ≤ t. */
-    private static void probabilities(double[] qkvOut, int qo, double[] kt, int T, int t, int hdim, double scale, double[] p) {
+    /**
+     * p[0..t] = softmax_j(scale · q·k_j) over first ≤ j ≤ t, and p_j = 0 for j &lt; first (outside a sliding window). The
+     * zeros keep every later loop over 0..t exact: they add nothing to the output and receive no gradient.
+     */
+    private static void probabilities(double[] qkvOut, int qo, double[] kt, int T, int t, int first, int hdim, double scale,
+                                      double[] p) {
         int n = t + 1;
         java.util.Arrays.fill(p, 0, n, 0);
         for (int d = 0; d < hdim; d++) LinearParam.axpy(qkvOut[qo + d] * scale, kt, d * T, p, 0, n);
         double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) if (p[j] > max) max = p[j];
+        for (int j = first; j < n; j++) if (p[j] > max) max = p[j];
         double sum = 0;
-        for (int j = 0; j < n; j++) {
+        for (int j = first; j < n; j++) {
             double e = Math.exp(p[j] - max);
             p[j] = e;
             sum += e;
         }
         double inv = 1 / sum;
-        for (int j = 0; j < n; j++) p[j] *= inv;
+        java.util.Arrays.fill(p, 0, first, 0);
+        for (int j = first; j < n; j++) p[j] *= inv;
     }
 
     /** dqkv (post-RoPE q, k and v gradients) from datt; recomputes the attention probabilities. */
@@ -355,7 +361,7 @@ public final class Block {
                 for (int t = 0; t < T; t++) {
                     int qo = t * S + h * hdim, ao = t * qd + h * hdim, n = t + 1;
                     if (probs != null) System.arraycopy(probs, (int) (h * tri + (long) t * (t + 1) / 2), p, 0, n);
-                    else probabilities(qkvOut, qo, kt, T, t, hdim, scale, p);
+                    else probabilities(qkvOut, qo, kt, T, t, shape.firstAttended(t), hdim, scale, p);
                     java.util.Arrays.fill(dp, 0, n, 0);
                     for (int d = 0; d < hdim; d++) {
                         double g = datt[ao + d];

@@ -6,9 +6,11 @@ import dev.e8q.llama.LlamaConfig;
  * The shape and fixed hyper-parameters of one decoder block. RoPE frequencies follow the Llama
  * convention θ^(−2i/headDim) (with Llama 3 frequency scaling when the config has it); the pairs are
  * (2i, 2i+1) when {@code ropeInterleaved} (llama2.c) and (i, i + headDim/2) otherwise (Hugging Face).
+ * {@code slidingWindow} is 0 for full causal attention, else W: position t attends to t − W + 1 … t
+ * ({@link LlamaConfig#slidingWindow}).
  */
 public record BlockShape(int dim, int hiddenDim, int nHeads, int nKvHeads, int headDim, double normEps,
-                         boolean ropeInterleaved, double[] invFreq) {
+                         boolean ropeInterleaved, double[] invFreq, int slidingWindow) {
 
     public BlockShape {
         if (dim <= 0 || hiddenDim <= 0 || nHeads <= 0 || nKvHeads <= 0 || headDim <= 0 || headDim % 2 != 0) {
@@ -17,18 +19,29 @@ public record BlockShape(int dim, int hiddenDim, int nHeads, int nKvHeads, int h
         }
         if (nHeads % nKvHeads != 0) throw new IllegalArgumentException("nHeads " + nHeads + " not a multiple of nKvHeads " + nKvHeads);
         if (invFreq.length != headDim / 2) throw new IllegalArgumentException("invFreq length " + invFreq.length + " != headDim/2");
+        if (slidingWindow < 0) throw new IllegalArgumentException("negative sliding window " + slidingWindow);
     }
 
     public static BlockShape of(int dim, int hiddenDim, int nHeads, int nKvHeads, int headDim, double normEps,
                                 double ropeTheta, boolean ropeInterleaved) {
         return new BlockShape(dim, hiddenDim, nHeads, nKvHeads, headDim, normEps, ropeInterleaved,
-                frequencies(headDim, ropeTheta, null));
+                frequencies(headDim, ropeTheta, null), 0);
+    }
+
+    /** This shape with a sliding window of w positions (0: full attention). */
+    public BlockShape withSlidingWindow(int w) {
+        return new BlockShape(dim, hiddenDim, nHeads, nKvHeads, headDim, normEps, ropeInterleaved, invFreq, w);
+    }
+
+    /** The first key position that query position t attends to. */
+    public int firstAttended(int t) {
+        return slidingWindow > 0 ? Math.max(0, t + 1 - slidingWindow) : 0;
     }
 
     public static BlockShape of(LlamaConfig c) {
         if (c.attentionBias()) throw new UnsupportedOperationException("attention biases are not supported by fine-tuning");
         return new BlockShape(c.dim(), c.hiddenDim(), c.nHeads(), c.nKvHeads(), c.headDim(), c.normEps(),
-                c.ropeInterleaved(), frequencies(c.headDim(), c.ropeTheta(), c.ropeScaling()));
+                c.ropeInterleaved(), frequencies(c.headDim(), c.ropeTheta(), c.ropeScaling()), c.slidingWindow());
     }
 
     static double[] frequencies(int headDim, double theta, LlamaConfig.RopeScaling sc) {

@@ -114,6 +114,27 @@ class GradientCheckTest {
         }
     }
 
+    /** With a sliding window of 1–3 positions over 3–6 tokens, so that early keys drop out; probabilities cached or not. */
+    @Test
+    void blockGradientsWithASlidingWindow() {
+        long old = Block.maxCachedProbs;
+        try {
+            qt().withFixedSeed(23L).withExamples(12)
+                    .forAll(integers().between(0, 2), integers().between(3, 6), integers().between(1, 3), longs().all())
+                    .checkAssert((ratioExp, T, window, seed) -> {
+                        Random r = new Random(seed);
+                        Block.maxCachedProbs = r.nextBoolean() ? old : 0;
+                        int hdim = r.nextBoolean() ? 2 : 4;
+                        BlockShape s = Fixtures.shape(r, 6, 5, 1 + r.nextInt(2), 1 << ratioExp, hdim, r.nextBoolean())
+                                .withSlidingWindow(window);
+                        Block b = Fixtures.block(r, s, r.nextInt(128), r.nextBoolean(), r.nextBoolean());
+                        checkBlock(r, b, T, 6);
+                    });
+        } finally {
+            Block.maxCachedProbs = old;
+        }
+    }
+
     private static void checkBlock(Random r, Block b, int T, int dim) {
         ParamSet set = new ParamSet(b.params());
         double[] x = Fixtures.gauss(r, T * dim, 1), c = Fixtures.gauss(r, T * dim, 1);

@@ -24,21 +24,27 @@ class LlamaEquivalenceTest {
     @Test
     void stories260KWithRotateHalfRope() throws Exception {
         // the same weights run with the Hugging Face rotate_half layout on both sides
-        checkRebuilt(null, false);
+        checkRebuilt(null, false, 0);
+    }
+
+    @Test
+    void stories260KWithASlidingWindow() throws Exception {
+        // 80 tokens through a window of 16 on both sides (the llama side is checked against a reference in RandomModelTest)
+        checkRebuilt(null, true, 16);
     }
 
     @Test
     void stories260KWithLlama3RopeScaling() throws Exception {
         // wavelengths 6.3, 63, 628, 6283 against the band [25, 100]: kept, smoothed, divided, divided
-        checkRebuilt(new LlamaConfig.RopeScaling(8f, 1f, 4f, 100), true);
+        checkRebuilt(new LlamaConfig.RopeScaling(8f, 1f, 4f, 100), true, 0);
     }
 
-    private static void checkRebuilt(LlamaConfig.RopeScaling scaling, boolean interleaved) throws Exception {
+    private static void checkRebuilt(LlamaConfig.RopeScaling scaling, boolean interleaved, int window) throws Exception {
         LlamaModel lm = RealData.stories260K();
         LlamaConfig c = lm.config();
         LlamaConfig hf = new LlamaConfig("llama", c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(),
                 c.headDim(), c.vocabSize(), c.maxSeqLen(), c.normEps(), c.ropeTheta(), scaling, interleaved,
-                c.tiedEmbeddings(), false, c.bosId(), c.eosId());
+                c.tiedEmbeddings(), false, c.bosId(), c.eosId(), window);
         Rope rope = new Rope(hf);
         List<DecoderBlock> blocks = new ArrayList<>();
         for (DecoderBlock b : lm.blocks()) {

@@ -11,8 +11,8 @@ import java.util.Map;
 /**
  * Hugging Face {@code config.json} → {@link LlamaConfig} for the decoder families whose forward pass
  * matches ours: LlamaForCausalLM (Llama 1/2/3, with Llama 3 "llama3" RoPE scaling), MistralForCausalLM
- * (the sliding window is ignored: it only matters beyond its 4096-token span) and Qwen2ForCausalLM
- * (q/k/v biases). Anything else is rejected by name rather than run wrong.
+ * (with its {@code sliding_window}) and Qwen2ForCausalLM (q/k/v biases; its optional sliding window, which applies to
+ * some layers only, is refused). Anything else is rejected by name rather than run wrong.
  */
 public final class HfConfig {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,7 +64,8 @@ public final class HfConfig {
                     c.hasNonNull("max_position_embeddings") ? intField(file, c, "max_position_embeddings") : 2048,
                     positiveFloat(file, c, "rms_norm_eps", 1e-6), positiveFloat(file, c, "rope_theta", 10000.0),
                     ropeScaling(file, c.get("rope_scaling")), false, c.path("tie_word_embeddings").asBoolean(false),
-                    bias, tokenId(file, c, "bos_token_id", vocab), tokenId(file, c, "eos_token_id", vocab));
+                    bias, tokenId(file, c, "bos_token_id", vocab), tokenId(file, c, "eos_token_id", vocab),
+                    slidingWindow(file, c, arch));
         } catch (IllegalArgumentException e) {
             throw new CheckpointFormatException(file, e.getMessage());
         }
@@ -117,6 +118,27 @@ public final class HfConfig {
         return v;
     }
 
+    /**
+     * Mistral's window (null: full attention). Llama has no window in Hugging Face, whatever the file says. Qwen2 uses a
+     * window only with {@code use_sliding_window}, and then only from layer {@code max_window_layers} on, which this
+     * runtime does not model, so such a file is refused.
+     */
+    private static int slidingWindow(Path file, JsonNode c, String arch) throws CheckpointFormatException {
+        if (arch.equals("qwen2")) {
+            if (c.path("use_sliding_window").asBoolean(false)) {
+                throw new CheckpointFormatException(file, "use_sliding_window=true is not supported (windowed Qwen2 layers)");
+            }
+            return 0;
+        }
+        if (!arch.equals("mistral")) return 0;
+        JsonNode n = c.get("sliding_window");
+        if (n == null || n.isNull()) return 0;
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() <= 0) {
+            throw new CheckpointFormatException(file, "'sliding_window' must be null or a positive integer, got " + n);
+        }
+        return n.intValue();
+    }
+
     private static LlamaConfig.RopeScaling ropeScaling(Path file, JsonNode s) throws CheckpointFormatException {
         if (s == null || s.isNull()) return null;
         String type = s.hasNonNull("rope_type") ? s.get("rope_type").asText() : s.path("type").asText("");
@@ -146,8 +168,13 @@ public final class HfConfig {
      */
     public static com.fasterxml.jackson.databind.node.ObjectNode toJson(LlamaConfig c, boolean tied, String torchDtype) {
         com.fasterxml.jackson.databind.node.ObjectNode o = new ObjectMapper().createObjectNode();
-        o.putArray("architectures").add("LlamaForCausalLM");
-        o.put("model_type", "llama");
+        // Mistral keeps its name so that its window survives: Hugging Face's Llama has no sliding_window.
+        boolean mistral = c.architecture().equals("mistral");
+        if (c.slidingWindow() > 0 && !mistral) {
+            throw new IllegalArgumentException("a sliding window is written only for mistral, not " + c.architecture());
+        }
+        o.putArray("architectures").add(mistral ? "MistralForCausalLM" : "LlamaForCausalLM");
+        o.put("model_type", mistral ? "mistral" : "llama");
         o.put("hidden_size", c.dim());
         o.put("intermediate_size", c.hiddenDim());
         o.put("num_hidden_layers", c.nLayers());
@@ -167,6 +194,10 @@ public final class HfConfig {
             s.put("original_max_position_embeddings", c.ropeScaling().originalMaxPositions());
         } else {
             o.putNull("rope_scaling");
+        }
+        if (mistral) {
+            if (c.slidingWindow() > 0) o.put("sliding_window", c.slidingWindow());
+            else o.putNull("sliding_window");
         }
         o.put("tie_word_embeddings", tied);
         o.put("attention_bias", c.attentionBias());

@@ -149,11 +149,12 @@ public final class DecoderBlock {
         boolean f16 = cache.precision() == KvCache.Precision.F16;
         float[] kc = f16 ? null : cache.keys(layer), vc = f16 ? null : cache.values(layer);
         short[] kc16 = f16 ? cache.keys16(layer) : null, vc16 = f16 ? cache.values16(layer) : null;
-        Parallel.forRange(nh, Math.max(1, (1 << 14) / (n * hd)), (h0, h1) -> {
+        int first = c.firstAttended(n), seen = n - first;
+        Parallel.forRange(nh, Math.max(1, (1 << 14) / (seen * hd)), (h0, h1) -> {
             for (int h = h0; h < h1; h++) {
-                int kvOff = cache.offset(h / group, 0);
-                if (f16) attendOneF16(s.q, h * hd, kc16, vc16, kvOff, n, s.scores, h * cap, s.att, h * hd, scale);
-                else attendOne(s.q, h * hd, kc, vc, kvOff, hd, n, s.scores, h * cap, s.att, h * hd, scale);
+                int kvOff = cache.offset(h / group, first);
+                if (f16) attendOneF16(s.q, h * hd, kc16, vc16, kvOff, seen, s.scores, h * cap, s.att, h * hd, scale);
+                else attendOne(s.q, h * hd, kc, vc, kvOff, hd, seen, s.scores, h * cap, s.att, h * hd, scale);
             }
         });
         linears.get(LinearKind.O).forward(s.att, 0, s.xb, 0);
@@ -277,15 +278,17 @@ public final class DecoderBlock {
         int nh = c.nHeads(), group = nh / c.nKvHeads();
         float scale = (float) (1.0 / Math.sqrt(hd));
         int basePos = cache == null ? 0 : pos0;
-        long avgWork = (long) (basePos + T / 2 + 1) * hd * 2;
+        int window = c.slidingWindow() > 0 ? c.slidingWindow() : Integer.MAX_VALUE;
+        long avgWork = (long) Math.min(basePos + T / 2 + 1, window) * hd * 2;
         Parallel.forRange(T * nh, (int) Math.max(1, (1 << 15) / avgWork), (i0, i1) -> {
             float[] sc = new float[basePos + T];
             for (int i = i0; i < i1; i++) {
                 int t = i / nh, h = i % nh, kvh = h / group;
-                int kvOff = cache == null ? kvh * hd : cache.offset(kvh, 0);
-                if (f16) attendOneF16(q, t * qDim + h * hd, keys16, values16, kvOff, basePos + t + 1, sc, 0, att, t * qDim + h * hd,
+                int n = basePos + t + 1, first = c.firstAttended(n);
+                int kvOff = cache == null ? first * kvDim + kvh * hd : cache.offset(kvh, first);
+                if (f16) attendOneF16(q, t * qDim + h * hd, keys16, values16, kvOff, n - first, sc, 0, att, t * qDim + h * hd,
                         scale);
-                else attendOne(q, t * qDim + h * hd, keys, values, kvOff, stride, basePos + t + 1, sc, 0, att,
+                else attendOne(q, t * qDim + h * hd, keys, values, kvOff, stride, n - first, sc, 0, att,
                         t * qDim + h * hd, scale);
             }
         });

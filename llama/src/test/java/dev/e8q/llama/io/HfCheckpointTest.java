@@ -169,6 +169,61 @@ class HfCheckpointTest {
         assertTrue(e.getMessage().contains("yarn"), e.getMessage());
     }
 
+    /**
+     * Mistral's sliding_window is read (null: full attention) and written back under Mistral's name, since Hugging Face's
+     * Llama has no window; Llama ignores the key as Hugging Face does; a windowed Qwen2 and a bad window are refused.
+     */
+    @Test
+    void slidingWindowIsReadForMistralOnly() throws IOException {
+        Path file = tmp.resolve("config.json");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.function.Function<Map<String, Object>, com.fasterxml.jackson.databind.JsonNode> node = cfg -> {
+            StringBuilder b = new StringBuilder("{");
+            for (var e : cfg.entrySet()) b.append(b.length() > 1 ? "," : "").append('"').append(e.getKey()).append("\":").append(e.getValue());
+            try {
+                return json.readTree(b.append('}').toString());
+            } catch (IOException ex) {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        };
+        Map<String, Object> mistral = baseConfig("MistralForCausalLM");
+        mistral.put("sliding_window", 4096);
+        LlamaConfig c = HfConfig.parse(file, node.apply(mistral));
+        assertEquals(4096, c.slidingWindow());
+        assertEquals(0, c.firstAttended(4096));
+        assertEquals(1, c.firstAttended(4097));
+        var written = HfConfig.toJson(c, false, "float16");
+        assertEquals("MistralForCausalLM", written.get("architectures").get(0).asText());
+        assertEquals(4096, written.get("sliding_window").asInt());
+        assertEquals(c, HfConfig.parse(file, written));
+
+        mistral.put("sliding_window", "null");
+        LlamaConfig full = HfConfig.parse(file, node.apply(mistral));
+        assertEquals(0, full.slidingWindow());
+        assertEquals(0, full.firstAttended(100_000));
+        assertTrue(HfConfig.toJson(full, false, "float16").get("sliding_window").isNull());
+
+        Map<String, Object> llama = baseConfig("LlamaForCausalLM");
+        llama.put("sliding_window", 16);
+        assertEquals(0, HfConfig.parse(file, node.apply(llama)).slidingWindow());
+        assertThrows(IllegalArgumentException.class,
+                () -> HfConfig.toJson(HfConfig.parse(file, node.apply(llama)).withSlidingWindow(16), false, "float16"));
+
+        Map<String, Object> qwen = baseConfig("Qwen2ForCausalLM");
+        qwen.put("sliding_window", 4096);
+        qwen.put("use_sliding_window", false);
+        assertEquals(0, HfConfig.parse(file, node.apply(qwen)).slidingWindow());
+        qwen.put("use_sliding_window", true);
+        var e = assertThrows(CheckpointFormatException.class, () -> HfConfig.parse(file, node.apply(qwen)));
+        assertTrue(e.getMessage().contains("use_sliding_window") && e.getMessage().contains("config.json"), e.getMessage());
+
+        for (Object bad : new Object[] {0, -5, 2.5, "\"4096\""}) {
+            mistral.put("sliding_window", bad);
+            var b = assertThrows(CheckpointFormatException.class, () -> HfConfig.parse(file, node.apply(mistral)));
+            assertTrue(b.getMessage().contains("sliding_window"), b.getMessage());
+        }
+    }
+
     @Test
     void quantizedCheckpointIsRecognised() throws IOException {
         Map<String, Object> cfg = baseConfig("LlamaForCausalLM");

@@ -119,6 +119,7 @@ class HfModelTest {
             try (WeightSource ws = Checkpoints.open(dir)) {
                 assertEquals(c.attentionBias(), ws.config().attentionBias());
                 assertEquals(c.tiedEmbeddings(), ws.config().tiedEmbeddings());
+                assertEquals(c.slidingWindow(), ws.config().slidingWindow());
                 for (DType d : new DType[] {DType.F32, storage}) {
                     LlamaModel m = LlamaModel.load(ws, d);
                     float[] l = m.forwardSequence(tokens);
@@ -146,9 +147,9 @@ class HfModelTest {
                 {"architectures": ["%s"], "hidden_size": %d, "intermediate_size": %d, "num_hidden_layers": %d,
                  "num_attention_heads": %d, "num_key_value_heads": %d, "head_dim": %d, "vocab_size": %d,
                  "max_position_embeddings": %d, "rms_norm_eps": %s, "rope_theta": %s, "rope_scaling": %s,
-                 "tie_word_embeddings": %s, "hidden_act": "silu", "bos_token_id": %d, "eos_token_id": %d}
+                 "tie_word_embeddings": %s, "hidden_act": "silu", "bos_token_id": %d, "eos_token_id": %d, "sliding_window": %s}
                 """, arch, c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.headDim(), c.vocabSize(),
                 c.maxSeqLen(), Double.toString(c.normEps()), Double.toString(c.ropeTheta()), scaling, c.tiedEmbeddings(),
-                c.bosId(), c.eosId());
+                c.bosId(), c.eosId(), c.slidingWindow() > 0 ? Integer.toString(c.slidingWindow()) : "null");
     }
 }

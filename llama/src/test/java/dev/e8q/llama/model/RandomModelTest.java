@@ -24,8 +24,9 @@ class RandomModelTest {
                 new LlamaConfig.RopeScaling(8f, 1f, 4f, 16), false, false, false, 1, 2);
     }
 
-    static LlamaConfig mistral() { // q dim 48 != model dim 40, 4 query heads per KV head, tied
-        return new LlamaConfig("mistral", 40, 72, 2, 4, 1, 12, 53, 40, 1e-6f, 1e6f, null, false, true, false, 1, 2);
+    /** q dim 48 != model dim 40, 4 query heads per KV head, tied; a sliding window of 5, so most of 23 tokens see 5 keys. */
+    static LlamaConfig mistral() {
+        return new LlamaConfig("mistral", 40, 72, 2, 4, 1, 12, 53, 40, 1e-6f, 1e6f, null, false, true, false, 1, 2, 5);
     }
 
     static LlamaConfig qwen2() {

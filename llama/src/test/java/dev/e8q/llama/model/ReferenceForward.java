@@ -35,7 +35,9 @@ final class ReferenceForward {
                     for (int u = 0; u <= t; u++) {
                         double d = 0;
                         for (int i = 0; i < hd; i++) d += q[t][h * hd + i] * k[u][kh * hd + i];
-                        s[u] = d / Math.sqrt(hd);
+                        // Hugging Face's sliding-window mask: key u is visible to query t iff u > t - W
+                        boolean visible = c.slidingWindow() == 0 || u > t - c.slidingWindow();
+                        s[u] = visible ? d / Math.sqrt(hd) : Double.NEGATIVE_INFINITY;
                         max = Math.max(max, s[u]);
                     }
                     double sum = 0;
