@@ -12,7 +12,8 @@ import java.util.Map;
  * Hugging Face {@code config.json} → {@link LlamaConfig} for the decoder families whose forward pass
  * matches ours: LlamaForCausalLM (Llama 1/2/3, with Llama 3 "llama3" RoPE scaling), MistralForCausalLM
  * (with its {@code sliding_window}) and Qwen2ForCausalLM (q/k/v biases; its optional sliding window, which applies to
- * some layers only, is refused). Anything else is rejected by name rather than run wrong.
+ * some layers only, is refused). Anything else is rejected by name rather than run wrong, and so is a Llama with
+ * {@code attention_bias}, whose o_proj is biased too.
  */
 public final class HfConfig {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,7 +54,12 @@ public final class HfConfig {
         String act = c.path("hidden_act").asText("silu");
         if (!act.equals("silu")) throw new CheckpointFormatException(file, "hidden_act '" + act + "' is not supported (only silu)");
         if (c.path("mlp_bias").asBoolean(false)) throw new CheckpointFormatException(file, "mlp_bias=true is not supported");
-        boolean bias = arch.equals("qwen2") || c.path("attention_bias").asBoolean(false);
+        // Qwen2 always has q/k/v biases and Mistral none. Hugging Face's Llama with attention_bias has them on o_proj
+        // too, which this runtime does not model: refused rather than read with o_proj's bias left out.
+        if (arch.equals("llama") && c.path("attention_bias").asBoolean(false)) {
+            throw new CheckpointFormatException(file, "attention_bias=true is not supported for Llama (it biases o_proj too)");
+        }
+        boolean bias = arch.equals("qwen2");
         if ((long) Math.max(heads, kvHeads) * headDim > Integer.MAX_VALUE) {
             throw new CheckpointFormatException(file, "num_attention_heads " + heads + " × head_dim " + headDim + " overflows an int");
         }
@@ -168,13 +174,18 @@ public final class HfConfig {
      */
     public static com.fasterxml.jackson.databind.node.ObjectNode toJson(LlamaConfig c, boolean tied, String torchDtype) {
         com.fasterxml.jackson.databind.node.ObjectNode o = new ObjectMapper().createObjectNode();
-        // Mistral keeps its name so that its window survives: Hugging Face's Llama has no sliding_window.
-        boolean mistral = c.architecture().equals("mistral");
+        // Mistral and Qwen2 keep their names: Hugging Face's Llama has no sliding_window, and its attention_bias would
+        // bias o_proj as well as Qwen2's q/k/v.
+        boolean mistral = c.architecture().equals("mistral"), qwen2 = c.architecture().equals("qwen2");
         if (c.slidingWindow() > 0 && !mistral) {
             throw new IllegalArgumentException("a sliding window is written only for mistral, not " + c.architecture());
         }
-        o.putArray("architectures").add(mistral ? "MistralForCausalLM" : "LlamaForCausalLM");
-        o.put("model_type", mistral ? "mistral" : "llama");
+        if (c.attentionBias() != qwen2) {
+            throw new IllegalArgumentException("q/k/v biases are written only for qwen2, which always has them; got "
+                    + c.architecture() + (c.attentionBias() ? " with" : " without") + " biases");
+        }
+        o.putArray("architectures").add(mistral ? "MistralForCausalLM" : qwen2 ? "Qwen2ForCausalLM" : "LlamaForCausalLM");
+        o.put("model_type", mistral ? "mistral" : qwen2 ? "qwen2" : "llama");
         o.put("hidden_size", c.dim());
         o.put("intermediate_size", c.hiddenDim());
         o.put("num_hidden_layers", c.nLayers());
@@ -199,8 +210,9 @@ public final class HfConfig {
             if (c.slidingWindow() > 0) o.put("sliding_window", c.slidingWindow());
             else o.putNull("sliding_window");
         }
+        if (qwen2) o.put("use_sliding_window", false);
         o.put("tie_word_embeddings", tied);
-        o.put("attention_bias", c.attentionBias());
+        if (!mistral && !qwen2) o.put("attention_bias", false);
         o.put("hidden_act", "silu");
         o.put("bos_token_id", c.bosId());
         o.put("eos_token_id", c.eosId());

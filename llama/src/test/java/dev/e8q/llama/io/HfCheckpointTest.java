@@ -224,6 +224,17 @@ class HfCheckpointTest {
         }
     }
 
+    /** Hugging Face's Llama with attention_bias biases o_proj as well, which the runtime does not model: refused by name. */
+    @Test
+    void llamaWithAttentionBiasIsRefused() throws IOException {
+        Map<String, Object> cfg = baseConfig("LlamaForCausalLM");
+        cfg.put("attention_bias", true);
+        Path dir = synthetic("llama-bias", cfg, shapes(true, 4), List.of());
+        var e = assertThrows(CheckpointFormatException.class, () -> Checkpoints.open(dir));
+        assertTrue(e.getMessage().contains("attention_bias") && e.getMessage().contains("o_proj")
+                && e.getMessage().contains("config.json"), e.getMessage());
+    }
+
     @Test
     void quantizedCheckpointIsRecognised() throws IOException {
         Map<String, Object> cfg = baseConfig("LlamaForCausalLM");

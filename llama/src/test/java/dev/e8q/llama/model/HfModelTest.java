@@ -133,6 +133,32 @@ class HfModelTest {
         }
     }
 
+    /**
+     * `export-hf` of random Llama 3, Mistral (windowed) and Qwen2 models writes each under its own architecture, so the
+     * directory reads back as the same configuration and computes the reference logits. (Written as Llama, Qwen2's
+     * biases would read as attention_bias, which in Hugging Face's Llama also biases o_proj, and Mistral's window would
+     * be lost.)
+     */
+    @Test
+    void exportedModelsKeepTheirArchitecture() throws Exception {
+        for (LlamaConfig c : new LlamaConfig[] {RandomModelTest.llama3(), RandomModelTest.mistral(), RandomModelTest.qwen2()}) {
+            MapWeightSource src = new MapWeightSource(c, 5);
+            Path dir = tmp.resolve("export-" + c.architecture());
+            ExportHf.export(src, dir);
+            int[] tokens = RandomModelTest.randomTokens(17, c.vocabSize(), 4);
+            double[][] ref = ReferenceForward.logits(c, src.tensors, tokens, v -> v);
+            try (WeightSource ws = Checkpoints.open(dir)) {
+                assertEquals(c, ws.config());
+                float[] l = LlamaModel.load(ws, DType.F32).forwardSequence(tokens);
+                double max = 0;
+                for (int t = 0; t < tokens.length; t++) {
+                    for (int i = 0; i < c.vocabSize(); i++) max = Math.max(max, Math.abs(l[t * c.vocabSize() + i] - ref[t][i]));
+                }
+                assertTrue(max < 2e-4, c.architecture() + ": max diff " + max);
+            }
+        }
+    }
+
     static String configJson(LlamaConfig c) {
         String arch = switch (c.architecture()) {
             case "mistral" -> "MistralForCausalLM";
