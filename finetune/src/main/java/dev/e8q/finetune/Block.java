@@ -14,27 +14,40 @@ import java.util.List;
  * one), with grouped-query attention (KV head g serves query heads g·r … g·r+r−1, r = nHeads/nKvHeads). RoPE
  * positions are 0 … T−1.
  * The q/k/v projection is a list of linears whose outputs, concatenated, are [q; k; v] (three separate
- * linears, one fused [q;k;v] linear, or any split); likewise [up; gate] for the MLP input.
+ * linears, one fused [q;k;v] linear, or any split); likewise [up; gate] for the MLP input. A block may add a
+ * bias [bq; bk; bv] to those outputs before RoPE (Qwen2); it is a trainable parameter of the NORM group.
  */
 public final class Block {
     private final BlockShape shape;
     private final Param attnNorm, ffnNorm;
+    private final Param qkvBias; // null when the block has none
     private final List<LinearParam> qkv, upGate;
     private final LinearParam o, down;
 
     public Block(BlockShape shape, double[] attnNorm, double[] ffnNorm, List<? extends LinearParam> qkv,
                  LinearParam o, List<? extends LinearParam> upGate, LinearParam down) {
-        this(shape, new Param("input_layernorm.weight", attnNorm, Param.Group.NORM),
-                new Param("post_attention_layernorm.weight", ffnNorm, Param.Group.NORM), qkv, o, upGate, down);
+        this(shape, attnNorm, ffnNorm, null, qkv, o, upGate, down);
     }
 
-    private Block(BlockShape shape, Param attnNorm, Param ffnNorm, List<? extends LinearParam> qkv,
+    /** @param qkvBias [bq; bk; bv] (length {@link BlockShape#qkvDim()}), or null for none */
+    public Block(BlockShape shape, double[] attnNorm, double[] ffnNorm, double[] qkvBias, List<? extends LinearParam> qkv,
+                 LinearParam o, List<? extends LinearParam> upGate, LinearParam down) {
+        this(shape, new Param("input_layernorm.weight", attnNorm, Param.Group.NORM),
+                new Param("post_attention_layernorm.weight", ffnNorm, Param.Group.NORM),
+                qkvBias == null ? null : new Param("self_attn.qkv_bias", qkvBias, Param.Group.NORM), qkv, o, upGate, down);
+    }
+
+    private Block(BlockShape shape, Param attnNorm, Param ffnNorm, Param qkvBias, List<? extends LinearParam> qkv,
                   LinearParam o, List<? extends LinearParam> upGate, LinearParam down) {
         this.shape = shape;
         int d = shape.dim();
         if (attnNorm.size() != d || ffnNorm.size() != d) throw new IllegalArgumentException("norm weights must have length " + d);
+        if (qkvBias != null && qkvBias.size() != shape.qkvDim()) {
+            throw new IllegalArgumentException("q/k/v bias must have length " + shape.qkvDim() + ", got " + qkvBias.size());
+        }
         this.attnNorm = attnNorm;
         this.ffnNorm = ffnNorm;
+        this.qkvBias = qkvBias;
         this.qkv = List.copyOf(qkv);
         this.upGate = List.copyOf(upGate);
         this.o = o;
@@ -60,6 +73,9 @@ public final class Block {
 
     public Param ffnNorm() { return ffnNorm; }
 
+    /** [bq; bk; bv], or null when the block has no q/k/v bias. */
+    public Param qkvBias() { return qkvBias; }
+
     public List<LinearParam> qkv() { return qkv; }
 
     public LinearParam o() { return o; }
@@ -77,22 +93,24 @@ public final class Block {
         return l;
     }
 
-    /** All parameters (norms first, then the linears' in execution order). */
+    /** All parameters (norms first, then the linears' in execution order, then the q/k/v bias if any). */
     public List<Param> params() {
         List<Param> p = new ArrayList<>();
         p.add(attnNorm);
         p.add(ffnNorm);
         for (LinearParam l : linears()) p.addAll(l.params());
+        if (qkvBias != null) p.add(qkvBias);
         return p;
     }
 
     /** A deep copy (parameters are fresh arrays; fixed quantized matrices are shared). */
     public Block copy() {
         Block b = new Block(shape, attnNorm.value().clone(), ffnNorm.value().clone(),
-                qkv.stream().map(LinearParam::copy).toList(), o.copy(),
+                qkvBias == null ? null : qkvBias.value().clone(), qkv.stream().map(LinearParam::copy).toList(), o.copy(),
                 upGate.stream().map(LinearParam::copy).toList(), down.copy());
         b.attnNorm.trainable(attnNorm.trainable());
         b.ffnNorm.trainable(ffnNorm.trainable());
+        if (qkvBias != null) b.qkvBias.trainable(qkvBias.trainable());
         return b;
     }
 
@@ -131,6 +149,10 @@ public final class Block {
         for (int i = 0; i < qkv.size(); i++) {
             qkvC[i] = qkv.get(i).forward(xn1, T, qkvOut, S, off);
             off += qkv.get(i).rows();
+        }
+        if (qkvBias != null) {
+            double[] bv = qkvBias.value();
+            for (int t = 0; t < T; t++) for (int i = 0; i < S; i++) qkvOut[t * S + i] += bv[i];
         }
         double[][] cs = ropeTable(T);
         rope(qkvOut, T, cs, false);
@@ -212,6 +234,10 @@ public final class Block {
         double[] dqkv = new double[T * S];
         attentionBackward(c.qkvOut, T, datt, dqkv, c.probs);
         rope(dqkv, T, ropeTable(T), true);
+        if (qkvBias != null && qkvBias.trainable()) {
+            double[] gb = grads[qkvBias.index];
+            for (int t = 0; t < T; t++) for (int i = 0; i < S; i++) gb[i] += dqkv[t * S + i];
+        }
         double[] dxn1 = new double[T * d];
         off = 0;
         boolean needXn1 = needDx || attnNorm.trainable();

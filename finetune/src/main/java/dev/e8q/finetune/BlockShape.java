@@ -39,7 +39,6 @@ public record BlockShape(int dim, int hiddenDim, int nHeads, int nKvHeads, int h
     }
 
     public static BlockShape of(LlamaConfig c) {
-        if (c.attentionBias()) throw new UnsupportedOperationException("attention biases are not supported by fine-tuning");
         return new BlockShape(c.dim(), c.hiddenDim(), c.nHeads(), c.nKvHeads(), c.headDim(), c.normEps(),
                 c.ropeInterleaved(), frequencies(c.headDim(), c.ropeTheta(), c.ropeScaling()), c.slidingWindow());
     }

@@ -70,6 +70,10 @@ public final class BlockState {
 
     /** An all-dense block. {@code weights} must hold all seven kinds. Arrays are not copied. */
     public static BlockState dense(LlamaConfig c, int layer, float[] attnNorm, float[] ffnNorm, Map<LinearKind, float[]> weights) {
+        if (c.attentionBias()) {
+            throw new UnsupportedOperationException("layer " + layer + ": BlockState has no q/k/v biases (" + c.architecture()
+                    + "); build a Block with them instead (FromLlama.denseBlock)");
+        }
         check(attnNorm, c.dim(), "input_layernorm");
         check(ffnNorm, c.dim(), "post_attention_layernorm");
         EnumMap<LinearKind, float[]> d = new EnumMap<>(LinearKind.class);

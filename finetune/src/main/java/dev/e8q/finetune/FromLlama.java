@@ -1,6 +1,7 @@
 package dev.e8q.finetune;
 
 import dev.e8q.llama.Linear;
+import dev.e8q.llama.LlamaConfig;
 import dev.e8q.llama.model.DecoderBlock;
 import dev.e8q.llama.model.LinearKind;
 import dev.e8q.llama.model.LlamaModel;
@@ -32,8 +33,20 @@ public final class FromLlama {
         List<LinearParam> qkv = new ArrayList<>();
         for (LinearKind k : new LinearKind[] {LinearKind.Q, LinearKind.K, LinearKind.V}) qkv.add(dense(b, k, l));
         List<LinearParam> ug = List.of(dense(b, LinearKind.UP, l), dense(b, LinearKind.GATE, l));
-        return new Block(s, toDouble(b.attnNorm()), toDouble(b.ffnNorm()), qkv, dense(b, LinearKind.O, l), ug,
+        return new Block(s, toDouble(b.attnNorm()), toDouble(b.ffnNorm()), qkvBias(b), qkv, dense(b, LinearKind.O, l), ug,
                 dense(b, LinearKind.DOWN, l));
+    }
+
+    /** [bq; bk; bv] of a block with q/k/v biases (Qwen2), or null when it has none. */
+    public static double[] qkvBias(DecoderBlock b) {
+        float[] q = b.bias(LinearKind.Q), k = b.bias(LinearKind.K), v = b.bias(LinearKind.V);
+        if (q == null && k == null && v == null) return null;
+        LlamaConfig c = b.config();
+        double[] out = new double[c.qDim() + 2 * c.kvDim()];
+        if (q != null) for (int i = 0; i < q.length; i++) out[i] = q[i];
+        if (k != null) for (int i = 0; i < k.length; i++) out[c.qDim() + i] = k[i];
+        if (v != null) for (int i = 0; i < v.length; i++) out[c.qDim() + c.kvDim() + i] = v[i];
+        return out;
     }
 
     private static DenseLinear dense(DecoderBlock b, LinearKind k, int layer) {

@@ -114,6 +114,22 @@ class GradientCheckTest {
         }
     }
 
+    /** With a q/k/v bias (Qwen2), which is a parameter too: its gradient, the others' and dx against finite differences. */
+    @Test
+    void blockGradientsWithAQkvBias() {
+        qt().withFixedSeed(24L).withExamples(12)
+                .forAll(integers().between(0, 2), integers().between(1, 5), booleans().all(), longs().all())
+                .checkAssert((ratioExp, T, interleaved, seed) -> {
+                    Random r = new Random(seed);
+                    BlockShape s = Fixtures.shape(r, 6, 5, 1 + r.nextInt(2), 1 << ratioExp, r.nextBoolean() ? 2 : 4, interleaved);
+                    Block plain = Fixtures.block(r, s, r.nextInt(128), r.nextBoolean(), r.nextBoolean());
+                    Block b = new Block(s, plain.attnNorm().value(), plain.ffnNorm().value(), Fixtures.gauss(r, s.qkvDim(), 0.5),
+                            plain.qkv(), plain.o(), plain.upGate(), plain.down());
+                    org.junit.jupiter.api.Assertions.assertSame(b.qkvBias(), b.params().get(b.params().size() - 1));
+                    checkBlock(r, b, T, 6);
+                });
+    }
+
     /** With a sliding window of 1–3 positions over 3–6 tokens, so that early keys drop out; probabilities cached or not. */
     @Test
     void blockGradientsWithASlidingWindow() {

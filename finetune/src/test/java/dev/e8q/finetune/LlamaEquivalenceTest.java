@@ -24,22 +24,29 @@ class LlamaEquivalenceTest {
     @Test
     void stories260KWithRotateHalfRope() throws Exception {
         // the same weights run with the Hugging Face rotate_half layout on both sides
-        checkRebuilt(null, false, 0);
+        checkRebuilt(null, false, 0, false);
+    }
+
+    @Test
+    void stories260KWithQkvBiases() throws Exception {
+        // random q/k/v biases (as Qwen2 has) added on both sides
+        checkRebuilt(null, true, 0, true);
     }
 
     @Test
     void stories260KWithASlidingWindow() throws Exception {
         // 80 tokens through a window of 16 on both sides (the llama side is checked against a reference in RandomModelTest)
-        checkRebuilt(null, true, 16);
+        checkRebuilt(null, true, 16, false);
     }
 
     @Test
     void stories260KWithLlama3RopeScaling() throws Exception {
         // wavelengths 6.3, 63, 628, 6283 against the band [25, 100]: kept, smoothed, divided, divided
-        checkRebuilt(new LlamaConfig.RopeScaling(8f, 1f, 4f, 100), true, 0);
+        checkRebuilt(new LlamaConfig.RopeScaling(8f, 1f, 4f, 100), true, 0, false);
     }
 
-    private static void checkRebuilt(LlamaConfig.RopeScaling scaling, boolean interleaved, int window) throws Exception {
+    private static void checkRebuilt(LlamaConfig.RopeScaling scaling, boolean interleaved, int window, boolean biases)
+            throws Exception {
         LlamaModel lm = RealData.stories260K();
         LlamaConfig c = lm.config();
         LlamaConfig hf = new LlamaConfig("llama", c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(),
@@ -50,9 +57,17 @@ class LlamaEquivalenceTest {
         for (DecoderBlock b : lm.blocks()) {
             EnumMap<LinearKind, Linear> lin = new EnumMap<>(LinearKind.class);
             for (LinearKind k : LinearKind.values()) lin.put(k, b.linear(k));
-            blocks.add(new DecoderBlock(b.layer(), hf, rope, b.attnNorm(), b.ffnNorm(), lin, null, null, null));
+            java.util.Random r = new java.util.Random(b.layer());
+            blocks.add(new DecoderBlock(b.layer(), hf, rope, b.attnNorm(), b.ffnNorm(), lin, biases ? bias(r, c.qDim()) : null,
+                    biases ? bias(r, c.kvDim()) : null, biases ? bias(r, c.kvDim()) : null));
         }
         check(new LlamaModel(hf, lm.embedding(), blocks, lm.finalNorm(), lm.lmHead()), RealData.storiesTokens(1, 80).get(0));
+    }
+
+    private static float[] bias(java.util.Random r, int n) {
+        float[] b = new float[n];
+        for (int i = 0; i < n; i++) b[i] = (float) (0.5 * r.nextGaussian());
+        return b;
     }
 
     @Test
