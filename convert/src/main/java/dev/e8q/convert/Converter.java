@@ -151,11 +151,9 @@ public final class Converter {
 
     static void checkArchitecture(LlamaConfig c) {
         String a = c.architecture();
-        if (!(a.equals("llama") || a.equals("llama2c") || a.equals("mistral")))
+        if (!(a.equals("llama") || a.equals("llama2c") || a.equals("mistral") || a.equals("qwen2")))
             throw new IllegalArgumentException("unsupported architecture '" + a + "': e8q convert handles Llama-family models "
-                    + "(llama, llama2.c, mistral) without biases");
-        if (c.attentionBias())
-            throw new IllegalArgumentException("unsupported architecture '" + a + "': q/k/v biases cannot be stored in the QuIP# format");
+                    + "(llama, llama2.c, mistral, qwen2)");
         if (c.headDim() % 2 != 0) throw new IllegalArgumentException("odd head dimension " + c.headDim());
     }
 
@@ -339,8 +337,10 @@ public final class Converter {
             lin.put(k, DenseLinear.of(read(k.weightName(l), (long) s[0] * s[1]), s[0], s[1], dev.e8q.llama.model.DType.F32));
         }
         String p = "model.layers." + l + ".";
+        boolean b = c.attentionBias();
         return new DecoderBlock(l, c, rope, read(p + "input_layernorm.weight", c.dim()), read(p + "post_attention_layernorm.weight", c.dim()),
-                lin, null, null, null);
+                lin, b ? read(LinearKind.Q.biasName(l), c.qDim()) : null, b ? read(LinearKind.K.biasName(l), c.kvDim()) : null,
+                b ? read(LinearKind.V.biasName(l), c.kvDim()) : null);
     }
 
     private int[] shape(LinearKind k) {
@@ -405,6 +405,7 @@ public final class Converter {
         float[] ow = weights(blk, LinearKind.O), up = weights(blk, LinearKind.UP), gate = weights(blk, LinearKind.GATE);
         float[] down = weights(blk, LinearKind.DOWN);
         float[] an = blk.attnNorm().clone(), fn = blk.ffnNorm().clone();
+        double[] bias = FromLlama.qkvBias(blk); // [bq; bk; bv] (Qwen2), tuned with the norms; null without biases
         boolean tune = ftIn != null && o.ftEpochs > 0;
         BlockShape shape = tune ? BlockShape.of(c) : null;
         List<ConvertReport.LinearReport> rep = new ArrayList<>();
@@ -413,7 +414,7 @@ public final class Converter {
         Encoded qkv = encodeFused(l, 0, "qkv", new float[][] {q, k, v}, d, h[0]);
         double[] tv = {Double.NaN, Double.NaN};
         if (tune) {
-            Block b = new Block(shape, dbl(an), dbl(fn), List.of(quant("qkv", qkv)), dense("o", ow, d, c.qDim()),
+            Block b = new Block(shape, dbl(an), dbl(fn), bias, List.of(quant("qkv", qkv)), dense("o", ow, d, c.qDim()),
                     List.of(dense("up", up, hd, d), dense("gate", gate, hd, d)), dense("down", down, d, hd));
             b = tuneBlock(b, ftIn, ftOut, l, "qkv", tv);
             qkv = withTunedSigns(qkv, (QuantLinear) b.qkv().get(0));
@@ -423,13 +424,14 @@ public final class Converter {
             down = flt(b.down());
             an = flt(b.attnNorm().value());
             fn = flt(b.ffnNorm().value());
+            if (bias != null) bias = b.qkvBias().value().clone();
         }
         rep.add(linearReport(l, QuipFormat.QKV, qkv, tv));
 
         Encoded o2 = encode(l, 1, "o", ow, d, c.qDim(), h[1]);
         tv = new double[] {Double.NaN, Double.NaN};
         if (tune) {
-            Block b = new Block(shape, dbl(an), dbl(fn), List.of(quant("qkv", qkv)), quant("o", o2),
+            Block b = new Block(shape, dbl(an), dbl(fn), bias, List.of(quant("qkv", qkv)), quant("o", o2),
                     List.of(dense("up", up, hd, d), dense("gate", gate, hd, d)), dense("down", down, d, hd));
             b = tuneBlock(b, ftIn, ftOut, l, "o", tv);
             qkv = withTunedSigns(qkv, (QuantLinear) b.qkv().get(0));
@@ -439,13 +441,14 @@ public final class Converter {
             down = flt(b.down());
             an = flt(b.attnNorm().value());
             fn = flt(b.ffnNorm().value());
+            if (bias != null) bias = b.qkvBias().value().clone();
         }
         rep.add(linearReport(l, QuipFormat.O, o2, tv));
 
         Encoded ug = encodeFused(l, 2, "upgate", new float[][] {up, gate}, d, h[2]);
         tv = new double[] {Double.NaN, Double.NaN};
         if (tune) {
-            Block b = new Block(shape, dbl(an), dbl(fn), List.of(quant("qkv", qkv)), quant("o", o2), List.of(quant("upgate", ug)),
+            Block b = new Block(shape, dbl(an), dbl(fn), bias, List.of(quant("qkv", qkv)), quant("o", o2), List.of(quant("upgate", ug)),
                     dense("down", down, d, hd));
             b = tuneBlock(b, ftIn, ftOut, l, "upgate", tv);
             qkv = withTunedSigns(qkv, (QuantLinear) b.qkv().get(0));
@@ -454,6 +457,7 @@ public final class Converter {
             down = flt(b.down());
             an = flt(b.attnNorm().value());
             fn = flt(b.ffnNorm().value());
+            if (bias != null) bias = b.qkvBias().value().clone();
         }
         rep.add(linearReport(l, QuipFormat.UPGATE, ug, tv));
 
@@ -467,6 +471,7 @@ public final class Converter {
         QuipFormat.write(w, pre + QuipFormat.DOWN, dn.m(), null);
         dense(w, pre + "input_layernorm.weight", new long[] {d}, an);
         dense(w, pre + "post_attention_layernorm.weight", new long[] {d}, fn);
+        writeBias(w, l, bias);
         w.write(layerFile);
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("linears", rep.stream().map(ConvertReport.LinearReport::toMap).toList());
@@ -563,10 +568,34 @@ public final class Converter {
         QuipFormat.Stored ug = QuipFormat.read(t, pre + QuipFormat.UPGATE, 2 * hd, d, o.bits, -1, 2);
         QuipFormat.Stored dn = QuipFormat.read(t, pre + QuipFormat.DOWN, d, hd, o.bits, -1, 0);
         return new Block(BlockShape.of(c), dbl(r.readFloats(pre + "input_layernorm.weight")), dbl(r.readFloats(pre + "post_attention_layernorm.weight")),
-                List.of(quant(pre + QuipFormat.QKV, qkv.matrix(), qkv.fuseScales(), new int[] {c.qDim(), c.kvDim(), c.kvDim()})),
+                storedBias(l, r), List.of(quant(pre + QuipFormat.QKV, qkv.matrix(), qkv.fuseScales(), new int[] {c.qDim(), c.kvDim(), c.kvDim()})),
                 quant(pre + QuipFormat.O, ow.matrix(), null, null),
                 List.of(quant(pre + QuipFormat.UPGATE, ug.matrix(), ug.fuseScales(), new int[] {hd, hd})),
                 quant(pre + QuipFormat.DOWN, dn.matrix(), null, null));
+    }
+
+    /** q/k/v biases (Qwen2) as the writer stores them: one tensor per projection, under the source's names. */
+    private void writeBias(SafetensorsWriter w, int l, double[] bias) {
+        if (bias == null) return;
+        float[] f = flt(bias);
+        int q = c.qDim(), kv = c.kvDim();
+        dense(w, LinearKind.Q.biasName(l), new long[] {q}, java.util.Arrays.copyOfRange(f, 0, q));
+        dense(w, LinearKind.K.biasName(l), new long[] {kv}, java.util.Arrays.copyOfRange(f, q, q + kv));
+        dense(w, LinearKind.V.biasName(l), new long[] {kv}, java.util.Arrays.copyOfRange(f, q + kv, q + 2 * kv));
+    }
+
+    /** [bq; bk; bv] from a persisted layer, or null without biases. */
+    private double[] storedBias(int l, SafetensorsReader r) throws IOException {
+        if (!c.attentionBias()) return null;
+        int q = c.qDim(), kv = c.kvDim();
+        double[] b = new double[q + 2 * kv];
+        LinearKind[] kinds = {LinearKind.Q, LinearKind.K, LinearKind.V};
+        int[] at = {0, q, q + kv};
+        for (int i = 0; i < 3; i++) {
+            float[] v = r.readFloats(kinds[i].biasName(l));
+            for (int j = 0; j < v.length; j++) b[at[i] + j] = v[j];
+        }
+        return b;
     }
 
     static QuipFormat.Tensors tensors(SafetensorsReader r) {
@@ -630,6 +659,7 @@ public final class Converter {
             }
             dense(w, pre + "input_layernorm.weight", new long[] {c.dim()}, flt(b.attnNorm().value()));
             dense(w, pre + "post_attention_layernorm.weight", new long[] {c.dim()}, flt(b.ffnNorm().value()));
+            writeBias(w, l, b.qkvBias() == null ? null : b.qkvBias().value());
         }
         dense(w, "model.norm.weight", new long[] {c.dim()}, flt(m.finalNorm().value()));
         // Kept in float here: it may still be quantized (--quantize-lm-head); the final file stores F16.
@@ -778,8 +808,7 @@ public final class Converter {
 
     /** config.json: a Hugging Face LlamaConfig + quip_params (SPEC §7) + an e8q block. Written last. */
     private void writeConfig(Path out, String hash) throws IOException {
-        // A tied head stays tied (and is not written) unless it was tuned or quantized. The converter refuses biased
-        // q/k/v, so attention_bias is false.
+        // A tied head stays tied (and is not written) unless it was tuned or quantized.
         ObjectNode j = dev.e8q.llama.io.HfConfig.toJson(c, c.tiedEmbeddings() && !o.finetune.e2e() && !o.quantizeLmHead,
                 o.denseF32 ? "float32" : "float16");
         ObjectNode q = j.putObject("quip_params");

@@ -35,6 +35,9 @@ final class ExactForward {
         rmsnormRows(xn, x, b.attnNorm(), T, dim, c.normEps());
         if (obs != null) obs.observe(layer, LinearGroup.QKV, xn, T, dim);
         float[] q = matmul(xn, T, b, LinearKind.Q), k = matmul(xn, T, b, LinearKind.K), v = matmul(xn, T, b, LinearKind.V);
+        addBias(q, T, b.bias(LinearKind.Q));
+        addBias(k, T, b.bias(LinearKind.K));
+        addBias(v, T, b.bias(LinearKind.V));
         Rope rope = b.rope();
         int half = hd / 2;
         float[] cos = new float[half], sin = new float[half];
@@ -75,6 +78,12 @@ final class ExactForward {
         if (obs != null) obs.observe(layer, LinearGroup.DOWN, g, T, hidden);
         float[] d = matmul(g, T, b, LinearKind.DOWN);
         for (int i = 0; i < T * dim; i++) x[i] += d[i];
+    }
+
+    /** Adds a q/k/v bias (Qwen2) to every row, before RoPE as in {@link DecoderBlock}; nothing when it is null. */
+    private static void addBias(float[] y, int T, float[] bias) {
+        if (bias == null) return;
+        for (int t = 0; t < T; t++) for (int i = 0; i < bias.length; i++) y[t * bias.length + i] += bias[i];
     }
 
     static void rmsnormRows(float[] out, float[] x, float[] w, int T, int n, float eps) {

@@ -114,7 +114,6 @@ public final class QuantizedCheckpoint {
         checkComplete(dir);
         QuipParams qp = quipParams(dir);
         LlamaConfig c = HfConfig.read(dir.resolve("config.json"));
-        if (c.attentionBias()) throw new IOException(dir + ": attention biases are not supported in quantized checkpoints");
         try (SafetensorsShards sh = SafetensorsShards.open(dir)) {
             QuipFormat.Tensors t = new QuipFormat.Tensors() {
                 public boolean has(String n) { return sh.has(n); }
@@ -141,8 +140,11 @@ public final class QuantizedCheckpoint {
                 lin.put(LinearKind.UP, u.get(0));
                 lin.put(LinearKind.GATE, u.get(1));
                 lin.put(LinearKind.DOWN, QuantizedLinear.of(QuipFormat.read(t, p + QuipFormat.DOWN, c.dim(), c.hiddenDim(), bits, rs, 0).matrix()));
+                boolean b = c.attentionBias(); // Qwen2: q/k/v biases stored beside the codes, as in the source
                 blocks.add(new DecoderBlock(l, c, rope, floats(sh, p + "input_layernorm.weight", c.dim()),
-                        floats(sh, p + "post_attention_layernorm.weight", c.dim()), lin, null, null, null));
+                        floats(sh, p + "post_attention_layernorm.weight", c.dim()), lin,
+                        b ? floats(sh, LinearKind.Q.biasName(l), c.qDim()) : null, b ? floats(sh, LinearKind.K.biasName(l), c.kvDim()) : null,
+                        b ? floats(sh, LinearKind.V.biasName(l), c.kvDim()) : null));
             }
             String embName = "model.embed_tokens.weight", headName = "lm_head.weight";
             long vd = (long) c.vocabSize() * c.dim();

@@ -27,6 +27,11 @@ final class TinyModels {
 
     /** Also: {@code hugeIn} (nullable) names a tensor whose weights are 10⁶ times larger than the others'. */
     static Path write(Path dir, String arch, int layers, String nanIn, String hugeIn) throws IOException {
+        return write(dir, arch, layers, nanIn, hugeIn, false);
+    }
+
+    /** Also: with {@code bias}, q/k/v biases of scale 0.5 (write a Qwen2ForCausalLM with them). */
+    static Path write(Path dir, String arch, int layers, String nanIn, String hugeIn, boolean bias) throws IOException {
         Files.createDirectories(dir);
         Random r = new Random(42);
         huge = hugeIn;
@@ -37,6 +42,11 @@ final class TinyModels {
             add(w, r, p + "self_attn.q_proj.weight", HEADS * HD, DIM, 0.1, nanIn);
             add(w, r, p + "self_attn.k_proj.weight", KV * HD, DIM, 0.1, nanIn);
             add(w, r, p + "self_attn.v_proj.weight", KV * HD, DIM, 0.1, nanIn);
+            if (bias) {
+                addVector(w, r, p + "self_attn.q_proj.bias", HEADS * HD);
+                addVector(w, r, p + "self_attn.k_proj.bias", KV * HD);
+                addVector(w, r, p + "self_attn.v_proj.bias", KV * HD);
+            }
             add(w, r, p + "self_attn.o_proj.weight", DIM, HEADS * HD, 0.1, nanIn);
             add(w, r, p + "mlp.gate_proj.weight", HIDDEN, DIM, 0.1, nanIn);
             add(w, r, p + "mlp.up_proj.weight", HIDDEN, DIM, 0.1, nanIn);
@@ -47,7 +57,7 @@ final class TinyModels {
         ones(w, "model.norm.weight");
         add(w, r, "lm_head.weight", VOCAB, DIM, 0.1, nanIn);
         w.write(dir.resolve("model.safetensors"));
-        Files.writeString(dir.resolve("config.json"), config(arch, layers, false));
+        Files.writeString(dir.resolve("config.json"), config(arch, layers, bias));
         Files.copy(TestData.dir().resolve("stories260K/tok512.bin"), dir.resolve("tokenizer.bin"));
         return dir;
     }
@@ -60,6 +70,12 @@ final class TinyModels {
         if (name.equals(nanIn)) v[v.length / 2] = Float.NaN;
         if (name.equals(huge)) for (int i = 0; i < v.length; i++) v[i] *= 1e6f;
         w.addF32(name, new long[] {rows, cols}, v);
+    }
+
+    private static void addVector(SafetensorsWriter w, Random r, String name, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * 0.5);
+        w.addF32(name, new long[] {n}, v);
     }
 
     private static void ones(SafetensorsWriter w, String name) {
