@@ -587,15 +587,8 @@ public final class Converter {
     /** [bq; bk; bv] from a persisted layer, or null without biases. */
     private double[] storedBias(int l, SafetensorsReader r) throws IOException {
         if (!c.attentionBias()) return null;
-        int q = c.qDim(), kv = c.kvDim();
-        double[] b = new double[q + 2 * kv];
-        LinearKind[] kinds = {LinearKind.Q, LinearKind.K, LinearKind.V};
-        int[] at = {0, q, q + kv};
-        for (int i = 0; i < 3; i++) {
-            float[] v = r.readFloats(kinds[i].biasName(l));
-            for (int j = 0; j < v.length; j++) b[at[i] + j] = v[j];
-        }
-        return b;
+        return FromLlama.qkvBias(c, r.readFloats(LinearKind.Q.biasName(l)), r.readFloats(LinearKind.K.biasName(l)),
+                r.readFloats(LinearKind.V.biasName(l)));
     }
 
     static QuipFormat.Tensors tensors(SafetensorsReader r) {

@@ -340,7 +340,7 @@ public final class Block {
             double[] vt = transposed(qkvOut, T, S, qd + kvd + kh * hdim, hdim);
             for (int h = kh * group; h < (kh + 1) * group; h++) {
                 for (int t = 0; t < T; t++) {
-                    probabilities(qkvOut, t * S + h * hdim, kt, T, t, shape.firstAttended(t), hdim, scale, p);
+                    probabilities(qkvOut, t * S + h * hdim, kt, T, t, shape.firstAttended(t + 1), hdim, scale, p);
                     if (probs != null) System.arraycopy(p, 0, probs, (int) (h * tri + (long) t * (t + 1) / 2), t + 1);
                     int ao = t * qd + h * hdim;
                     for (int d = 0; d < hdim; d++) att[ao + d] = LinearParam.dot(p, 0, vt, d * T, t + 1);
@@ -387,7 +387,7 @@ public final class Block {
                 for (int t = 0; t < T; t++) {
                     int qo = t * S + h * hdim, ao = t * qd + h * hdim, n = t + 1;
                     if (probs != null) System.arraycopy(probs, (int) (h * tri + (long) t * (t + 1) / 2), p, 0, n);
-                    else probabilities(qkvOut, qo, kt, T, t, shape.firstAttended(t), hdim, scale, p);
+                    else probabilities(qkvOut, qo, kt, T, t, shape.firstAttended(t + 1), hdim, scale, p);
                     java.util.Arrays.fill(dp, 0, n, 0);
                     for (int d = 0; d < hdim; d++) {
                         double g = datt[ao + d];

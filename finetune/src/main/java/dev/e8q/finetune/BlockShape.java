@@ -33,9 +33,9 @@ public record BlockShape(int dim, int hiddenDim, int nHeads, int nKvHeads, int h
         return new BlockShape(dim, hiddenDim, nHeads, nKvHeads, headDim, normEps, ropeInterleaved, invFreq, w);
     }
 
-    /** The first key position that query position t attends to. */
-    public int firstAttended(int t) {
-        return slidingWindow > 0 ? Math.max(0, t + 1 - slidingWindow) : 0;
+    /** The first key position that a query seeing positions 0 … n−1 attends to (as {@link LlamaConfig#firstAttended}). */
+    public int firstAttended(int n) {
+        return slidingWindow > 0 ? Math.max(0, n - slidingWindow) : 0;
     }
 
     public static BlockShape of(LlamaConfig c) {

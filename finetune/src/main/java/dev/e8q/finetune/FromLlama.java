@@ -39,9 +39,12 @@ public final class FromLlama {
 
     /** [bq; bk; bv] of a block with q/k/v biases (Qwen2), or null when it has none. */
     public static double[] qkvBias(DecoderBlock b) {
-        float[] q = b.bias(LinearKind.Q), k = b.bias(LinearKind.K), v = b.bias(LinearKind.V);
+        return qkvBias(b.config(), b.bias(LinearKind.Q), b.bias(LinearKind.K), b.bias(LinearKind.V));
+    }
+
+    /** [q; k; v] of separate biases (a missing one counts as zeros), or null when all three are missing. */
+    public static double[] qkvBias(LlamaConfig c, float[] q, float[] k, float[] v) {
         if (q == null && k == null && v == null) return null;
-        LlamaConfig c = b.config();
         double[] out = new double[c.qDim() + 2 * c.kvDim()];
         if (q != null) for (int i = 0; i < q.length; i++) out[i] = q[i];
         if (k != null) for (int i = 0; i < k.length; i++) out[c.qDim() + i] = k[i];
