@@ -35,7 +35,7 @@ public record BlockShape(int dim, int hiddenDim, int nHeads, int nKvHeads, int h
 
     /** The first key position that a query seeing positions 0 … n−1 attends to (as {@link LlamaConfig#firstAttended}). */
     public int firstAttended(int n) {
-        return slidingWindow > 0 ? Math.max(0, n - slidingWindow) : 0;
+        return LlamaConfig.firstAttended(n, slidingWindow);
     }
 
     public static BlockShape of(LlamaConfig c) {

@@ -55,7 +55,12 @@ public record LlamaConfig(
      * max(0, n − W) with a sliding window of W.
      */
     public int firstAttended(int n) {
-        return slidingWindow > 0 ? Math.max(0, n - slidingWindow) : 0;
+        return firstAttended(n, slidingWindow);
+    }
+
+    /** {@link #firstAttended(int)} for a window of w positions (0: full attention): the one definition of the mask. */
+    public static int firstAttended(int n, int w) {
+        return w > 0 ? Math.max(0, n - w) : 0;
     }
 
     /** This configuration with another context length (everything else kept). */
