@@ -209,8 +209,12 @@ class RandomModelTest {
     }
 
     /**
-     * Through an FP32 cache the hidden states are the batched forward's, bit for bit (the same attention arithmetic over
-     * another layout), so `e8q eval --kv-cache` measures only the cache's rounding; through an F16 cache they move.
+     * Through an FP32 cache the hidden states are the batched forward's (the same attention arithmetic over another
+     * layout), so `e8q eval --kv-cache` measures only the cache's rounding; through an F16 cache they move. "The same"
+     * is up to float rounding, not bit for bit: once, on an Intel host, one of the 32 × 23 values differed by 1 ulp. The
+     * likely cause is that the dense linears sum their lanes with {@code reduceLanes}, whose order differs between
+     * interpreted and compiled code, so two passes can round differently depending on what C2 has compiled by then.
+     * Normally the difference is 0; through an F16 cache it is about 1e-3.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("f32Cases")
@@ -218,11 +222,18 @@ class RandomModelTest {
         Case k = Case.of(name, c, storage, 13);
         LlamaModel m = k.model();
         float[] plain = m.hiddenSequence(k.tokens(), null);
-        assertArrayEquals(plain, m.hiddenSequenceThroughCache(k.tokens(), KvCache.Precision.F32));
-        float[] h = m.hiddenSequenceThroughCache(k.tokens(), KvCache.Precision.F16);
+        double d32 = maxAbsDifference(plain, m.hiddenSequenceThroughCache(k.tokens(), KvCache.Precision.F32));
+        assertTrue(d32 <= 1e-5, name + ": max |hidden difference| through an F32 cache " + d32);
+        double d = maxAbsDifference(plain, m.hiddenSequenceThroughCache(k.tokens(), KvCache.Precision.F16));
+        assertTrue(d > 1e-4 && d < 1e-2, name + ": max |hidden difference| through an F16 cache " + d);
+        System.out.printf("%s: through an F32 cache %.2e, through an F16 cache %.2e%n", name, d32, d);
+    }
+
+    private static double maxAbsDifference(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
         double d = 0;
-        for (int i = 0; i < h.length; i++) d = Math.max(d, Math.abs(h[i] - plain[i]));
-        assertTrue(d > 0 && d < 1e-2, name + ": max |hidden difference| through an F16 cache " + d);
+        for (int i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+        return d;
     }
 
     /**
