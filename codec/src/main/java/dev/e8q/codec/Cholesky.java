@@ -1,5 +1,6 @@
 package dev.e8q.codec;
 
+import dev.e8q.simd.Lanes;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 

@@ -1,6 +1,6 @@
 package dev.e8q.convert;
 
-import dev.e8q.codec.Lanes;
+import dev.e8q.simd.Lanes;
 import dev.e8q.codec.Parallel;
 import dev.e8q.llama.LlamaConfig;
 import dev.e8q.llama.model.DecoderBlock;

@@ -10,9 +10,11 @@ import dev.e8q.llama.Linear;
 import dev.e8q.llama.eval.PerplexityEvaluator;
 import dev.e8q.llama.io.DType;
 import dev.e8q.llama.io.SafetensorsReader;
+import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LinearKind;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelLoader;
+import dev.e8q.llama.testdata.LogitsProbe;
 import dev.e8q.llama.testdata.TestData;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.nio.file.Files;
@@ -127,6 +129,24 @@ class Stories260KConvertTest {
                 float[] la = q.forward(st, seq[t], t).clone(), ld = d.forward(sd, seq[t], t);
                 for (int i = 0; i < la.length; i++) assertEquals(ld[i], la[i], 1e-3, "token path, position " + t);
             }
+        }
+    }
+
+    /**
+     * A quantized model's logits are the same bit for bit in every execution mode (fused E8P kernels, Hadamard
+     * transforms with the 172-point base matrix of this model's hidden size, dense lm_head): first run, warmed-up run,
+     * and a run in a JVM that only interprets. See the llama module's {@code ReproducibleForwardTest}.
+     */
+    @Test
+    void quantizedLogitsAreTheSameInterpretedAndCompiled() throws Exception {
+        for (int b : new int[] {2, 4}) {
+            LlamaModel q = ModelLoader.load(out[b], dev.e8q.llama.model.DType.F32);
+            int[] tokens = LogitsProbe.tokens(q.config().vocabSize(), 8);
+            float[] cold = LogitsProbe.run(q, tokens, KvCache.Precision.F32);
+            float[] warm = LogitsProbe.warm(q, tokens, KvCache.Precision.F32);
+            LogitsProbe.assertBitsEqual(cold, warm, b + "-bit: first run against warmed-up run");
+            float[] interpreted = LogitsProbe.interpreted(out[b], dev.e8q.llama.model.DType.F32, 8, KvCache.Precision.F32);
+            LogitsProbe.assertBitsEqual(interpreted, warm, b + "-bit: -Xint run against warmed-up run");
         }
     }
 

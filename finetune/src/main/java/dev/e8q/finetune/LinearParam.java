@@ -61,7 +61,7 @@ public abstract sealed class LinearParam permits DenseLinear, QuantLinear {
                 acc1 = jdk.incubator.vector.DoubleVector.fromArray(SP, a, ao + i + L)
                         .fma(jdk.incubator.vector.DoubleVector.fromArray(SP, b, bo + i + L), acc1);
             }
-            double s = dev.e8q.codec.Lanes.sum(acc0.add(acc1));
+            double s = dev.e8q.simd.Lanes.sum(acc0.add(acc1));
             for (; i < n; i++) s += a[ao + i] * b[bo + i];
             return s;
         }

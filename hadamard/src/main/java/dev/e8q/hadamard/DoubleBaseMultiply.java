@@ -1,5 +1,6 @@
 package dev.e8q.hadamard;
 
+import dev.e8q.simd.Lanes;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -144,7 +145,7 @@ final class DoubleBaseMultiply {
                     for (; b < bound; b += L) {
                         c = DoubleVector.fromArray(S, h, row + b).fma(DoubleVector.fromArray(S, s, b), c);
                     }
-                    sum = c.reduceLanes(VectorOperators.ADD);
+                    sum = Lanes.pairwise(c);
                 }
                 for (; b < k; b++) {
                     sum += h[row + b] * s[b];

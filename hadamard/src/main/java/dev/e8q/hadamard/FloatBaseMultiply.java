@@ -1,5 +1,6 @@
 package dev.e8q.hadamard;
 
+import dev.e8q.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -145,7 +146,7 @@ final class FloatBaseMultiply {
                     for (; b < bound; b += L) {
                         c = FloatVector.fromArray(S, h, row + b).fma(FloatVector.fromArray(S, s, b), c);
                     }
-                    sum = c.reduceLanes(VectorOperators.ADD);
+                    sum = Lanes.pairwise(c);
                 }
                 for (; b < k; b++) {
                     sum += h[row + b] * s[b];

@@ -1,5 +1,6 @@
 package dev.e8q.codec.kernel;
 
+import dev.e8q.simd.Lanes;
 import dev.e8q.codec.Parallel;
 import dev.e8q.lattice.E81B;
 import dev.e8q.lattice.E8P;
@@ -737,7 +738,7 @@ public final class E8Kernel {
             a1 = ((FloatVector) ByteVector.fromArray(B8, GRID4, c1 * 8).convertShape(VectorOperators.B2F, F8, 0))
                     .fma(FloatVector.fromArray(F8, u, uOff + b * 8 + 8), a1);
         }
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.pairwise(a0.add(a1));
         for (; b < nb; b++) {
             int o = (c[base + b] & 0xFFFF) * 8;
             for (int k = 0; k < 8; k++) s += GRID4[o + k] * u[uOff + b * 8 + k];

@@ -1,5 +1,6 @@
 package dev.e8q.llama.model;
 
+import dev.e8q.simd.Lanes;
 import dev.e8q.codec.Parallel;
 import dev.e8q.llama.Linear;
 import dev.e8q.llama.LlamaConfig;
@@ -182,7 +183,7 @@ public final class DecoderBlock {
             VectorMask<Float> m = F.indexInRange(0, hd);
             FloatVector qv = FloatVector.fromArray(F, q, qOff, m).mul(scale);
             for (int t = 0; t < n; t++) {
-                sc[scOff + t] = qv.mul(FloatVector.fromArray(F, keys, kvOff + t * stride, m)).reduceLanes(VectorOperators.ADD);
+                sc[scOff + t] = Lanes.pairwise(qv.mul(FloatVector.fromArray(F, keys, kvOff + t * stride, m)));
             }
         }
         Ops.softmax(sc, scOff, n);

@@ -1,5 +1,6 @@
 package dev.e8q.llama.model;
 
+import dev.e8q.simd.Lanes;
 import dev.e8q.codec.Parallel;
 import dev.e8q.llama.Linear;
 import java.util.Objects;
@@ -220,7 +221,7 @@ public final class DenseLinear implements Linear {
         for (; i + L <= n; i += L) {
             a0 = FloatVector.fromArray(F, w, wo + i).fma(FloatVector.fromArray(F, x, xo + i), a0);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.pairwise(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += w[wo + i] * x[xo + i];
         return s;
     }
@@ -251,7 +252,7 @@ public final class DenseLinear implements Linear {
             IntVector h = (IntVector) ShortVector.fromArray(S, w, wo + i).convertShape(VectorOperators.S2I, I, 0);
             a0 = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xo + i), a0);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.pairwise(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += DType.fromBf16(w[wo + i]) * x[xo + i];
         return s;
     }
@@ -273,7 +274,7 @@ public final class DenseLinear implements Linear {
             IntVector h = (IntVector) ShortVector.fromArray(S, w, wo + i).convertShape(VectorOperators.S2I, I, 0);
             a0 = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, xo + i), a0);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.pairwise(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) s += DType.fromF16(w[wo + i]) * x[xo + i];
         return s;
     }
@@ -293,10 +294,10 @@ public final class DenseLinear implements Linear {
             a6 = FloatVector.fromArray(F, w, wo + 6 * n + i).fma(v, a6);
             a7 = FloatVector.fromArray(F, w, wo + 7 * n + i).fma(v, a7);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        float s4 = a4.reduceLanes(VectorOperators.ADD), s5 = a5.reduceLanes(VectorOperators.ADD);
-        float s6 = a6.reduceLanes(VectorOperators.ADD), s7 = a7.reduceLanes(VectorOperators.ADD);
+        float s0 = Lanes.pairwise(a0), s1 = Lanes.pairwise(a1);
+        float s2 = Lanes.pairwise(a2), s3 = Lanes.pairwise(a3);
+        float s4 = Lanes.pairwise(a4), s5 = Lanes.pairwise(a5);
+        float s6 = Lanes.pairwise(a6), s7 = Lanes.pairwise(a7);
         for (; i < n; i++) {
             float v = x[xo + i];
             s0 += w[wo + i] * v;
@@ -333,10 +334,10 @@ public final class DenseLinear implements Linear {
             a6 = ((IntVector) ShortVector.fromArray(S, w, wo + 6 * n + i).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a6);
             a7 = ((IntVector) ShortVector.fromArray(S, w, wo + 7 * n + i).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(v, a7);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        float s4 = a4.reduceLanes(VectorOperators.ADD), s5 = a5.reduceLanes(VectorOperators.ADD);
-        float s6 = a6.reduceLanes(VectorOperators.ADD), s7 = a7.reduceLanes(VectorOperators.ADD);
+        float s0 = Lanes.pairwise(a0), s1 = Lanes.pairwise(a1);
+        float s2 = Lanes.pairwise(a2), s3 = Lanes.pairwise(a3);
+        float s4 = Lanes.pairwise(a4), s5 = Lanes.pairwise(a5);
+        float s6 = Lanes.pairwise(a6), s7 = Lanes.pairwise(a7);
         for (; i < n; i++) {
             float v = x[xo + i];
             s0 += DType.fromBf16(w[wo + i]) * v;
@@ -373,10 +374,10 @@ public final class DenseLinear implements Linear {
             a6 = ((IntVector) ShortVector.fromArray(S, w, wo + 6 * n + i).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f).fma(v, a6);
             a7 = ((IntVector) ShortVector.fromArray(S, w, wo + 7 * n + i).convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f).fma(v, a7);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        float s4 = a4.reduceLanes(VectorOperators.ADD), s5 = a5.reduceLanes(VectorOperators.ADD);
-        float s6 = a6.reduceLanes(VectorOperators.ADD), s7 = a7.reduceLanes(VectorOperators.ADD);
+        float s0 = Lanes.pairwise(a0), s1 = Lanes.pairwise(a1);
+        float s2 = Lanes.pairwise(a2), s3 = Lanes.pairwise(a3);
+        float s4 = Lanes.pairwise(a4), s5 = Lanes.pairwise(a5);
+        float s6 = Lanes.pairwise(a6), s7 = Lanes.pairwise(a7);
         for (; i < n; i++) {
             float v = x[xo + i];
             s0 += DType.fromF16(w[wo + i]) * v;
@@ -437,10 +438,10 @@ public final class DenseLinear implements Linear {
             c2 = v.fma(p2, c2);
             c3 = v.fma(p3, c3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-        float t0 = c0.reduceLanes(VectorOperators.ADD), t1 = c1.reduceLanes(VectorOperators.ADD);
-        float t2 = c2.reduceLanes(VectorOperators.ADD), t3 = c3.reduceLanes(VectorOperators.ADD);
+        float s0 = Lanes.pairwise(a0), s1 = Lanes.pairwise(a1);
+        float s2 = Lanes.pairwise(a2), s3 = Lanes.pairwise(a3);
+        float t0 = Lanes.pairwise(c0), t1 = Lanes.pairwise(c1);
+        float t2 = Lanes.pairwise(c2), t3 = Lanes.pairwise(c3);
         for (; i < n; i++) {
             float u = w[wo + i], v = w[w1 + i];
             float p0 = x[xo + i], p1 = x[x1 + i], p2 = x[x2 + i], p3 = x[x3 + i];
@@ -475,8 +476,8 @@ public final class DenseLinear implements Linear {
             a2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), a2);
             a3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = Lanes.pairwise(a0), s1 = Lanes.pairwise(a1);
+        float s2 = Lanes.pairwise(a2), s3 = Lanes.pairwise(a3);
         for (; i < n; i++) {
             float wi = w[wo + i];
             s0 += wi * x[xo + i];

@@ -1,5 +1,7 @@
 package dev.e8q.llama.model;
 
+import dev.e8q.simd.Exp;
+import dev.e8q.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -27,7 +29,7 @@ public final class Ops {
         for (int t = 0; t < rows; t++) rmsnorm(out, t * n, x, t * n, w, n, eps);
     }
 
-    /** In-place softmax of a[off..off+n) (max subtracted; Vector API exp, float sums). */
+    /** In-place softmax of a[off..off+n) (max subtracted; {@link Exp}, float sums, lanes added by {@link Lanes#pairwise}). */
     public static void softmax(float[] a, int off, int n) {
         int i = 0;
         FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
@@ -37,13 +39,13 @@ public final class Ops {
         FloatVector vsum = FloatVector.zero(F);
         i = 0;
         for (; i + L <= n; i += L) {
-            FloatVector e = FloatVector.fromArray(F, a, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.exp(FloatVector.fromArray(F, a, off + i).sub(max));
             e.intoArray(a, off + i);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.pairwise(vsum);
         for (; i < n; i++) {
-            float e = (float) Math.exp(a[off + i] - max);
+            float e = Exp.exp(a[off + i] - max);
             a[off + i] = e;
             sum += e;
         }
@@ -58,12 +60,12 @@ public final class Ops {
         int i = 0;
         for (; i + L <= n; i += L) {
             FloatVector v = FloatVector.fromArray(F, g, i);
-            FloatVector e = v.neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector e = Exp.exp(v.neg()).add(1f);
             v.div(e).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
         }
         for (; i < n; i++) {
             float v = g[i];
-            g[i] = v / (1f + (float) Math.exp(-v)) * u[i];
+            g[i] = v / (1f + Exp.exp(-v)) * u[i];
         }
     }
 
