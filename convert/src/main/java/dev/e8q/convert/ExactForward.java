@@ -1,6 +1,5 @@
 package dev.e8q.convert;
 
-import dev.e8q.simd.Lanes;
 import dev.e8q.codec.Parallel;
 import dev.e8q.llama.LlamaConfig;
 import dev.e8q.llama.model.DecoderBlock;
@@ -9,6 +8,7 @@ import dev.e8q.llama.model.LinearGroup;
 import dev.e8q.llama.model.LinearInputObserver;
 import dev.e8q.llama.model.LinearKind;
 import dev.e8q.llama.model.Rope;
+import dev.e8q.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 

@@ -2,7 +2,6 @@ package dev.e8q.hadamard;
 
 import dev.e8q.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**

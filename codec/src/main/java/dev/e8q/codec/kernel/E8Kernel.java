@@ -1,9 +1,9 @@
 package dev.e8q.codec.kernel;
 
-import dev.e8q.simd.Lanes;
 import dev.e8q.codec.Parallel;
 import dev.e8q.lattice.E81B;
 import dev.e8q.lattice.E8P;
+import dev.e8q.simd.Lanes;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;

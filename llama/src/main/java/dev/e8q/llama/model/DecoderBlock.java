@@ -1,18 +1,18 @@
 package dev.e8q.llama.model;
 
-import dev.e8q.simd.Lanes;
 import dev.e8q.codec.Parallel;
 import dev.e8q.llama.Linear;
 import dev.e8q.llama.LlamaConfig;
+import dev.e8q.simd.Lanes;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**

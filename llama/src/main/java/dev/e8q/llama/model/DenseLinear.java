@@ -1,8 +1,8 @@
 package dev.e8q.llama.model;
 
-import dev.e8q.simd.Lanes;
 import dev.e8q.codec.Parallel;
 import dev.e8q.llama.Linear;
+import dev.e8q.simd.Lanes;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
