@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +59,13 @@ class FuzzSeedsTest {
         }
         for (String s : new String[] {"tinystories656K_small.json", "sentencepiece.json", "bytelevel.json"}) {
             HfTokenizerFuzzTest.load(file("HfTokenizerFuzzTest", s));
+        }
+        for (String s : new String[] {"config_llama3", "config_chatml", "config_python-features", "file_llama2", "file_zephyr", "named_templates"}) {
+            Path c = dir("chat_" + s);
+            List<byte[]> parts = FuzzSupport.split(seed("ChatTemplateFuzzTest", s), "\n--8<--\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            Files.write(c.resolve("tokenizer_config.json"), parts.get(0));
+            if (parts.size() > 1) Files.write(c.resolve("chat_template.jinja"), parts.get(1));
+            if (ChatTemplateFuzzTest.render(c).orElseThrow().isEmpty()) throw new AssertionError(s + " rendered nothing");
         }
     }
 }
