@@ -1,13 +1,17 @@
 package dev.e8q.cli;
 
+import dev.e8q.llama.chat.ChatMessage;
 import dev.e8q.llama.generate.Generator;
 import dev.e8q.llama.generate.Sampler;
+import dev.e8q.llama.generate.StopTokens;
 import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.tokenizer.StreamingDecoder;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,9 +25,15 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions run = new ModelOptions();
 
+    @Mixin
+    ChatOptions chat = new ChatOptions();
+
     @Option(names = "--prompt", defaultValue = "", description = "prompt text (default: empty, start from BOS)")
     String prompt;
 
+    @Option(names = "--chat", description = "send the prompt as a user message through the model's chat template and print "
+            + "the assistant's reply (instruct models; see also e8q chat)")
+    boolean asChat;
 
     @Option(names = "--steps", defaultValue = "256", description = "maximum new tokens (default: ${DEFAULT-VALUE})")
     int steps;
@@ -47,16 +57,25 @@ public final class GenerateCommand implements Callable<Integer> {
         KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
         LlamaModel m = run.load();
         Tokenizer tok = run.tokenizer(null);
-        int[] ids = tok.encode(prompt, true, false);
+        int[] ids;
+        if (asChat) {
+            List<ChatMessage> messages = new ArrayList<>(chat.preamble());
+            messages.add(ChatMessage.user(prompt));
+            ids = tok.encode(chat.template(run).render(messages, true), false, false); // the template places BOS
+        } else {
+            if (chat.system != null || chat.chatTemplate != null) throw new IllegalArgumentException("--system and --chat-template need --chat");
+            ids = tok.encode(prompt, true, false);
+            out.print(prompt);
+        }
         long s = seed != null ? seed : System.nanoTime();
         Sampler sampler = new Sampler(temperature, topP, s);
-        out.print(prompt);
         StreamingDecoder dec = new StreamingDecoder(tok, ids[ids.length - 1]);
-        Generator.Result r = new Generator(m, kv).generate(ids, steps, sampler, (prev, id) -> out.print(dec.next(id)));
+        Generator g = new Generator(m, kv, StopTokens.of(m.config(), run.configDir()));
+        Generator.Result r = g.generate(ids, steps, sampler, (prev, id) -> out.print(dec.next(id)));
         out.println(dec.flush());
         System.err.printf(Locale.ROOT, "prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens at %.2f tok/s%s%n",
                 r.prompt().length, r.promptSeconds(), r.promptTokensPerSecond(), r.generated().length, r.tokensPerSecond(),
-                r.stoppedAt() >= 0 ? " (stopped at end of text)" : "");
+                r.stoppedAt() >= 0 ? " (stopped at " + (asChat ? "end of turn)" : "end of text)") : "");
         return 0;
     }
 }

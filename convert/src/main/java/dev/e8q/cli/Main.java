@@ -21,6 +21,7 @@ public final class Main implements Runnable {
         // Subcommands register here, one line each.
         cl.addSubcommand("demo", new DemoCommand());
         cl.addSubcommand("generate", new GenerateCommand());
+        cl.addSubcommand("chat", new ChatCommand());
         cl.addSubcommand("eval", new EvalCommand());
         cl.addSubcommand("export-hf", new ExportHfCommand());
         cl.addSubcommand("convert", new ConvertCommand());

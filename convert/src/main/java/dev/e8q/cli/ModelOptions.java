@@ -52,6 +52,15 @@ final class ModelOptions {
         return m;
     }
 
+    /**
+     * The directory of the tokenizer's configuration (tokenizer_config.json, generation_config.json, the chat template):
+     * the one {@code --tokenizer} names or lies in, else the model directory; null for a llama2.c model file.
+     */
+    Path configDir() {
+        if (tokenizer != null) return java.nio.file.Files.isDirectory(tokenizer) ? tokenizer : tokenizer.toAbsolutePath().getParent();
+        return java.nio.file.Files.isDirectory(model) ? model : null;
+    }
+
     /** The model's tokenizer; {@code fuseUnk} null keeps tokenizer.json's own setting. */
     Tokenizer tokenizer(Boolean fuseUnk) throws IOException {
         return ModelLoader.tokenizer(model, tokenizer, new HfTokenizer.Options(!noPrefixSpace, fuseUnk));

@@ -764,7 +764,8 @@ public final class Converter {
         dev.e8q.llama.io.AtomicFiles.copy(tok, out.resolve(name));
         Path dir = tok.toAbsolutePath().getParent();
         if (name.equals("tokenizer.json"))
-            for (String extra : new String[] {"tokenizer_config.json", "special_tokens_map.json", "generation_config.json"})
+            for (String extra : new String[] {"tokenizer_config.json", "special_tokens_map.json", "generation_config.json",
+                    "chat_template.jinja", "chat_template.json"})
                 if (Files.exists(dir.resolve(extra))) dev.e8q.llama.io.AtomicFiles.copy(dir.resolve(extra), out.resolve(extra));
     }
 

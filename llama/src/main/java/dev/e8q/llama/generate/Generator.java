@@ -8,12 +8,13 @@ import java.util.Objects;
 
 /**
  * Autoregressive generation: the prompt runs through the batched path into the KV cache, then one token at a
- * time. Stops after {@code maxNewTokens}, at the context limit, or when the model emits EOS or BOS (llama2.c
- * models separate documents with BOS). The stop token is not reported.
+ * time. Stops after {@code maxNewTokens}, at the context limit, or when the model emits a stop token (by default
+ * EOS or BOS: llama2.c models separate documents with BOS; {@link StopTokens}). The stop token is not reported.
  */
 public final class Generator {
     private final LlamaModel model;
     private final KvCache.Precision kv;
+    private final int[] stops;
 
     /** Receives each generated token as soon as it is sampled. */
     @FunctionalInterface
@@ -24,7 +25,7 @@ public final class Generator {
     /**
      * @param prompt          the prompt ids (BOS included where wanted)
      * @param generated       the new ids, stop token excluded
-     * @param stoppedAt       the EOS/BOS id that ended generation, or -1
+     * @param stoppedAt       the stop id that ended generation, or -1
      * @param promptSeconds   time for the prompt's forward pass
      * @param generateSeconds time for the token-by-token part
      */
@@ -53,28 +54,31 @@ public final class Generator {
 
     /** kv: how the KV cache of each generation stores its entries. */
     public Generator(LlamaModel model, KvCache.Precision kv) {
-        this.model = Objects.requireNonNull(model, "model");
-        this.kv = Objects.requireNonNull(kv, "kv");
+        this(model, kv, StopTokens.of(model.config()));
     }
 
-    public Result generate(int[] prompt, int maxNewTokens, Sampler sampler, TokenListener listener) {
-        if (prompt.length == 0) throw new IllegalArgumentException("empty prompt (start with at least BOS)");
-        if (maxNewTokens < 0) throw new IllegalArgumentException("maxNewTokens < 0: " + maxNewTokens);
-        int maxSeq = model.config().maxSeqLen();
-        if (prompt.length > maxSeq) throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the context " + maxSeq);
-        int steps = Math.min(maxNewTokens, maxSeq - prompt.length);
-        ModelState state = model.newState(prompt.length + steps, kv);
-        int vocab = model.config().vocabSize();
-        int eos = model.config().eosId(), bos = model.config().bosId();
+    /** stops: the ids that end a generation ({@link StopTokens}). */
+    public Generator(LlamaModel model, KvCache.Precision kv, int[] stops) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.kv = Objects.requireNonNull(kv, "kv");
+        this.stops = stops.clone();
+    }
 
-        long t0 = System.nanoTime();
-        float[] logits = steps > 0 ? state.prefill(prompt, 0) : null;
-        long t1 = System.nanoTime();
+    /** The sampled ids and the stop id that ended them, or -1. */
+    record Continuation(int[] tokens, int stoppedAt) {}
+
+    /**
+     * Samples from {@code logits} (those of the token at {@code pos - 1}), feeds each new token at the next position,
+     * until a stop id or {@code steps} tokens. Shared by {@link #generate} and the chat session.
+     */
+    static Continuation continueFrom(ModelState state, float[] logits, int pos, int steps, TokenSampler sampler, int[] stops,
+            int prev, TokenListener listener) {
+        int vocab = state.model().config().vocabSize();
         int[] out = new int[steps];
-        int n = 0, stop = -1, prev = prompt[prompt.length - 1];
-        for (int pos = prompt.length; n < steps; pos++) {
+        int n = 0, stop = -1;
+        for (; n < steps; pos++) {
             int next = sampler.sample(logits, vocab);
-            if (next == eos || next == bos) {
+            if (isStop(next, stops)) {
                 stop = next;
                 break;
             }
@@ -84,7 +88,28 @@ public final class Generator {
             if (n == steps) break;
             logits = state.forward(next, pos);
         }
+        return new Continuation(Arrays.copyOf(out, n), stop);
+    }
+
+    private static boolean isStop(int id, int[] stops) {
+        for (int s : stops) if (s == id) return true;
+        return false;
+    }
+
+    public Result generate(int[] prompt, int maxNewTokens, TokenSampler sampler, TokenListener listener) {
+        if (prompt.length == 0) throw new IllegalArgumentException("empty prompt (start with at least BOS)");
+        if (maxNewTokens < 0) throw new IllegalArgumentException("maxNewTokens < 0: " + maxNewTokens);
+        int maxSeq = model.config().maxSeqLen();
+        if (prompt.length > maxSeq) throw new IllegalArgumentException("prompt of " + prompt.length + " tokens exceeds the context " + maxSeq);
+        int steps = Math.min(maxNewTokens, maxSeq - prompt.length);
+        ModelState state = model.newState(prompt.length + steps, kv);
+        long t0 = System.nanoTime();
+        float[] logits = steps > 0 ? state.prefill(prompt, 0) : null;
+        long t1 = System.nanoTime();
+        Continuation c = steps > 0
+                ? continueFrom(state, logits, prompt.length, steps, sampler, stops, prompt[prompt.length - 1], listener)
+                : new Continuation(new int[0], -1);
         long t2 = System.nanoTime();
-        return new Result(prompt.clone(), Arrays.copyOf(out, n), stop, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+        return new Result(prompt.clone(), c.tokens(), c.stoppedAt(), (t1 - t0) / 1e9, (t2 - t1) / 1e9);
     }
 }

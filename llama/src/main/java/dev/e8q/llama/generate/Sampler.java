@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * restricted to the smallest set of most likely tokens whose probability reaches topP (nucleus sampling), drawn
  * with a seeded {@link SplittableRandom}. Not thread-safe (holds scratch and the random stream).
  */
-public final class Sampler {
+public final class Sampler implements TokenSampler {
     private final float temperature, topP;
     private final SplittableRandom random;
     private double[] probs;
@@ -36,6 +36,7 @@ public final class Sampler {
     }
 
     /** A token id in [0, n) from logits[0..n); logits are not modified. */
+    @Override
     public int sample(float[] logits, int n) {
         if (temperature == 0f) return Ops.argmax(logits, 0, n);
         if (probs == null || probs.length < n) {

@@ -59,4 +59,25 @@ public final class TestData {
 
     /** The WikiText-2 raw test text. */
     public static Path wiki() { return file("text/wikitext2_raw_test.txt"); }
+
+    /**
+     * TinyStories-656K as an "instruct" model: its files linked into {@code dir}, with a tokenizer_config.json that
+     * carries {@code chatTemplate}. The model is not an instruct model; this exercises the chat machinery.
+     */
+    public static Path chatModel(Path dir, String chatTemplate) throws IOException {
+        Path src = tinyStories656K();
+        for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "generation_config.json"}) {
+            Files.createSymbolicLink(dir.resolve(f), src.resolve(f).toAbsolutePath());
+        }
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(src.resolve("tokenizer_config.json").toFile());
+        cfg.put("chat_template", chatTemplate);
+        Files.write(dir.resolve("tokenizer_config.json"), json.writeValueAsBytes(cfg));
+        return dir;
+    }
+
+    /** A template that makes each user turn the start of a story and each reply its continuation (for {@link #chatModel}). */
+    public static final String STORY_CHAT_TEMPLATE = "{% for m in messages %}{% if m.role == 'user' %}{{ bos_token }}{{ m.content }}"
+            + "{% elif m.role == 'assistant' %}{{ m.content }}{{ eos_token }}{% else %}{{ raise_exception('no ' + m.role + ' role') }}"
+            + "{% endif %}{% endfor %}";
 }

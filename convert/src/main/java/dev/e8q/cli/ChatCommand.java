@@ -1,0 +1,115 @@
+package dev.e8q.cli;
+
+import dev.e8q.llama.generate.ChatSession;
+import dev.e8q.llama.generate.Sampler;
+import dev.e8q.llama.generate.StopTokens;
+import dev.e8q.llama.model.KvCache;
+import dev.e8q.llama.model.LlamaModel;
+import dev.e8q.llama.tokenizer.StreamingDecoder;
+import dev.e8q.llama.tokenizer.Tokenizer;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code e8q chat}: a conversation with an instruct model through its chat template. Replies stream to stdout,
+ * prompts and speed go to stderr, so {@code --message} runs can be piped.
+ */
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = {"Talk to an instruct model through its chat template. Reads one user message per line from stdin "
+                + "(a line ending in \\ continues on the next; /reset starts over, /exit ends), or takes the turns from "
+                + "--message. Earlier turns stay in the KV cache and are not computed again."})
+public final class ChatCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions run = new ModelOptions();
+
+    @Mixin
+    ChatOptions chat = new ChatOptions();
+
+    @Option(names = "--message", description = "a user turn; repeat for several. Without it, turns are read from stdin")
+    List<String> messages = new ArrayList<>();
+
+    @Option(names = "--max-tokens", defaultValue = "512", description = "longest reply in tokens (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--context", defaultValue = "4096",
+            description = "most tokens the conversation may hold, at most the model's context (default: ${DEFAULT-VALUE})")
+    int context;
+
+    @Option(names = "--temperature", defaultValue = "0.7", description = "0 = greedy (default: ${DEFAULT-VALUE})")
+    float temperature;
+
+    @Option(names = "--top-p", defaultValue = "0.9", description = "nucleus sampling threshold, 1 = off (default: ${DEFAULT-VALUE})")
+    float topP;
+
+    @Option(names = "--seed", description = "random seed (default: from the clock)")
+    Long seed;
+
+    @Option(names = "--kv-cache", defaultValue = "f32", description = "KV cache entries: f32 or f16 (default: ${DEFAULT-VALUE})")
+    String kvCache;
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be at least 1, got " + maxTokens);
+        if (context < 2) throw new IllegalArgumentException("--context must be at least 2, got " + context);
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
+        LlamaModel m = run.load();
+        Tokenizer tok = run.tokenizer(null);
+        var template = chat.template(run);
+        ChatSession session = new ChatSession(m, tok, template, StopTokens.of(m.config(), run.configDir()), context, kv,
+                chat.preamble());
+        Sampler sampler = new Sampler(temperature, topP, seed != null ? seed : System.nanoTime());
+        if (!messages.isEmpty()) {
+            for (String msg : messages) turn(session, msg, sampler, tok, out);
+            return 0;
+        }
+        boolean console = System.console() != null;
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        StringBuilder pending = new StringBuilder();
+        while (true) {
+            if (console) System.err.print(pending.isEmpty() ? "> " : ". ");
+            String line = in.readLine();
+            if (line == null) break;
+            if (line.endsWith("\\")) {
+                pending.append(line, 0, line.length() - 1).append('\n');
+                continue;
+            }
+            String msg = pending.append(line).toString();
+            pending.setLength(0);
+            if (msg.isBlank()) continue;
+            if (msg.strip().equals("/exit") || msg.strip().equals("/quit")) break;
+            if (msg.strip().equals("/reset")) {
+                session.reset();
+                System.err.println("(new conversation)");
+                continue;
+            }
+            try {
+                turn(session, msg, sampler, tok, out);
+            } catch (IllegalArgumentException e) { // the conversation is unchanged; the user can go on or /reset
+                System.err.println("e8q chat: " + e.getMessage());
+            }
+        }
+        return 0;
+    }
+
+    private void turn(ChatSession session, String msg, Sampler sampler, Tokenizer tok, PrintStream out) {
+        StreamingDecoder[] dec = {null};
+        ChatSession.Reply r = session.send(msg, sampler, maxTokens, (prev, id) -> {
+            if (dec[0] == null) dec[0] = new StreamingDecoder(tok, prev);
+            out.print(dec[0].next(id));
+        });
+        out.println(dec[0] == null ? "" : dec[0].flush());
+        System.err.printf(Locale.ROOT, "(%d prompt tokens, %d from cache, %.2f s; %d reply tokens at %.2f tok/s%s)%n",
+                r.promptTokens(), r.reusedTokens(), r.promptSeconds(), r.tokens().length, r.tokensPerSecond(),
+                r.stoppedAt() >= 0 ? "" : r.tokens().length >= maxTokens ? "; cut at --max-tokens" : "; context full");
+    }
+}

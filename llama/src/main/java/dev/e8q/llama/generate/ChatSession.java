@@ -1,0 +1,122 @@
+package dev.e8q.llama.generate;
+
+import dev.e8q.llama.chat.ChatMessage;
+import dev.e8q.llama.chat.ChatTemplate;
+import dev.e8q.llama.model.KvCache;
+import dev.e8q.llama.model.LlamaModel;
+import dev.e8q.llama.model.ModelState;
+import dev.e8q.llama.tokenizer.Tokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A conversation with an instruct model. Each turn renders the whole conversation with the model's chat template, as
+ * {@code transformers} does, and runs only the tokens after the longest prefix the KV cache already holds: the
+ * earlier turns are not computed again, and a turn whose text re-tokenizes differently (a template that strips the
+ * reply) is recomputed from where it differs.
+ */
+public final class ChatSession {
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate template;
+    private final int[] stops;
+    private final ModelState state;
+    private final List<ChatMessage> preamble;
+    private final List<ChatMessage> messages = new ArrayList<>();
+    /** The ids whose keys and values the cache holds, at positions 0.. */
+    private int[] cached = new int[0];
+
+    /**
+     * @param reply           the assistant's text
+     * @param tokens          its ids, stop id excluded
+     * @param stoppedAt       the stop id that ended it, or -1 (token limit or context full)
+     * @param promptTokens    the rendered conversation's length in tokens
+     * @param reusedTokens    how many of them the cache already held
+     * @param promptSeconds   time for the new prompt tokens
+     * @param generateSeconds time for the reply
+     */
+    public record Reply(String reply, int[] tokens, int stoppedAt, int promptTokens, int reusedTokens, double promptSeconds,
+            double generateSeconds) {
+        public double tokensPerSecond() {
+            int steps = tokens.length + (stoppedAt >= 0 ? 1 : 0);
+            return generateSeconds > 0 ? steps / generateSeconds : 0;
+        }
+    }
+
+    /**
+     * @param context  the most tokens the conversation may hold (the KV cache's size), at most the model's context
+     * @param preamble messages every conversation starts with (a system prompt), kept by {@link #reset}
+     */
+    public ChatSession(LlamaModel model, Tokenizer tokenizer, ChatTemplate template, int[] stops, int context,
+            KvCache.Precision kv, List<ChatMessage> preamble) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+        this.template = Objects.requireNonNull(template, "template");
+        this.stops = stops.clone();
+        if (context < 2) throw new IllegalArgumentException("context of " + context + " tokens; need at least 2");
+        this.state = model.newState(Math.min(context, model.config().maxSeqLen()), kv);
+        this.preamble = List.copyOf(preamble);
+        messages.addAll(this.preamble);
+    }
+
+    /** The conversation so far. */
+    public List<ChatMessage> messages() {
+        return List.copyOf(messages);
+    }
+
+    /** The most tokens the conversation may hold. */
+    public int context() {
+        return state.capacity();
+    }
+
+    /** Forgets every turn after the preamble; the cache keeps what the next prompt shares with it. */
+    public void reset() {
+        messages.clear();
+        messages.addAll(preamble);
+    }
+
+    /** The ids the KV cache holds, in position order (for tests and diagnostics). */
+    public int[] cachedTokens() {
+        return cached.clone();
+    }
+
+    /**
+     * Adds a user turn and generates the assistant's reply (at most {@code maxTokens}, fewer when the context fills).
+     * The conversation is unchanged when this throws: a template that rejects it, or a prompt longer than the context.
+     */
+    public Reply send(String userText, TokenSampler sampler, int maxTokens, Generator.TokenListener listener) {
+        if (maxTokens < 1) throw new IllegalArgumentException("maxTokens < 1: " + maxTokens);
+        List<ChatMessage> next = new ArrayList<>(messages);
+        next.add(ChatMessage.user(userText));
+        int[] ids = tokenizer.encode(template.render(next, true), false, false);
+        if (ids.length == 0) throw new IllegalArgumentException(template.origin() + ": the chat template rendered no text");
+        if (ids.length >= context()) {
+            throw new IllegalArgumentException("the conversation is " + ids.length + " tokens, and the context holds " + context()
+                    + "; start a new one");
+        }
+        // Keep at least the last prompt token to run: its logits start the reply.
+        int reuse = Math.min(commonPrefix(cached, ids), ids.length - 1);
+        long t0 = System.nanoTime();
+        float[] logits = state.prefill(Arrays.copyOfRange(ids, reuse, ids.length), reuse);
+        long t1 = System.nanoTime();
+        int steps = Math.min(maxTokens, context() - ids.length);
+        Generator.Continuation c = Generator.continueFrom(state, logits, ids.length, steps, sampler, stops, ids[ids.length - 1], listener);
+        long t2 = System.nanoTime();
+        // A reply that ended on a stop id ran all its tokens; one cut at the token limit did not run its last.
+        int n = c.tokens().length, held = ids.length + (c.stoppedAt() >= 0 ? n : Math.max(0, n - 1));
+        cached = Arrays.copyOf(ids, held);
+        System.arraycopy(c.tokens(), 0, cached, ids.length, held - ids.length);
+        String text = tokenizer.decode(c.tokens());
+        messages.clear();
+        messages.addAll(next);
+        messages.add(ChatMessage.assistant(text));
+        return new Reply(text, c.tokens(), c.stoppedAt(), ids.length, reuse, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+    }
+
+    private static int commonPrefix(int[] a, int[] b) {
+        int n = Math.min(a.length, b.length), i = Arrays.mismatch(a, 0, n, b, 0, n);
+        return i < 0 ? n : i;
+    }
+}
