@@ -205,3 +205,16 @@ def quip_dir(bits):
 out("convert", "QuantizedCheckpointFuzzTest", "quip_2bit", quip_dir(2))
 out("convert", "QuantizedCheckpointFuzzTest", "quip_3bit", quip_dir(3))
 print("convert seeds written")
+
+# ChatTemplateFuzzTest: tokenizer_config.json [MARK chat_template.jinja], templates from llama's test resources
+TEMPLATES = ROOT / "llama/src/test/resources/chat-templates"
+tok_cfg = json.loads((DATA / "tinystories656K/tokenizer_config.json").read_text())
+for name in ("llama3", "chatml", "python-features"):
+    out("llama", "ChatTemplateFuzzTest", "config_" + name,
+        json.dumps(dict(tok_cfg, chat_template=(TEMPLATES / (name + ".jinja")).read_text(encoding="utf-8"))))
+for name in ("llama2", "zephyr"):
+    out("llama", "ChatTemplateFuzzTest", "file_" + name,
+        json.dumps({"bos_token": "<s>", "eos_token": "</s>"}).encode() + MARK + (TEMPLATES / (name + ".jinja")).read_bytes())
+out("llama", "ChatTemplateFuzzTest", "named_templates", json.dumps({"chat_template": [
+    {"name": "default", "template": "{% for m in messages %}{{ m.content }}{% endfor %}"}, {"name": "tool_use", "template": "x"}]}))
+print("chat template seeds written")

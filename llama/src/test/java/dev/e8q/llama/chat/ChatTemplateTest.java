@@ -90,10 +90,12 @@ class ChatTemplateTest {
             "{% set s = 'xxxxxxxx' %}{% for i in range(40) %}{% set s = s ~ s %}{% endfor %}{{ s|length }}",
             "{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(100) %}xxxxxxxxxx{% endfor %}{% endfor %}{% endfor %}",
             "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}",
+            // Keeps distinct strings of a million characters: stopped by the allocation limit, not the clock.
+            "{% set s = 'x' * 1000000 %}{% set ns = namespace(l=[]) %}{% for i in range(1000) %}{% set ns.l = ns.l + [s ~ i] %}{% endfor %}{{ ns.l|length }}",
         };
         for (String h : hostile) {
             long t0 = System.nanoTime();
-            ChatTemplate t = new ChatTemplate(h, "hostile.jinja", Map.of(), java.time.Duration.ofMillis(300));
+            ChatTemplate t = new ChatTemplate(h, "hostile.jinja", Map.of(), java.time.Duration.ofMillis(300), 64L << 20);
             ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> t.render(List.of(ChatMessage.user("hi")), true), h);
             assertTrue(e.getMessage().startsWith("hostile.jinja: chat template failed: "), e.getMessage());
             assertTrue(System.nanoTime() - t0 < 20_000_000_000L, h);

@@ -38,6 +38,6 @@ class ChatTemplateFuzzTest {
 
     static Optional<String> render(Path dir) throws Exception {
         Optional<ChatTemplate> t = ChatTemplateFiles.find(dir);
-        return t.map(x -> x.withTimeLimit(Duration.ofMillis(300)).render(CONVERSATION, true));
+        return t.map(x -> x.withLimits(Duration.ofMillis(300), 32L << 20).render(CONVERSATION, true));
     }
 }
