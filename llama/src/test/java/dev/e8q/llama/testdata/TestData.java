@@ -61,13 +61,16 @@ public final class TestData {
     public static Path wiki() { return file("text/wikitext2_raw_test.txt"); }
 
     /**
-     * TinyStories-656K as an "instruct" model: its files linked into {@code dir}, with a tokenizer_config.json that
-     * carries {@code chatTemplate}. The model is not an instruct model; this exercises the chat machinery.
+     * TinyStories-656K as an "instruct" model: its files in {@code dir}, with a tokenizer_config.json that carries
+     * {@code chatTemplate}. The model is not an instruct model; this exercises the chat machinery. The weights are
+     * linked (the memory-mapped reader never writes); every file a test might rewrite is a copy, so that a write lands
+     * in {@code dir} and never in the shared data.
      */
     public static Path chatModel(Path dir, String chatTemplate) throws IOException {
         Path src = tinyStories656K();
-        for (String f : new String[] {"config.json", "model.safetensors", "tokenizer.json", "generation_config.json"}) {
-            Files.createSymbolicLink(dir.resolve(f), src.resolve(f).toAbsolutePath());
+        Files.createSymbolicLink(dir.resolve("model.safetensors"), src.resolve("model.safetensors").toAbsolutePath());
+        for (String f : new String[] {"config.json", "tokenizer.json", "generation_config.json"}) {
+            Files.copy(src.resolve(f), dir.resolve(f));
         }
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
         var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(src.resolve("tokenizer_config.json").toFile());
