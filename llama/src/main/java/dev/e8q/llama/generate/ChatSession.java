@@ -98,6 +98,8 @@ public final class ChatSession {
         }
         // Keep at least the last prompt token to run: its logits start the reply.
         int reuse = Math.min(commonPrefix(cached, ids), ids.length - 1);
+        // From here the cache beyond `reuse` is overwritten; if this turn fails midway, only that prefix stays valid.
+        cached = Arrays.copyOf(cached, reuse);
         long t0 = System.nanoTime();
         float[] logits = state.prefill(Arrays.copyOfRange(ids, reuse, ids.length), reuse);
         long t1 = System.nanoTime();

@@ -105,6 +105,26 @@ class ChatSessionTest {
     }
 
     @Test
+    void aTurnThatFailsWhileGeneratingKeepsTheCacheHonest() throws IOException {
+        ChatSession s = session(512);
+        ChatSession.Reply a = s.send("The sun was hot.", Sampler.greedy(), 10, null);
+        int[] before = s.cachedTokens();
+        s.reset();
+        // A different first turn overwrites the cache after BOS, then fails before it records anything.
+        assertThrows(IllegalStateException.class, () -> s.send("Ben ran home to his mom.", Sampler.greedy(), 10, (prev, id) -> {
+            throw new IllegalStateException("listener failed");
+        }));
+        int[] failed = tokenizer.encode(template.render(List.of(ChatMessage.user("Ben ran home to his mom.")), true), false, false);
+        int shared = java.util.Arrays.mismatch(before, failed);
+        assertArrayEquals(java.util.Arrays.copyOf(failed, shared), s.cachedTokens(), "only what the failed turn did not overwrite");
+        assertEquals(List.of(), s.messages());
+        s.reset();
+        // The first conversation again: recomputed, so the same reply as the first time.
+        ChatSession.Reply again = s.send("The sun was hot.", Sampler.greedy(), 10, null);
+        assertArrayEquals(a.tokens(), again.tokens());
+    }
+
+    @Test
     void aReplyStopsWhereTheContextEnds() throws IOException {
         ChatSession s = session(24);
         ChatSession.Reply r = s.send("One day, a girl named Sue went to the park.", Sampler.greedy(), 100, null);
