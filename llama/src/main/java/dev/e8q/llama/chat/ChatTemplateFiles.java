@@ -1,8 +1,8 @@
 package dev.e8q.llama.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.e8q.llama.io.CheckpointFormatException;
+import dev.e8q.llama.io.HfConfig;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +18,7 @@ import java.util.Optional;
  * {@code tokenizer_config.json} (a string, or a list of named templates of which "default" is used).
  */
 public final class ChatTemplateFiles {
-    /** Larger than any real tokenizer configuration by far; a bigger file is corrupt or hostile. */
+    /** Larger than any real chat template by far; a bigger file is corrupt or hostile. */
     static final long MAX_FILE_BYTES = 16L << 20;
 
     private ChatTemplateFiles() {}
@@ -31,13 +31,13 @@ public final class ChatTemplateFiles {
         if (Files.isRegularFile(jinja)) return Optional.of(read(jinja, special));
         Path json = dir.resolve("chat_template.json");
         if (Files.isRegularFile(json)) {
-            JsonNode t = readJson(json).get("chat_template");
+            JsonNode t = HfConfig.readJson(json).get("chat_template");
             if (t == null) throw new CheckpointFormatException(json, "no 'chat_template'");
             return Optional.of(new ChatTemplate(source(json, t), json.toString(), special));
         }
         Path cfg = dir.resolve("tokenizer_config.json");
         if (Files.isRegularFile(cfg)) {
-            JsonNode t = readJson(cfg).get("chat_template");
+            JsonNode t = HfConfig.readJson(cfg).get("chat_template");
             if (t != null && !t.isNull()) return Optional.of(new ChatTemplate(source(cfg, t), cfg.toString(), special));
         }
         return Optional.empty();
@@ -72,7 +72,7 @@ public final class ChatTemplateFiles {
         Map<String, String> out = new HashMap<>();
         Path cfg = dir.resolve("tokenizer_config.json");
         if (!Files.isRegularFile(cfg)) return out;
-        JsonNode c = readJson(cfg);
+        JsonNode c = HfConfig.readJson(cfg);
         for (String key : new String[] {"bos_token", "eos_token", "unk_token", "pad_token"}) {
             JsonNode n = c.get(key);
             if (n == null || n.isNull()) continue;
@@ -83,20 +83,9 @@ public final class ChatTemplateFiles {
         return out;
     }
 
-    private static JsonNode readJson(Path file) throws IOException {
-        JsonNode n;
-        try {
-            n = new ObjectMapper().readTree(text(file));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new CheckpointFormatException(file, "not valid JSON: " + e.getOriginalMessage());
-        }
-        if (n == null || !n.isObject()) throw new CheckpointFormatException(file, "not a JSON object");
-        return n;
-    }
-
     private static String text(Path file) throws IOException {
         long size = Files.size(file);
-        if (size > MAX_FILE_BYTES) throw new CheckpointFormatException(file, size + " bytes; too large for a tokenizer configuration or chat template");
+        if (size > MAX_FILE_BYTES) throw new CheckpointFormatException(file, size + " bytes; too large for a chat template");
         try {
             return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file))).toString();
         } catch (CharacterCodingException e) {

@@ -1,9 +1,9 @@
 package dev.e8q.llama.generate;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.e8q.llama.LlamaConfig;
 import dev.e8q.llama.io.CheckpointFormatException;
+import dev.e8q.llama.io.HfConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,13 +40,8 @@ public final class StopTokens {
     }
 
     private static void addEos(Path f, int vocab, TreeSet<Integer> ids) throws IOException {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(f.toFile());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new CheckpointFormatException(f, "not valid JSON: " + e.getOriginalMessage());
-        }
-        JsonNode n = root == null ? null : root.get("eos_token_id");
+        JsonNode root = HfConfig.readJson(f);
+        JsonNode n = root.get("eos_token_id");
         if (n == null || n.isNull()) return;
         for (JsonNode id : n.isArray() ? n : java.util.List.of(n)) {
             if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0 || id.intValue() >= vocab) {

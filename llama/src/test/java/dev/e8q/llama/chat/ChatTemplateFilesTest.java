@@ -71,7 +71,7 @@ class ChatTemplateFilesTest {
             {"{\"chat_template\": [{\"name\": \"x\"}]}", "lacks a name or template string"},
             {"{\"chat_template\": [{\"name\": \"x\", \"template\": \"t\"}]}", "no template named \"default\""},
             {"{\"chat_template\": \"t\", \"eos_token\": 5}", "'eos_token' is not a token string"},
-            {"{\"chat_template\": ", "not valid JSON"},
+            {"{\"chat_template\": ", "malformed JSON"},
             {"[1]", "not a JSON object"},
         };
         for (String[] c : cases) {
@@ -79,9 +79,10 @@ class ChatTemplateFilesTest {
             CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> ChatTemplateFiles.find(dir), c[0]);
             assertTrue(e.getMessage().contains(cfg.toString()) && e.getMessage().contains(c[1]), e.getMessage());
         }
-        Files.write(cfg, new byte[] {'{', '"', (byte) 0xff, '"', ':', '1', '}'});
-        assertTrue(assertThrows(CheckpointFormatException.class, () -> ChatTemplateFiles.find(dir)).getMessage().contains("not UTF-8"));
         Files.writeString(cfg, "{}");
+        Path jinja = Files.write(dir.resolve("chat_template.jinja"), new byte[] {'{', '{', (byte) 0xff, '}', '}'});
+        assertTrue(assertThrows(CheckpointFormatException.class, () -> ChatTemplateFiles.find(dir)).getMessage().contains("not UTF-8"));
+        Files.delete(jinja);
         Files.writeString(dir.resolve("chat_template.json"), "{\"template\": \"t\"}");
         assertTrue(assertThrows(CheckpointFormatException.class, () -> ChatTemplateFiles.find(dir)).getMessage().contains("no 'chat_template'"));
     }

@@ -43,6 +43,8 @@ class StopTokensTest {
         CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> StopTokens.of(config(), dir));
         assertTrue(e.getMessage().contains(g.toString()) && e.getMessage().contains("4096"), e.getMessage());
         Files.writeString(g, "{\"eos_token_id\": ");
-        assertTrue(assertThrows(CheckpointFormatException.class, () -> StopTokens.of(config(), dir)).getMessage().contains("not valid JSON"));
+        assertTrue(assertThrows(CheckpointFormatException.class, () -> StopTokens.of(config(), dir)).getMessage().contains("malformed JSON"));
+        Files.write(g, new byte[] {0, 0, 0, 6, 1, 2}); // bytes Jackson takes for UTF-32 (robustness.md bug 1)
+        assertTrue(assertThrows(CheckpointFormatException.class, () -> StopTokens.of(config(), dir)).getMessage().contains(g.toString()));
     }
 }
