@@ -60,4 +60,15 @@ class CliErrorsTest {
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
     }
+
+    @Test
+    void chatWithoutATemplateAndMisusedChatOptions() throws Exception {
+        Path model = TestData.chatModel(Files.createDirectory(tmp.resolve("chat")),
+                TestData.STORY_CHAT_TEMPLATE);
+        assertOneLineError("chat", "has no chat template", "chat", "--model", TestData.stories260K().toString(), "--message", "hi");
+        assertOneLineError("chat", "--chat-template", "chat", "--model", TestData.stories260K().toString(), "--message", "hi");
+        assertOneLineError("generate", "need --chat", "generate", "--model", model.toString(), "--system", "be brief", "--prompt", "x");
+        assertOneLineError("chat", "chat template failed: no system role", "chat", "--model", model.toString(), "--system",
+                "be brief", "--message", "x");
+    }
 }

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.e8q.codec.kernel.E8Kernel;
 import dev.e8q.llama.testdata.TestData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,18 +12,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** e8q generate / e8q eval end to end on stories260K. */
 class RuntimeCommandsTest {
     static String[] run(String... args) {
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int rc = Main.commandLine().execute(args);
-            assertEquals(0, rc, e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-        return new String[] {o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8)};
+        CliRun r = CliRun.run("", args);
+        assertEquals(0, r.rc(), r.err());
+        return new String[] {r.out(), r.err()};
     }
 
     @Test
