@@ -40,8 +40,7 @@ public final class ChatSession {
     public record Reply(String reply, int[] tokens, int stoppedAt, int promptTokens, int reusedTokens, double promptSeconds,
             double generateSeconds) {
         public double tokensPerSecond() {
-            int steps = tokens.length + (stoppedAt >= 0 ? 1 : 0);
-            return generateSeconds > 0 ? steps / generateSeconds : 0;
+            return Generator.tokensPerSecond(tokens.length, stoppedAt, generateSeconds);
         }
     }
 

@@ -32,8 +32,7 @@ public final class Generator {
     public record Result(int[] prompt, int[] generated, int stoppedAt, double promptSeconds, double generateSeconds) {
         /** Generated tokens per second of the token-by-token part (each step is one forward pass). */
         public double tokensPerSecond() {
-            int steps = generated.length + (stoppedAt >= 0 ? 1 : 0);
-            return generateSeconds > 0 ? steps / generateSeconds : 0;
+            return Generator.tokensPerSecond(generated.length, stoppedAt, generateSeconds);
         }
 
         public double promptTokensPerSecond() {
@@ -62,6 +61,12 @@ public final class Generator {
         this.model = Objects.requireNonNull(model, "model");
         this.kv = Objects.requireNonNull(kv, "kv");
         this.stops = stops.clone();
+    }
+
+    /** Forward passes per second of a token-by-token run: each token, and the stop id if one was sampled, took one. */
+    static double tokensPerSecond(int tokens, int stoppedAt, double seconds) {
+        int steps = tokens + (stoppedAt >= 0 ? 1 : 0);
+        return seconds > 0 ? steps / seconds : 0;
     }
 
     /** The sampled ids and the stop id that ended them, or -1. */
