@@ -47,6 +47,8 @@ public final class ChatTemplate {
     private static final ThreadLocal<long[]> LIMITS = ThreadLocal.withInitial(() -> new long[] {Long.MAX_VALUE, 0, Long.MAX_VALUE, 0});
 
     private final String source;
+    /** {@link #source} as Jinjava reads it ({@link #jinjavaSource}), rewritten once. */
+    private final String jinjavaSource;
     private final String origin;
     private final Map<String, String> specialTokens;
     private final long timeLimitNanos;
@@ -66,6 +68,7 @@ public final class ChatTemplate {
         this.timeLimitNanos = timeLimit.toNanos();
         this.allocationLimit = allocationLimit;
         this.source = Objects.requireNonNull(source, "source");
+        this.jinjavaSource = jinjavaSource(source);
         this.origin = Objects.requireNonNull(origin, "origin");
         this.specialTokens = Map.copyOf(specialTokens);
     }
@@ -123,7 +126,7 @@ public final class ChatTemplate {
         limits[3] = allocationLimit;
         RenderResult r;
         try {
-            r = JINJA.renderForResult(jinjavaSource(source), vars);
+            r = JINJA.renderForResult(jinjavaSource, vars);
         } catch (Stopped e) {
             throw new ChatTemplateException(origin + ": chat template failed: " + e.getMessage());
         } finally {
