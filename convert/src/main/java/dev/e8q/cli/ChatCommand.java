@@ -41,7 +41,8 @@ public final class ChatCommand implements Callable<Integer> {
     int maxTokens;
 
     @Option(names = "--context", defaultValue = "4096",
-            description = "most tokens the conversation may hold, at most the model's context (default: ${DEFAULT-VALUE})")
+            description = "most tokens the conversation may hold, at most the model's context; when it fills, the oldest "
+                    + "exchanges are dropped (default: ${DEFAULT-VALUE})")
     int context;
 
     @Option(names = "--temperature", defaultValue = "0.7", description = "0 = greedy (default: ${DEFAULT-VALUE})")
@@ -108,6 +109,10 @@ public final class ChatCommand implements Callable<Integer> {
             out.print(dec[0].next(id));
         });
         out.println(dec[0] == null ? "" : dec[0].flush());
+        if (r.droppedMessages() > 0) {
+            System.err.printf(Locale.ROOT, "(dropped the %d oldest message%s to fit the %d-token context)%n", r.droppedMessages(),
+                    r.droppedMessages() == 1 ? "" : "s", session.context());
+        }
         System.err.printf(Locale.ROOT, "(%d prompt tokens, %d from cache, %.2f s; %d reply tokens at %.2f tok/s%s)%n",
                 r.promptTokens(), r.reusedTokens(), r.promptSeconds(), r.tokens().length, r.tokensPerSecond(),
                 r.stoppedAt() >= 0 ? "" : r.tokens().length >= maxTokens ? "; cut at --max-tokens" : "; context full");

@@ -52,6 +52,16 @@ class ChatCommandTest {
     }
 
     @Test
+    void aConversationLongerThanTheContextGoesOnAndSaysWhatItDropped() {
+        CliRun r = CliRun.run("Lily saw a cat.\nThe cat was big.\nTom had a red ball.\nThe sun was hot.\nMax ran to the park.\n",
+                "chat", "--model", model, "--temperature", "0", "--max-tokens", "8", "--context", "40");
+        assertEquals(0, r.rc(), r.err());
+        assertEquals(5, cacheHits(r.err()).length, r.err());
+        assertTrue(r.err().contains("oldest messages to fit the 40-token context)"), r.err());
+        assertFalse(r.err().contains("e8q chat:"), r.err());
+    }
+
+    @Test
     void generateChatPrintsOnlyTheReply() {
         CliRun plain = CliRun.run("", "generate", "--model", model, "--prompt", "Tim went to the park.", "--temperature", "0", "--steps", "15");
         CliRun chat = CliRun.run("", "generate", "--model", model, "--prompt", "Tim went to the park.", "--chat", "--temperature", "0", "--steps", "15");

@@ -16,6 +16,11 @@ import java.util.Objects;
  * {@code transformers} does, and runs only the tokens after the longest prefix the KV cache already holds: the
  * earlier turns are not computed again, and a turn whose text re-tokenizes differently (a template that strips the
  * reply) is recomputed from where it differs.
+ *
+ * <p>When a conversation outgrows the context, the oldest exchanges after the preamble are dropped, a user message and
+ * the replies that followed it at a time, until the prompt leaves room for a reply: {@link #REPLY_ROOM_SHARE}. The
+ * session then forgets them, so {@link #messages} is what the model sees. Whole exchanges keep the roles alternating,
+ * which templates such as Llama 2's insist on.
  */
 public final class ChatSession {
     private final LlamaModel model;
@@ -25,6 +30,8 @@ public final class ChatSession {
     private final ModelState state;
     private final List<ChatMessage> preamble;
     private final List<ChatMessage> messages = new ArrayList<>();
+    /** A reply may claim up to this share of the context (and at most its token limit) before old turns are dropped. */
+    public static final int REPLY_ROOM_SHARE = 2;
     /** The ids whose keys and values the cache holds, at positions 0.. */
     private int[] cached = new int[0];
 
@@ -34,11 +41,12 @@ public final class ChatSession {
      * @param stoppedAt       the stop id that ended it, or -1 (token limit or context full)
      * @param promptTokens    the rendered conversation's length in tokens
      * @param reusedTokens    how many of them the cache already held
+     * @param droppedMessages how many of the oldest messages were dropped to fit the context
      * @param promptSeconds   time for the new prompt tokens
      * @param generateSeconds time for the reply
      */
-    public record Reply(String reply, int[] tokens, int stoppedAt, int promptTokens, int reusedTokens, double promptSeconds,
-            double generateSeconds) {
+    public record Reply(String reply, int[] tokens, int stoppedAt, int promptTokens, int reusedTokens, int droppedMessages,
+            double promptSeconds, double generateSeconds) {
         public double tokensPerSecond() {
             return Generator.tokensPerSecond(tokens.length, stoppedAt, generateSeconds);
         }
@@ -83,17 +91,28 @@ public final class ChatSession {
 
     /**
      * Adds a user turn and generates the assistant's reply (at most {@code maxTokens}, fewer when the context fills).
-     * The conversation is unchanged when this throws: a template that rejects it, or a prompt longer than the context.
+     * Drops the oldest exchanges when the conversation would leave the reply less than {@code min(maxTokens,
+     * context / REPLY_ROOM_SHARE)} tokens. The conversation is unchanged when this throws: a template that rejects it,
+     * or a preamble and message that alone fill the context.
      */
     public Reply send(String userText, TokenSampler sampler, int maxTokens, Generator.TokenListener listener) {
         if (maxTokens < 1) throw new IllegalArgumentException("maxTokens < 1: " + maxTokens);
         List<ChatMessage> next = new ArrayList<>(messages);
         next.add(ChatMessage.user(userText));
-        int[] ids = tokenizer.encode(template.render(next, true), false, false);
-        if (ids.length == 0) throw new IllegalArgumentException(template.origin() + ": the chat template rendered no text");
+        int room = Math.min(maxTokens, context() / REPLY_ROOM_SHARE), dropped = 0;
+        int[] ids;
+        while (true) {
+            ids = tokenizer.encode(template.render(next, true), false, false);
+            if (ids.length == 0) throw new IllegalArgumentException(template.origin() + ": the chat template rendered no text");
+            if (ids.length + room <= context()) break;
+            int exchange = oldestExchange(next);
+            if (exchange == 0) break;
+            next.subList(preamble.size(), preamble.size() + exchange).clear();
+            dropped += exchange;
+        }
         if (ids.length >= context()) {
-            throw new IllegalArgumentException("the conversation is " + ids.length + " tokens, and the context holds " + context()
-                    + "; start a new one");
+            throw new IllegalArgumentException("the message" + (preamble.isEmpty() ? "" : " with the system prompt") + " is "
+                    + ids.length + " tokens, and the context holds " + context());
         }
         // Keep at least the last prompt token to run: its logits start the reply.
         int reuse = Math.min(commonPrefix(cached, ids), ids.length - 1);
@@ -113,7 +132,19 @@ public final class ChatSession {
         messages.clear();
         messages.addAll(next);
         messages.add(ChatMessage.assistant(text));
-        return new Reply(text, c.tokens(), c.stoppedAt(), ids.length, reuse, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+        return new Reply(text, c.tokens(), c.stoppedAt(), ids.length, reuse, dropped, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+    }
+
+    /**
+     * The length of the oldest exchange after the preamble: its first message up to the next user message. 0 when
+     * only the newest message (the last) is left.
+     */
+    private int oldestExchange(List<ChatMessage> conversation) {
+        int first = preamble.size(), last = conversation.size() - 1;
+        if (first >= last) return 0;
+        int end = first + 1;
+        while (end < last && !conversation.get(end).role().equals("user")) end++;
+        return end - first;
     }
 
     private static int commonPrefix(int[] a, int[] b) {

@@ -125,6 +125,60 @@ class ChatSessionTest {
     }
 
     @Test
+    void aLongConversationDropsItsOldestExchangesAndGoesOn() throws IOException {
+        int context = 64, maxTokens = 12;
+        ChatSession s = session(context);
+        List<ChatMessage> history = new ArrayList<>();
+        String[] turns = {"Lily saw a cat.", "The cat was big.", "Tom had a red ball.", "The sun was hot.", "Max ran to the park.",
+            "Sue found a toy.", "The bird sang a song.", "Ben ate a cake.", "Mom smiled at Lily.", "The dog was happy."};
+        int dropped = 0;
+        for (String turn : turns) {
+            Recording rec = new Recording();
+            ChatSession.Reply r = s.send(turn, rec, maxTokens, null);
+            history.add(ChatMessage.user(turn));
+            history.add(ChatMessage.assistant(r.reply()));
+            dropped += r.droppedMessages();
+            List<ChatMessage> kept = s.messages();
+            // What the session keeps is the newest part of the conversation, whole exchanges from a user message on.
+            assertEquals(history.subList(dropped, history.size()), kept);
+            assertEquals("user", kept.get(0).role());
+            assertTrue(r.promptTokens() + Math.min(maxTokens, context / ChatSession.REPLY_ROOM_SHARE) <= context,
+                    r.promptTokens() + " prompt tokens leave no room for a reply");
+            // ... and the reply is what a fresh generation over the kept conversation gives, the cache notwithstanding.
+            int[] prompt = tokenizer.encode(template.render(kept.subList(0, kept.size() - 1), true), false, false);
+            assertEquals(r.promptTokens(), prompt.length);
+            Generator.Result fresh = new Generator(model, KvCache.Precision.F32, StopTokens.of(model.config(), dir))
+                    .generate(prompt, maxTokens, Sampler.greedy(), null);
+            assertArrayEquals(fresh.generated(), r.tokens(), "turn " + turn);
+        }
+        assertTrue(dropped >= 4, "ten turns in 64 tokens must drop some; dropped " + dropped);
+        assertEquals(0, dropped % 2, "whole exchanges");
+    }
+
+    @Test
+    void dropsNeverTouchThePreamble(@TempDir Path other) throws IOException {
+        String withSystem = "{% for m in messages %}{% if m.role == 'system' %}{{ bos_token }}{{ m.content }}"
+                + "{% elif m.role == 'user' %}{{ m.content }}{% else %}{{ m.content }}{{ eos_token }}{% endif %}{% endfor %}";
+        Path file = java.nio.file.Files.writeString(other.resolve("chat_template.jinja"), withSystem);
+        ChatSession s = new ChatSession(model, tokenizer, ChatTemplateFiles.read(file, dir), StopTokens.of(model.config(), dir), 40,
+                KvCache.Precision.F32, List.of(ChatMessage.system("Once upon a time,")));
+        int dropped = 0;
+        for (String turn : new String[] {" a cat sat.", " a dog ran.", " a bird sang.", " a boy ate.", " a girl slept.", " a fish swam."}) {
+            ChatSession.Reply r = s.send(turn, Sampler.greedy(), 10, null);
+            dropped += r.droppedMessages();
+            assertEquals(ChatMessage.system("Once upon a time,"), s.messages().get(0));
+            assertEquals("user", s.messages().get(1).role());
+        }
+        assertTrue(dropped > 0, "six turns in 40 tokens must drop some");
+        // A message that cannot fit even alone with the preamble is refused, and nothing is dropped for it.
+        List<ChatMessage> before = s.messages();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> s.send(" the big dog ran and ran in the park.".repeat(8), Sampler.greedy(), 10, null));
+        assertTrue(e.getMessage().contains("with the system prompt") && e.getMessage().contains("the context holds 40"), e.getMessage());
+        assertEquals(before, s.messages());
+    }
+
+    @Test
     void aReplyStopsWhereTheContextEnds() throws IOException {
         ChatSession s = session(24);
         ChatSession.Reply r = s.send("One day, a girl named Sue went to the park.", Sampler.greedy(), 100, null);
