@@ -4,10 +4,8 @@ import dev.e8q.llama.chat.ChatMessage;
 import dev.e8q.llama.chat.ChatTemplate;
 import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
-import dev.e8q.llama.model.ModelState;
 import dev.e8q.llama.tokenizer.Tokenizer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -23,17 +21,14 @@ import java.util.Objects;
  * which templates such as Llama 2's insist on.
  */
 public final class ChatSession {
-    private final LlamaModel model;
     private final Tokenizer tokenizer;
     private final ChatTemplate template;
     private final int[] stops;
-    private final ModelState state;
+    private final PromptCache cache;
     private final List<ChatMessage> preamble;
     private final List<ChatMessage> messages = new ArrayList<>();
     /** A reply may claim up to this share of the context (and at most its token limit) before old turns are dropped. */
     public static final int REPLY_ROOM_SHARE = 2;
-    /** The ids whose keys and values the cache holds, at positions 0.. */
-    private int[] cached = new int[0];
 
     /**
      * @param reply           the assistant's text
@@ -58,12 +53,10 @@ public final class ChatSession {
      */
     public ChatSession(LlamaModel model, Tokenizer tokenizer, ChatTemplate template, int[] stops, int context,
             KvCache.Precision kv, List<ChatMessage> preamble) {
-        this.model = Objects.requireNonNull(model, "model");
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.template = Objects.requireNonNull(template, "template");
         this.stops = stops.clone();
-        if (context < 2) throw new IllegalArgumentException("context of " + context + " tokens; need at least 2");
-        this.state = model.newState(Math.min(context, model.config().maxSeqLen()), kv);
+        this.cache = new PromptCache(model, context, kv);
         this.preamble = List.copyOf(preamble);
         messages.addAll(this.preamble);
     }
@@ -75,7 +68,7 @@ public final class ChatSession {
 
     /** The most tokens the conversation may hold. */
     public int context() {
-        return state.capacity();
+        return cache.context();
     }
 
     /** Forgets every turn after the preamble; the cache keeps what the next prompt shares with it. */
@@ -86,7 +79,7 @@ public final class ChatSession {
 
     /** The ids the KV cache holds, in position order (for tests and diagnostics). */
     public int[] cachedTokens() {
-        return cached.clone();
+        return cache.cachedTokens();
     }
 
     /**
@@ -114,25 +107,13 @@ public final class ChatSession {
             throw new IllegalArgumentException("the message" + (preamble.isEmpty() ? "" : " with the system prompt") + " is "
                     + ids.length + " tokens, and the context holds " + context());
         }
-        // Keep at least the last prompt token to run: its logits start the reply.
-        int reuse = Math.min(commonPrefix(cached, ids), ids.length - 1);
-        // From here the cache beyond `reuse` is overwritten; if this turn fails midway, only that prefix stays valid.
-        cached = Arrays.copyOf(cached, reuse);
-        long t0 = System.nanoTime();
-        float[] logits = state.prefill(Arrays.copyOfRange(ids, reuse, ids.length), reuse);
-        long t1 = System.nanoTime();
-        int steps = Math.min(maxTokens, context() - ids.length);
-        Generator.Continuation c = Generator.continueFrom(state, logits, ids.length, steps, sampler, stops, ids[ids.length - 1], listener);
-        long t2 = System.nanoTime();
-        // A reply that ended on a stop id ran all its tokens; one cut at the token limit did not run its last.
-        int n = c.tokens().length, held = ids.length + (c.stoppedAt() >= 0 ? n : Math.max(0, n - 1));
-        cached = Arrays.copyOf(ids, held);
-        System.arraycopy(c.tokens(), 0, cached, ids.length, held - ids.length);
-        String text = tokenizer.decode(c.tokens());
+        PromptCache.Run run = cache.run(ids, sampler, maxTokens, stops, Generator.TokenCallback.of(listener));
+        String text = tokenizer.decode(run.reply());
         messages.clear();
         messages.addAll(next);
         messages.add(ChatMessage.assistant(text));
-        return new Reply(text, c.tokens(), c.stoppedAt(), ids.length, reuse, dropped, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+        return new Reply(text, run.reply(), run.stoppedAt(), ids.length, run.reusedTokens(), dropped, run.promptSeconds(),
+                run.generateSeconds());
     }
 
     /**
@@ -147,8 +128,4 @@ public final class ChatSession {
         return end - first;
     }
 
-    private static int commonPrefix(int[] a, int[] b) {
-        int n = Math.min(a.length, b.length), i = Arrays.mismatch(a, 0, n, b, 0, n);
-        return i < 0 ? n : i;
-    }
 }

@@ -69,15 +69,37 @@ public final class Generator {
         return seconds > 0 ? steps / seconds : 0;
     }
 
-    /** The sampled ids and the stop id that ended them, or -1. */
-    record Continuation(int[] tokens, int stoppedAt) {}
+    /** Receives each generated token as soon as it is sampled, and says whether to go on: false ends generation there. */
+    @FunctionalInterface
+    public interface TokenCallback {
+        boolean accept(int prev, int token);
+
+        /** A listener that always goes on; null for none. */
+        static TokenCallback of(TokenListener listener) {
+            return listener == null ? null : (prev, token) -> {
+                listener.onToken(prev, token);
+                return true;
+            };
+        }
+    }
+
+    /**
+     * The sampled ids and the stop id that ended them, or -1 (the token limit, or a callback that said stop). Unless a
+     * stop id ended them, the last id was not run through the model.
+     */
+    record Continuation(int[] tokens, int stoppedAt) {
+        /** How many of the tokens have their keys and values in the cache. */
+        int ran() {
+            return stoppedAt >= 0 ? tokens.length : Math.max(0, tokens.length - 1);
+        }
+    }
 
     /**
      * Samples from {@code logits} (those of the token at {@code pos - 1}), feeds each new token at the next position,
-     * until a stop id or {@code steps} tokens. Shared by {@link #generate} and the chat session.
+     * until a stop id, {@code steps} tokens, or a callback that says stop. Shared by {@link #generate} and {@link PromptCache}.
      */
     static Continuation continueFrom(ModelState state, float[] logits, int pos, int steps, TokenSampler sampler, int[] stops,
-            int prev, TokenListener listener) {
+            int prev, TokenCallback callback) {
         int vocab = state.model().config().vocabSize();
         int[] out = new int[steps];
         int n = 0, stop = -1;
@@ -88,9 +110,9 @@ public final class Generator {
                 break;
             }
             out[n++] = next;
-            if (listener != null) listener.onToken(prev, next);
+            boolean goOn = callback == null || callback.accept(prev, next);
             prev = next;
-            if (n == steps) break;
+            if (n == steps || !goOn) break;
             logits = state.forward(next, pos);
         }
         return new Continuation(Arrays.copyOf(out, n), stop);
@@ -112,7 +134,8 @@ public final class Generator {
         float[] logits = steps > 0 ? state.prefill(prompt, 0) : null;
         long t1 = System.nanoTime();
         Continuation c = steps > 0
-                ? continueFrom(state, logits, prompt.length, steps, sampler, stops, prompt[prompt.length - 1], listener)
+                ? continueFrom(state, logits, prompt.length, steps, sampler, stops, prompt[prompt.length - 1],
+                        TokenCallback.of(listener))
                 : new Continuation(new int[0], -1);
         long t2 = System.nanoTime();
         return new Result(prompt.clone(), c.tokens(), c.stoppedAt(), (t1 - t0) / 1e9, (t2 - t1) / 1e9);
