@@ -22,6 +22,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("demo", new DemoCommand());
         cl.addSubcommand("generate", new GenerateCommand());
         cl.addSubcommand("chat", new ChatCommand());
+        cl.addSubcommand("serve", new ServeCommand());
         cl.addSubcommand("eval", new EvalCommand());
         cl.addSubcommand("export-hf", new ExportHfCommand());
         cl.addSubcommand("convert", new ConvertCommand());

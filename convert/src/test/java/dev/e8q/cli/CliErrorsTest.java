@@ -71,4 +71,17 @@ class CliErrorsTest {
         assertOneLineError("chat", "chat template failed: no system role", "chat", "--model", model.toString(), "--system",
                 "be brief", "--message", "x");
     }
+
+    @Test
+    void serveWithABadPortOrATakenOne() throws Exception {
+        String bin = TestData.stories260K().toString(), tok = TestData.tok512().toString();
+        assertOneLineError("serve", "--port must be 0..65535, got 70000", "serve", "--model", bin, "--tokenizer", tok, "--port", "70000");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            assertOneLineError("serve", "ddress already in use", "serve", "--model", bin, "--tokenizer", tok, "--port",
+                    String.valueOf(taken.getLocalPort()));
+        }
+        Path broken = Files.writeString(tmp.resolve("broken.jinja"), "{% for m in messages %}");
+        assertOneLineError("serve", "broken.jinja", "serve", "--model", bin, "--tokenizer", tok, "--chat-template", broken.toString(),
+                "--port", "0");
+    }
 }
