@@ -287,4 +287,21 @@ class OpenAiServerTest {
         String log = LOG.toString(StandardCharsets.UTF_8);
         assertTrue(log.contains("POST /v1/completions 200"), log);
     }
+
+    @Test
+    void generationStopsOnceNobodyListens() throws Exception {
+        ServedModel m = served(256);
+        int[] prompt = tokenizer.encode("Once upon a time, there was a girl named", true, false);
+        GenerationParams p = new GenerationParams(100, 0, 1, null, List.of(), true, false);
+        String full = m.generate(prompt, p, t -> true).text();
+        List<String> pieces = new ArrayList<>();
+        ServedModel.Outcome o = m.generate(prompt, p, t -> {
+            pieces.add(t);
+            return pieces.size() < 3;
+        });
+        assertEquals(3, pieces.size(), "no piece after the sink said it was gone");
+        assertEquals(String.join("", pieces), o.text());
+        assertTrue(full.startsWith(o.text()) && o.text().length() < full.length(), o.text() + " | " + full);
+        assertTrue(o.completionTokens() < 100, "stopped early: " + o.completionTokens());
+    }
 }
