@@ -70,6 +70,10 @@ public final class ServeCommand implements Callable<Integer> {
         String id = modelName != null ? modelName : run.model.toAbsolutePath().normalize().getFileName().toString();
         ServedModel served = new ServedModel(id, m, run.tokenizer(null), template, StopTokens.of(m.config(), dir), context, kv);
         String key = apiKey != null ? apiKey : System.getenv("E8Q_API_KEY");
+        // The JDK server waits for a request's headers and body without limit, so a client that trickled them would hold
+        // a connection and a worker for ever; with this, it closes such a connection after a minute (seen with 3 s: both a
+        // stalled header and a stalled body were cut off). Read once, when the first server is made.
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) System.setProperty("sun.net.httpserver.maxReqTime", "60");
         OpenAiServer server = new OpenAiServer(served, new InetSocketAddress(host, port), key, System.err);
         server.start();
         System.err.printf("e8q serve: %s on http://%s:%d/v1 (context %d tokens%s%s)%n", id, host, server.port(), served.context(),

@@ -149,6 +149,7 @@ public final class OpenAiServer implements AutoCloseable {
         byte[] body = readBody(ex);
         ApiRequest req = chat ? ApiRequest.chat(body) : ApiRequest.completion(body);
         int[] prompt = chat ? model.chatPrompt(req.messages()) : model.completionPrompt(req.prompt());
+        model.checkFits(prompt);
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         ServedModel.Outcome o;

@@ -86,13 +86,18 @@ public final class ServedModel {
         return tokenizer.encode(prompt, true, false);
     }
 
-    /** Generates after {@code prompt}, waiting for the requests before it; pieces of text go to {@code sink} as they settle. */
-    public Outcome generate(int[] prompt, GenerationParams p, TextSink sink) {
+    /** Refuses a prompt that leaves no room for a reply: before an answer's headers go out, not after. */
+    public void checkFits(int[] prompt) {
         if (prompt.length == 0) throw ApiException.invalid("the prompt is empty", null);
         if (prompt.length >= context()) {
             throw new ApiException(400, "invalid_request_error", "the prompt is " + prompt.length + " tokens, and the context holds "
                     + context() + " (the server's --context)", null, "context_length_exceeded");
         }
+    }
+
+    /** Generates after {@code prompt}, waiting for the requests before it; pieces of text go to {@code sink} as they settle. */
+    public Outcome generate(int[] prompt, GenerationParams p, TextSink sink) {
+        checkFits(prompt);
         Sampler sampler = new Sampler(p.temperature(), p.topP(), p.seed() != null ? p.seed() : System.nanoTime());
         StreamingDecoder decoder = new StreamingDecoder(tokenizer, prompt[prompt.length - 1]);
         StopStrings stops = new StopStrings(p.stops());

@@ -262,6 +262,9 @@ class OpenAiServerTest {
         assertError(post("/v1/completions", JSON.createObjectNode().put("prompt", "The dog ran. ".repeat(200))), 400, null, "context holds 256");
         assertEquals("context_length_exceeded",
                 post("/v1/completions", JSON.createObjectNode().put("prompt", "The dog ran. ".repeat(200))).json().at("/error/code").asText());
+        // Streamed, the refusal still comes as a status and an error object, not as an event after a 200.
+        ObjectNode longStream = JSON.createObjectNode().put("prompt", "The dog ran. ".repeat(200)).put("stream", true);
+        assertError(post("/v1/completions", longStream), 400, null, "context holds 256");
         Answer get = call(server, "GET", "/v1/chat/completions", null);
         assertError(get, 405, null, "use POST");
         assertEquals("POST", get.response().headers().firstValue("Allow").orElse(""));
