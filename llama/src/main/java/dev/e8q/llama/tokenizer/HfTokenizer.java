@@ -1,8 +1,8 @@
 package dev.e8q.llama.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.e8q.llama.io.CheckpointFormatException;
+import dev.e8q.llama.io.HfConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -78,17 +78,8 @@ public final class HfTokenizer implements Tokenizer {
     }
 
     public static HfTokenizer load(Path tokenizerJson, Options options) throws IOException {
-        JsonNode root;
-        byte[] bytes = Files.readAllBytes(tokenizerJson);
-        try {
-            root = new ObjectMapper().readTree(bytes);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new CheckpointFormatException(tokenizerJson, "malformed JSON: " + e.getOriginalMessage());
-        } catch (IOException e) {
-            // e.g. CharConversionException: bytes Jackson took for UTF-32 that are not
-            throw new CheckpointFormatException(tokenizerJson, "unreadable JSON: " + e.getMessage());
-        }
-        if (root == null || !root.isObject() || !root.has("model")) {
+        JsonNode root = HfConfig.readJson(tokenizerJson);
+        if (!root.has("model")) {
             throw new CheckpointFormatException(tokenizerJson, "not a Hugging Face tokenizer.json (no 'model')");
         }
         try {
@@ -158,7 +149,7 @@ public final class HfTokenizer implements Tokenizer {
         int bos = -1, eos = -1;
         Path cfg = file.resolveSibling("tokenizer_config.json");
         if (Files.exists(cfg)) {
-            JsonNode c = new ObjectMapper().readTree(Files.readAllBytes(cfg));
+            JsonNode c = HfConfig.readJson(cfg);
             bos = tokenId(c.get("bos_token"), added);
             eos = tokenId(c.get("eos_token"), added);
         }

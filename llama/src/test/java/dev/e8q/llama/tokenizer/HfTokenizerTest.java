@@ -230,4 +230,16 @@ class HfTokenizerTest {
         assertTrue(e.getMessage().contains("(.*a){12}$") && e.getMessage().contains("tokenizer.json"), e.getMessage());
         assertTrue(t.encode("a b", false, false).length > 0, "short text still encodes");
     }
+
+    @Test
+    void aBrokenTokenizerConfigBesideTheTokenizerIsNamedWithItsProblem() throws IOException {
+        Path json = Files.copy(TestData.tinyStories656K().resolve("tokenizer.json"), tmp.resolve("tokenizer.json"));
+        Path cfg = tmp.resolve("tokenizer_config.json");
+        // Malformed JSON, bytes Jackson takes for UTF-32, and JSON that is not an object.
+        for (byte[] bad : new byte[][] {"{\"bos_token\": ".getBytes(), {0, 0, 0, 0x7b, 0x41, 0x42}, "[1, 2]".getBytes()}) {
+            Files.write(cfg, bad);
+            CheckpointFormatException e = assertThrows(CheckpointFormatException.class, () -> HfTokenizer.load(json));
+            assertTrue(e.getMessage().contains(cfg.toString()), e.getMessage());
+        }
+    }
 }
