@@ -218,3 +218,17 @@ for name in ("llama2", "zephyr"):
 out("llama", "ChatTemplateFuzzTest", "named_templates", json.dumps({"chat_template": [
     {"name": "default", "template": "{% for m in messages %}{{ m.content }}{% endfor %}"}, {"name": "tool_use", "template": "x"}]}))
 print("chat template seeds written")
+
+# ApiRequestFuzzTest: one byte for the endpoint (even: chat, odd: completion), then the request body
+out("convert", "ApiRequestFuzzTest", "chat_full", b"\x00" + json.dumps({
+    "model": "m", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+                               {"role": "assistant", "content": None}, {"role": "user", "content": [{"type": "text", "text": "go"}]}],
+    "max_completion_tokens": 32, "temperature": 0.7, "top_p": 0.9, "seed": 42, "stop": ["\n\n", "User:"],
+    "stream": True, "stream_options": {"include_usage": True}, "n": 1, "logprobs": False, "presence_penalty": 0.1,
+    "frequency_penalty": -0.5, "top_k": 40, "min_p": 0.05, "repeat_penalty": 1.1, "repeat_last_n": 64}).encode())
+out("convert", "ApiRequestFuzzTest", "chat_refused", b"\x00" + json.dumps({
+    "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}], "tools": [{"type": "function"}],
+    "response_format": {"type": "json_object"}, "logit_bias": {"1": 5}}).encode())
+out("convert", "ApiRequestFuzzTest", "completion", b"\x01" + json.dumps({
+    "prompt": ["Once upon a time"], "max_tokens": 16, "temperature": 0, "stop": "The end", "echo": False, "suffix": None}).encode())
+print("server request seeds written")

@@ -32,6 +32,9 @@ public final class ChatCommand implements Callable<Integer> {
     ModelOptions run = new ModelOptions();
 
     @Mixin
+    SamplingOptions sampling = new SamplingOptions();
+
+    @Mixin
     ChatOptions chat = new ChatOptions();
 
     @Option(names = "--message", description = "a user turn; repeat for several. Without it, turns are read from stdin")
@@ -48,11 +51,7 @@ public final class ChatCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "0.7", description = "0 = greedy (default: ${DEFAULT-VALUE})")
     float temperature;
 
-    @Option(names = "--top-p", defaultValue = "0.9", description = "nucleus sampling threshold, 1 = off (default: ${DEFAULT-VALUE})")
-    float topP;
 
-    @Option(names = "--seed", description = "random seed (default: from the clock)")
-    Long seed;
 
     @Option(names = "--kv-cache", defaultValue = "f32", description = "KV cache entries: f32 or f16 (default: ${DEFAULT-VALUE})")
     String kvCache;
@@ -61,6 +60,7 @@ public final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be at least 1, got " + maxTokens);
         if (context < 2) throw new IllegalArgumentException("--context must be at least 2, got " + context);
+        Sampler sampler = sampling.sampler(temperature);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
         LlamaModel m = run.load();
@@ -68,7 +68,6 @@ public final class ChatCommand implements Callable<Integer> {
         var template = chat.template(run);
         ChatSession session = new ChatSession(m, tok, template, StopTokens.of(m.config(), run.configDir()), context, kv,
                 chat.preamble());
-        Sampler sampler = new Sampler(temperature, topP, seed != null ? seed : System.nanoTime());
         if (!messages.isEmpty()) {
             for (String msg : messages) turn(session, msg, sampler, tok, out);
             return 0;
@@ -104,7 +103,7 @@ public final class ChatCommand implements Callable<Integer> {
 
     private void turn(ChatSession session, String msg, Sampler sampler, Tokenizer tok, PrintStream out) {
         StreamingDecoder[] dec = {null};
-        ChatSession.Reply r = session.send(msg, sampler, maxTokens, (prev, id) -> {
+        ChatSession.Reply r = session.send(msg, sampling.forReply(sampler), maxTokens, (prev, id) -> {
             if (dec[0] == null) dec[0] = new StreamingDecoder(tok, prev);
             out.print(dec[0].next(id));
         });

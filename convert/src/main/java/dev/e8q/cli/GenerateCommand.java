@@ -26,6 +26,9 @@ public final class GenerateCommand implements Callable<Integer> {
     ModelOptions run = new ModelOptions();
 
     @Mixin
+    SamplingOptions sampling = new SamplingOptions();
+
+    @Mixin
     ChatOptions chat = new ChatOptions();
 
     @Option(names = "--prompt", defaultValue = "", description = "prompt text (default: empty, start from BOS)")
@@ -41,11 +44,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "1.0", description = "0 = greedy (default: ${DEFAULT-VALUE})")
     float temperature;
 
-    @Option(names = "--top-p", defaultValue = "0.9", description = "nucleus sampling threshold, 1 = off (default: ${DEFAULT-VALUE})")
-    float topP;
 
-    @Option(names = "--seed", description = "random seed (default: from the clock)")
-    Long seed;
 
     @Option(names = "--kv-cache", defaultValue = "f32",
             description = "KV cache entries: f32, or f16, which halves the cache and what attention reads per token (default: ${DEFAULT-VALUE})")
@@ -53,6 +52,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Sampler sampler = sampling.sampler(temperature);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
         LlamaModel m = run.load();
@@ -67,11 +67,9 @@ public final class GenerateCommand implements Callable<Integer> {
             ids = tok.encode(prompt, true, false);
             out.print(prompt);
         }
-        long s = seed != null ? seed : System.nanoTime();
-        Sampler sampler = new Sampler(temperature, topP, s);
         StreamingDecoder dec = new StreamingDecoder(tok, ids[ids.length - 1]);
         Generator g = new Generator(m, kv, StopTokens.of(m.config(), run.configDir()));
-        Generator.Result r = g.generate(ids, steps, sampler, (prev, id) -> out.print(dec.next(id)));
+        Generator.Result r = g.generate(ids, steps, sampling.forReply(sampler), (prev, id) -> out.print(dec.next(id)));
         out.println(dec.flush());
         System.err.printf(Locale.ROOT, "prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens at %.2f tok/s%s%n",
                 r.prompt().length, r.promptSeconds(), r.promptTokensPerSecond(), r.generated().length, r.tokensPerSecond(),

@@ -4,14 +4,17 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.e8q.llama.chat.ChatMessage;
+import dev.e8q.llama.generate.Penalties;
+import dev.e8q.llama.generate.Sampler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 /**
  * A parsed {@code /v1/chat/completions} or {@code /v1/completions} body: the messages or the prompt, and how to
- * generate. Every field is checked for its type and range, and an error names the field. Fields that ask for what
- * e8q does not do (several choices, log-probabilities, tools, penalties, structured output) are refused rather than
+ * generate. Every field is checked for its type and range, and an error names the field. Besides OpenAI's fields it takes
+ * llama.cpp's {@code top_k}, {@code min_p}, {@code repeat_penalty} and {@code repeat_last_n}. Fields that ask for what
+ * e8q does not do (several choices, log-probabilities, tools, logit bias, structured output) are refused rather than
  * ignored; fields that change nothing (user, metadata, store, ...) are ignored.
  *
  * @param messages the conversation (chat), or null
@@ -97,14 +100,22 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
         if (logprobs != null && (logprobs.isBoolean() && logprobs.asBoolean() || logprobs.isIntegralNumber() && logprobs.asLong() > 0))
             throw unsupported("logprobs");
         if (root.hasNonNull("top_logprobs")) throw unsupported("top_logprobs");
-        for (String penalty : List.of("presence_penalty", "frequency_penalty")) {
-            Double v = optionalNumber(root, penalty, -2, 2);
-            if (v != null && v != 0) throw unsupported(penalty);
-        }
         if (root.hasNonNull("logit_bias") && !root.get("logit_bias").isEmpty()) throw unsupported("logit_bias");
         Double temperature = optionalNumber(root, "temperature", 0, 2);
         Double topP = optionalNumber(root, "top_p", 0, 1);
         if (topP != null && topP == 0) throw ApiException.invalid("'top_p' must be greater than 0", "top_p");
+        Integer topK = optionalInt(root, "top_k", 0);
+        Double minP = optionalNumber(root, "min_p", 0, 1);
+        if (minP != null && minP == 1) throw ApiException.invalid("'min_p' must be less than 1", "min_p");
+        Double repeat = optionalNumber(root, "repeat_penalty", 0, 10);
+        if (repeat != null && repeat == 0) throw ApiException.invalid("'repeat_penalty' must be greater than 0", "repeat_penalty");
+        Double presence = optionalNumber(root, "presence_penalty", -2, 2);
+        Double frequency = optionalNumber(root, "frequency_penalty", -2, 2);
+        Integer lastN = optionalInt(root, "repeat_last_n", 1);
+        Sampler.Settings sampling = new Sampler.Settings(temperature == null ? 1f : temperature.floatValue(), topK == null ? 0 : topK,
+                topP == null ? 1f : topP.floatValue(), minP == null ? 0f : minP.floatValue());
+        Penalties penalties = new Penalties(repeat == null ? 1f : repeat.floatValue(), presence == null ? 0f : presence.floatValue(),
+                frequency == null ? 0f : frequency.floatValue(), lastN == null ? Penalties.DEFAULT_LAST_N : lastN);
         JsonNode seedNode = root.get("seed");
         Long seed = null;
         if (seedNode != null && !seedNode.isNull()) {
@@ -119,8 +130,7 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
             if (!stream) throw ApiException.invalid("'stream_options' needs 'stream': true", "stream_options");
             usage = bool(options, "include_usage");
         }
-        return new GenerationParams(maxTokens, temperature == null ? 1f : temperature.floatValue(), topP == null ? 1f : topP.floatValue(),
-                seed, stops(root.get("stop")), stream, usage);
+        return new GenerationParams(maxTokens, sampling, penalties, seed, stops(root.get("stop")), stream, usage);
     }
 
     private static List<String> stops(JsonNode stop) {

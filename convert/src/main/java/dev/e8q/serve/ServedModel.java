@@ -5,6 +5,7 @@ import dev.e8q.llama.chat.ChatTemplate;
 import dev.e8q.llama.generate.PromptCache;
 import dev.e8q.llama.generate.Sampler;
 import dev.e8q.llama.generate.StopStrings;
+import dev.e8q.llama.generate.TokenSampler;
 import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.tokenizer.StreamingDecoder;
@@ -98,7 +99,7 @@ public final class ServedModel {
     /** Generates after {@code prompt}, waiting for the requests before it; pieces of text go to {@code sink} as they settle. */
     public Outcome generate(int[] prompt, GenerationParams p, TextSink sink) {
         checkFits(prompt);
-        Sampler sampler = new Sampler(p.temperature(), p.topP(), p.seed() != null ? p.seed() : System.nanoTime());
+        TokenSampler sampler = p.penalties().apply(new Sampler(p.sampling(), p.seed() != null ? p.seed() : System.nanoTime()));
         StreamingDecoder decoder = new StreamingDecoder(tokenizer, prompt[prompt.length - 1]);
         StopStrings stops = new StopStrings(p.stops());
         StringBuilder text = new StringBuilder();

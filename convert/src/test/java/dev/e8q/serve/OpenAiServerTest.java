@@ -12,6 +12,7 @@ import dev.e8q.llama.chat.ChatMessage;
 import dev.e8q.llama.chat.ChatTemplate;
 import dev.e8q.llama.chat.ChatTemplateFiles;
 import dev.e8q.llama.generate.Generator;
+import dev.e8q.llama.generate.Penalties;
 import dev.e8q.llama.generate.Sampler;
 import dev.e8q.llama.generate.StopTokens;
 import dev.e8q.llama.model.DType;
@@ -211,6 +212,25 @@ class OpenAiServerTest {
     }
 
     @Test
+    void penaltiesAndFiltersAreTheRuntimes() throws Exception {
+        ObjectNode body = JSON.createObjectNode().put("prompt", "The dog ran and ran and").put("max_tokens", 30).put("temperature", 0);
+        int[] prompt = tokenizer.encode("The dog ran and ran and", true, false);
+        String plain = post("/v1/completions", body).json().at("/choices/0/text").asText();
+        body.put("frequency_penalty", 1.5).put("presence_penalty", 0.5).put("repeat_penalty", 1.3).put("repeat_last_n", 16);
+        String penalized = post("/v1/completions", body).json().at("/choices/0/text").asText();
+        Generator g = new Generator(model, KvCache.Precision.F32, StopTokens.of(model.config(), dir));
+        Generator.Result ref = g.generate(prompt, 30, new Penalties(1.3f, 0.5f, 1.5f, 16).apply(Sampler.greedy()), null);
+        assertEquals(tokenizer.decode(ref.generated()), penalized);
+        assertFalse(plain.equals(penalized), "the penalties changed nothing: " + plain);
+        // top_k 1 is greedy at any temperature.
+        ObjectNode k1 = JSON.createObjectNode().put("prompt", "The dog ran and ran and").put("max_tokens", 30).put("temperature", 1.5)
+                .put("top_k", 1);
+        assertEquals(plain, post("/v1/completions", k1).json().at("/choices/0/text").asText());
+        assertError(post("/v1/completions", k1.put("min_p", 1)), 400, "min_p", "less than 1");
+        assertError(post("/v1/completions", k1.put("min_p", 0).put("top_k", -1)), 400, "top_k", "at least 0");
+    }
+
+    @Test
     void aConversationsNextTurnComesFromTheCache() throws Exception {
         JsonNode first = post("/v1/chat/completions", chatBody(20, "Tom had a red ball.")).json();
         String reply = first.at("/choices/0/message/content").asText();
@@ -295,7 +315,7 @@ class OpenAiServerTest {
     void generationStopsOnceNobodyListens() throws Exception {
         ServedModel m = served(256);
         int[] prompt = tokenizer.encode("Once upon a time, there was a girl named", true, false);
-        GenerationParams p = new GenerationParams(100, 0, 1, null, List.of(), true, false);
+        GenerationParams p = new GenerationParams(100, new Sampler.Settings(0, 0, 1, 0), Penalties.NONE, null, List.of(), true, false);
         String full = m.generate(prompt, p, t -> true).text();
         List<String> pieces = new ArrayList<>();
         ServedModel.Outcome o = m.generate(prompt, p, t -> {
