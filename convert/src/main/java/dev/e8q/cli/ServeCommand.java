@@ -50,6 +50,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--api-key", description = "require 'Authorization: Bearer KEY' (default: the E8Q_API_KEY variable, else none)")
     String apiKey;
 
+    @Option(names = "--cors-origin", description = "let web pages of this origin call the API from a browser "
+            + "(e.g. http://localhost:3000; * for any page, which lets every site you visit use the model) (default: none)")
+    String corsOrigin;
+
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + port);
@@ -74,7 +78,7 @@ public final class ServeCommand implements Callable<Integer> {
         // a connection and a worker for ever; with this, it closes such a connection after a minute (seen with 3 s: both a
         // stalled header and a stalled body were cut off). Read once, when the first server is made.
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null) System.setProperty("sun.net.httpserver.maxReqTime", "60");
-        OpenAiServer server = new OpenAiServer(served, new InetSocketAddress(host, port), key, System.err);
+        OpenAiServer server = new OpenAiServer(served, new InetSocketAddress(host, port), key, corsOrigin, System.err);
         server.start();
         System.err.printf("e8q serve: %s on http://%s:%d/v1 (context %d tokens%s%s)%n", id, host, server.port(), served.context(),
                 template == null ? "; no chat template: /v1/completions only" : "", key == null ? "" : "; API key required");

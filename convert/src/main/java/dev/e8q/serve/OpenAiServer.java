@@ -21,7 +21,9 @@ import java.util.concurrent.Executors;
  * An HTTP server with the OpenAI API's text endpoints, so that existing clients and front ends can use an e8q model:
  * {@code POST /v1/chat/completions}, {@code POST /v1/completions} (both also as server-sent events with
  * {@code "stream": true}), {@code GET /v1/models} and {@code GET /health}. Requests are answered one generation at a
- * time ({@link ServedModel}); with an API key every endpoint but /health wants {@code Authorization: Bearer KEY}.
+ * time ({@link ServedModel}); with an API key every endpoint but /health wants {@code Authorization: Bearer KEY}. Web
+ * pages of other origins may call it only when it is started with their origin (CORS): a page the user happens to open
+ * should not be able to use their local model.
  */
 public final class OpenAiServer implements AutoCloseable {
     /** Bodies larger than this are refused (413): a long conversation is a few hundred KiB. */
@@ -30,19 +32,24 @@ public final class OpenAiServer implements AutoCloseable {
 
     private final ServedModel model;
     private final byte[] apiKey;
+    private final String corsOrigin;
     private final PrintStream log;
     private final HttpServer http;
     private final ExecutorService workers;
     private final long started = System.currentTimeMillis() / 1000;
 
     /**
-     * @param address where to listen (port 0: any free port, see {@link #port})
-     * @param apiKey  null: no authentication
-     * @param log     one line per request
+     * @param address    where to listen (port 0: any free port, see {@link #port})
+     * @param apiKey     null: no authentication
+     * @param corsOrigin the web origin whose pages may call the API ({@code https://chat.example}, or {@code *} for
+     *                   any); null: none
+     * @param log        one line per request
      */
-    public OpenAiServer(ServedModel model, InetSocketAddress address, String apiKey, PrintStream log) throws IOException {
+    public OpenAiServer(ServedModel model, InetSocketAddress address, String apiKey, String corsOrigin, PrintStream log)
+            throws IOException {
         this.model = model;
         this.apiKey = apiKey == null ? null : apiKey.getBytes(StandardCharsets.UTF_8);
+        this.corsOrigin = corsOrigin;
         this.log = log;
         this.http = HttpServer.create(address, 64);
         // Platform threads: a chat template's render limits count the allocations of the thread it runs on.
@@ -78,11 +85,22 @@ public final class OpenAiServer implements AutoCloseable {
         try (ex) {
             try {
                 if (path.length() > 1 && path.endsWith("/")) path = path.substring(0, path.length() - 1);
-                if (!path.equals("/health") && !authorized(ex)) {
+                if (corsOrigin != null) {
+                    ex.getResponseHeaders().set("Access-Control-Allow-Origin", corsOrigin);
+                    ex.getResponseHeaders().set("Vary", "Origin");
+                }
+                // A browser's preflight carries no credentials; it only asks what the page may send.
+                boolean preflight = corsOrigin != null && method.equals("OPTIONS");
+                if (!preflight && !path.equals("/health") && !authorized(ex)) {
                     throw new ApiException(401, "authentication_error", "missing or wrong API key (Authorization: Bearer KEY)", null,
                             "invalid_api_key");
                 }
-                note = switch (path) {
+                if (preflight) {
+                    ex.getResponseHeaders().set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+                    ex.getResponseHeaders().set("Access-Control-Allow-Headers", "Authorization, Content-Type");
+                    ex.getResponseHeaders().set("Access-Control-Max-Age", "600");
+                    ex.sendResponseHeaders(204, -1);
+                } else note = switch (path) {
                     case "/health" -> get(ex, method, () -> JSON.createObjectNode().put("status", "ok"));
                     case "/v1/models" -> get(ex, method, this::models);
                     case "/v1/chat/completions" -> post(ex, method, true);

@@ -21,7 +21,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class ServedModel {
     private final String id;
-    private final LlamaModel model;
     private final Tokenizer tokenizer;
     private final ChatTemplate template;
     private final int[] stopIds;
@@ -52,7 +51,6 @@ public final class ServedModel {
     public ServedModel(String id, LlamaModel model, Tokenizer tokenizer, ChatTemplate template, int[] stopIds, int context,
             KvCache.Precision kv) {
         this.id = Objects.requireNonNull(id, "id");
-        this.model = Objects.requireNonNull(model, "model");
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.template = template;
         this.stopIds = stopIds.clone();

@@ -64,9 +64,9 @@ class OpenAiServerTest {
         template = ChatTemplateFiles.find(dir).orElseThrow();
         PrintStream log = new PrintStream(LOG, true, StandardCharsets.UTF_8);
         InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        server = new OpenAiServer(served(256), any, null, log);
+        server = new OpenAiServer(served(256), any, null, null, log);
         server.start();
-        keyed = new OpenAiServer(served(64), any, "sesame", log);
+        keyed = new OpenAiServer(served(64), any, "sesame", "http://localhost:3000", log);
         keyed.start();
     }
 
@@ -302,6 +302,23 @@ class OpenAiServerTest {
         assertError(call(keyed, "GET", "/v1/models", null), 401, null, "API key");
         assertEquals(200, call(keyed, "POST", "/v1/completions", body, "Authorization", "Bearer sesame").status());
         assertEquals(200, call(keyed, "GET", "/health", null).status());
+    }
+
+    @Test
+    void onlyTheNamedWebOriginIsLetIn() throws Exception {
+        // Without --cors-origin: no header that would let a browser page read the answer, and no preflight.
+        Answer plain = call(server, "GET", "/health", null, "Origin", "https://evil.example");
+        assertTrue(plain.response().headers().firstValue("Access-Control-Allow-Origin").isEmpty());
+        assertEquals(405, call(server, "OPTIONS", "/v1/chat/completions", null, "Origin", "https://evil.example").status());
+        // With it: the preflight passes without the key, and answers name the origin.
+        Answer pre = call(keyed, "OPTIONS", "/v1/chat/completions", null, "Origin", "http://localhost:3000",
+                "Access-Control-Request-Method", "POST");
+        assertEquals(204, pre.status());
+        assertEquals("http://localhost:3000", pre.response().headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+        assertTrue(pre.response().headers().firstValue("Access-Control-Allow-Headers").orElse("").contains("Authorization"));
+        Answer denied = call(keyed, "GET", "/v1/models", null, "Origin", "http://localhost:3000");
+        assertEquals(401, denied.status());
+        assertEquals("http://localhost:3000", denied.response().headers().firstValue("Access-Control-Allow-Origin").orElse(""));
     }
 
     @Test
