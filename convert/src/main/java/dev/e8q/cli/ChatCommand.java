@@ -1,7 +1,7 @@
 package dev.e8q.cli;
 
 import dev.e8q.llama.generate.ChatSession;
-import dev.e8q.llama.generate.Sampler;
+import dev.e8q.llama.generate.GenerationDefaults;
 import dev.e8q.llama.generate.StopTokens;
 import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
@@ -48,8 +48,6 @@ public final class ChatCommand implements Callable<Integer> {
                     + "exchanges are dropped (default: ${DEFAULT-VALUE})")
     int context;
 
-    @Option(names = "--temperature", defaultValue = "0.7", description = "0 = greedy (default: ${DEFAULT-VALUE})")
-    float temperature;
 
 
 
@@ -60,7 +58,7 @@ public final class ChatCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be at least 1, got " + maxTokens);
         if (context < 2) throw new IllegalArgumentException("--context must be at least 2, got " + context);
-        Sampler sampler = sampling.sampler(temperature);
+        SamplingOptions.Resolved sampler = sampling.resolve(GenerationDefaults.read(run.configDir()), 0.7f);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
         LlamaModel m = run.load();
@@ -101,9 +99,9 @@ public final class ChatCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void turn(ChatSession session, String msg, Sampler sampler, Tokenizer tok, PrintStream out) {
+    private void turn(ChatSession session, String msg, SamplingOptions.Resolved sampler, Tokenizer tok, PrintStream out) {
         StreamingDecoder[] dec = {null};
-        ChatSession.Reply r = session.send(msg, sampling.forReply(sampler), maxTokens, (prev, id) -> {
+        ChatSession.Reply r = session.send(msg, sampler.forReply(), maxTokens, (prev, id) -> {
             if (dec[0] == null) dec[0] = new StreamingDecoder(tok, prev);
             out.print(dec[0].next(id));
         });

@@ -2,7 +2,7 @@ package dev.e8q.cli;
 
 import dev.e8q.llama.chat.ChatMessage;
 import dev.e8q.llama.generate.Generator;
-import dev.e8q.llama.generate.Sampler;
+import dev.e8q.llama.generate.GenerationDefaults;
 import dev.e8q.llama.generate.StopTokens;
 import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
@@ -41,8 +41,6 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "256", description = "maximum new tokens (default: ${DEFAULT-VALUE})")
     int steps;
 
-    @Option(names = "--temperature", defaultValue = "1.0", description = "0 = greedy (default: ${DEFAULT-VALUE})")
-    float temperature;
 
 
 
@@ -52,7 +50,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Sampler sampler = sampling.sampler(temperature);
+        SamplingOptions.Resolved sampler = sampling.resolve(GenerationDefaults.read(run.configDir()), 1.0f);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
         LlamaModel m = run.load();
@@ -69,7 +67,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         StreamingDecoder dec = new StreamingDecoder(tok, ids[ids.length - 1]);
         Generator g = new Generator(m, kv, StopTokens.of(m.config(), run.configDir()));
-        Generator.Result r = g.generate(ids, steps, sampling.forReply(sampler), (prev, id) -> out.print(dec.next(id)));
+        Generator.Result r = g.generate(ids, steps, sampler.forReply(), (prev, id) -> out.print(dec.next(id)));
         out.println(dec.flush());
         System.err.printf(Locale.ROOT, "prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens at %.2f tok/s%s%n",
                 r.prompt().length, r.promptSeconds(), r.promptTokensPerSecond(), r.generated().length, r.tokensPerSecond(),

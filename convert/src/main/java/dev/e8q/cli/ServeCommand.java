@@ -3,6 +3,7 @@ package dev.e8q.cli;
 import dev.e8q.llama.chat.ChatMessage;
 import dev.e8q.llama.chat.ChatTemplate;
 import dev.e8q.llama.chat.ChatTemplateFiles;
+import dev.e8q.llama.generate.GenerationDefaults;
 import dev.e8q.llama.generate.StopTokens;
 import dev.e8q.llama.model.KvCache;
 import dev.e8q.llama.model.LlamaModel;
@@ -72,7 +73,8 @@ public final class ServeCommand implements Callable<Integer> {
         }
         LlamaModel m = run.load();
         String id = modelName != null ? modelName : run.model.toAbsolutePath().normalize().getFileName().toString();
-        ServedModel served = new ServedModel(id, m, run.tokenizer(null), template, StopTokens.of(m.config(), dir), context, kv);
+        GenerationDefaults defaults = GenerationDefaults.read(dir);
+        ServedModel served = new ServedModel(id, m, run.tokenizer(null), template, StopTokens.of(m.config(), dir), context, kv, defaults);
         String key = apiKey != null ? apiKey : System.getenv("E8Q_API_KEY");
         // The JDK server waits for a request's headers and body without limit, so a client that trickled them would hold
         // a connection and a worker for ever; with this, it closes such a connection after a minute (seen with 3 s: both a
@@ -80,8 +82,9 @@ public final class ServeCommand implements Callable<Integer> {
         if (System.getProperty("sun.net.httpserver.maxReqTime") == null) System.setProperty("sun.net.httpserver.maxReqTime", "60");
         OpenAiServer server = new OpenAiServer(served, new InetSocketAddress(host, port), key, corsOrigin, System.err);
         server.start();
-        System.err.printf("e8q serve: %s on http://%s:%d/v1 (context %d tokens%s%s)%n", id, host, server.port(), served.context(),
-                template == null ? "; no chat template: /v1/completions only" : "", key == null ? "" : "; API key required");
+        System.err.printf("e8q serve: %s on http://%s:%d/v1 (context %d tokens%s%s%s)%n", id, host, server.port(), served.context(),
+                template == null ? "; no chat template: /v1/completions only" : "", key == null ? "" : "; API key required",
+                defaults.any() ? "; sampling defaults from generation_config.json: " + defaults.describe() : "");
         CountDownLatch forever = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close));
         forever.await();

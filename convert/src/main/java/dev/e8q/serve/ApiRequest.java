@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.e8q.llama.chat.ChatMessage;
+import dev.e8q.llama.generate.GenerationDefaults;
 import dev.e8q.llama.generate.Penalties;
 import dev.e8q.llama.generate.Sampler;
 import java.util.ArrayList;
@@ -25,6 +26,7 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
     /** OpenAI's legacy completions endpoint generates 16 tokens unless told otherwise. */
     static final int COMPLETION_DEFAULT_MAX_TOKENS = 16;
     static final int MAX_STOPS = 16;
+    private static final Sampler.Settings OPENAI_SAMPLING = new Sampler.Settings(1f, 0, 1f, 0f);
     private static final Set<String> TEXT_PART_TYPES = Set.of("text", "input_text");
 
     /** The body as JSON, which must be an object. */
@@ -41,7 +43,8 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
         return root;
     }
 
-    public static ApiRequest chat(byte[] body) {
+    /** @param defaults the model's recommended sampling, for the fields the request leaves out */
+    public static ApiRequest chat(byte[] body, GenerationDefaults defaults) {
         JsonNode root = parse(body);
         JsonNode ms = root.get("messages");
         if (ms == null || !ms.isArray() || ms.isEmpty()) throw ApiException.invalid("'messages' must be a non-empty array", "messages");
@@ -52,10 +55,10 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
         if (root.hasNonNull("tools") && !root.get("tools").isEmpty()) throw unsupported("tools");
         JsonNode format = root.get("response_format");
         if (format != null && !format.isNull() && !"text".equals(format.path("type").asText())) throw unsupported("response_format");
-        return new ApiRequest(List.copyOf(messages), null, params(root, max));
+        return new ApiRequest(List.copyOf(messages), null, params(root, max, defaults));
     }
 
-    public static ApiRequest completion(byte[] body) {
+    public static ApiRequest completion(byte[] body, GenerationDefaults defaults) {
         JsonNode root = parse(body);
         JsonNode p = root.get("prompt");
         String prompt;
@@ -65,7 +68,7 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
         if (root.hasNonNull("suffix")) throw unsupported("suffix");
         if (root.path("echo").asBoolean(false)) throw unsupported("echo");
         Integer max = optionalInt(root, "max_tokens", 1);
-        return new ApiRequest(null, prompt, params(root, max == null ? COMPLETION_DEFAULT_MAX_TOKENS : max));
+        return new ApiRequest(null, prompt, params(root, max == null ? COMPLETION_DEFAULT_MAX_TOKENS : max, defaults));
     }
 
     private static ChatMessage message(JsonNode m, String where) {
@@ -93,7 +96,7 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
         return new ChatMessage(role.asText(), text);
     }
 
-    private static GenerationParams params(JsonNode root, Integer maxTokens) {
+    private static GenerationParams params(JsonNode root, Integer maxTokens, GenerationDefaults defaults) {
         Integer n = optionalInt(root, "n", 1);
         if (n != null && n != 1) throw unsupported("n other than 1");
         JsonNode logprobs = root.get("logprobs");
@@ -112,9 +115,9 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
         Double presence = optionalNumber(root, "presence_penalty", -2, 2);
         Double frequency = optionalNumber(root, "frequency_penalty", -2, 2);
         Integer lastN = optionalInt(root, "repeat_last_n", 1);
-        Sampler.Settings sampling = new Sampler.Settings(temperature == null ? 1f : temperature.floatValue(), topK == null ? 0 : topK,
-                topP == null ? 1f : topP.floatValue(), minP == null ? 0f : minP.floatValue());
-        Penalties penalties = new Penalties(repeat == null ? 1f : repeat.floatValue(), presence == null ? 0f : presence.floatValue(),
+        // Left out: the model's recommendation, else OpenAI's defaults (temperature 1, top-p 1).
+        Sampler.Settings sampling = defaults.sampling(asFloat(temperature), topK, asFloat(topP), asFloat(minP), OPENAI_SAMPLING);
+        Penalties penalties = new Penalties(defaults.repeat(asFloat(repeat)), presence == null ? 0f : presence.floatValue(),
                 frequency == null ? 0f : frequency.floatValue(), lastN == null ? Penalties.DEFAULT_LAST_N : lastN);
         JsonNode seedNode = root.get("seed");
         Long seed = null;
@@ -131,6 +134,10 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
             usage = bool(options, "include_usage");
         }
         return new GenerationParams(maxTokens, sampling, penalties, seed, stops(root.get("stop")), stream, usage);
+    }
+
+    private static Float asFloat(Double d) {
+        return d == null ? null : d.floatValue();
     }
 
     private static List<String> stops(JsonNode stop) {

@@ -165,7 +165,7 @@ public final class OpenAiServer implements AutoCloseable {
     private String post(HttpExchange ex, String method, boolean chat) throws IOException {
         if (!method.equals("POST")) throw wrongMethod(ex, method, "POST");
         byte[] body = readBody(ex);
-        ApiRequest req = chat ? ApiRequest.chat(body) : ApiRequest.completion(body);
+        ApiRequest req = chat ? ApiRequest.chat(body, model.defaults()) : ApiRequest.completion(body, model.defaults());
         int[] prompt = chat ? model.chatPrompt(req.messages()) : model.completionPrompt(req.prompt());
         model.checkFits(prompt);
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");

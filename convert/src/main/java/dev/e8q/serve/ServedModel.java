@@ -2,6 +2,7 @@ package dev.e8q.serve;
 
 import dev.e8q.llama.chat.ChatMessage;
 import dev.e8q.llama.chat.ChatTemplate;
+import dev.e8q.llama.generate.GenerationDefaults;
 import dev.e8q.llama.generate.PromptCache;
 import dev.e8q.llama.generate.Sampler;
 import dev.e8q.llama.generate.StopStrings;
@@ -25,6 +26,7 @@ public final class ServedModel {
     private final ChatTemplate template;
     private final int[] stopIds;
     private final PromptCache cache;
+    private final GenerationDefaults defaults;
     private final ReentrantLock lock = new ReentrantLock(true);
 
     /** Receives the reply's text as it becomes final; false when nobody listens any more (the client went away). */
@@ -47,18 +49,24 @@ public final class ServedModel {
      * @param id       the name clients use for the model
      * @param template null for a model without one: chat requests are then refused
      * @param context  the KV cache's size, at most the model's context
+     * @param defaults sampling for what requests leave out (the model's generation_config.json)
      */
     public ServedModel(String id, LlamaModel model, Tokenizer tokenizer, ChatTemplate template, int[] stopIds, int context,
-            KvCache.Precision kv) {
+            KvCache.Precision kv, GenerationDefaults defaults) {
         this.id = Objects.requireNonNull(id, "id");
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.template = template;
         this.stopIds = stopIds.clone();
         this.cache = new PromptCache(model, context, kv);
+        this.defaults = Objects.requireNonNull(defaults, "defaults");
     }
 
     public String id() {
         return id;
+    }
+
+    public GenerationDefaults defaults() {
+        return defaults;
     }
 
     public int context() {

@@ -69,4 +69,27 @@ class ChatCommandTest {
         assertTrue((plain.out()).startsWith("Tim went to the park."), plain.out());
         assertFalse((chat.out()).startsWith("Tim went"), chat.out());
     }
+
+    @Test
+    void generationConfigSamplingIsTheDefaultAndOptionsWin(@TempDir Path other) throws Exception {
+        Path m = TestData.chatModel(other, TestData.STORY_CHAT_TEMPLATE);
+        java.nio.file.Files.delete(m.resolve("generation_config.json")); // a copy, never the shared file
+        java.nio.file.Files.writeString(m.resolve("generation_config.json"), "{\"eos_token_id\": 2, \"do_sample\": false}");
+        String[] base = {"generate", "--model", m.toString(), "--prompt", "Tim went to the park.", "--steps", "20"};
+        CliRun byFile = CliRun.run("", base);
+        CliRun greedy = CliRun.run("", cat(base, "--temperature", "0"));
+        assertEquals(0, byFile.rc(), byFile.err());
+        assertEquals(greedy.out(), byFile.out());
+        assertTrue(byFile.err().contains("(sampling defaults from") && byFile.err().contains("temperature 0.0"), byFile.err());
+        // Asked for explicitly, sampling at temperature 1 with a seed: the same text twice, not the greedy one here.
+        CliRun hot = CliRun.run("", cat(base, "--temperature", "1", "--seed", "3"));
+        assertEquals(hot.out(), CliRun.run("", cat(base, "--temperature", "1", "--seed", "3")).out());
+        assertFalse(hot.out().equals(greedy.out()), hot.out());
+    }
+
+    private static String[] cat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
 }

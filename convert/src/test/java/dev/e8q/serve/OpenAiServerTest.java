@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.e8q.llama.chat.ChatMessage;
 import dev.e8q.llama.chat.ChatTemplate;
 import dev.e8q.llama.chat.ChatTemplateFiles;
+import dev.e8q.llama.generate.GenerationDefaults;
 import dev.e8q.llama.generate.Generator;
 import dev.e8q.llama.generate.Penalties;
 import dev.e8q.llama.generate.Sampler;
@@ -71,7 +72,8 @@ class OpenAiServerTest {
     }
 
     static ServedModel served(int context) throws java.io.IOException {
-        return new ServedModel("tiny", model, tokenizer, template, StopTokens.of(model.config(), dir), context, KvCache.Precision.F32);
+        return new ServedModel("tiny", model, tokenizer, template, StopTokens.of(model.config(), dir), context, KvCache.Precision.F32,
+                GenerationDefaults.NONE);
     }
 
     @AfterAll
@@ -343,5 +345,22 @@ class OpenAiServerTest {
         assertEquals(String.join("", pieces), o.text());
         assertTrue(full.startsWith(o.text()) && o.text().length() < full.length(), o.text() + " | " + full);
         assertTrue(o.completionTokens() < 100, "stopped early: " + o.completionTokens());
+    }
+
+    @Test
+    void whatARequestLeavesOutTheModelsGenerationConfigDecides() throws Exception {
+        // A model whose makers ask for greedy decoding: a request without a temperature gets it; one with a temperature
+        // gets that.
+        ServedModel greedy = new ServedModel("tiny", model, tokenizer, template, StopTokens.of(model.config(), dir), 256,
+                KvCache.Precision.F32, new GenerationDefaults(0f, null, null, null, null, null));
+        try (OpenAiServer s = new OpenAiServer(greedy, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), null, null,
+                new PrintStream(LOG, true, StandardCharsets.UTF_8))) {
+            s.start();
+            ObjectNode body = JSON.createObjectNode().put("prompt", "The cat sat").put("max_tokens", 20);
+            String text = call(s, "POST", "/v1/completions", JSON.writeValueAsString(body)).json().at("/choices/0/text").asText();
+            assertEquals(tokenizer.decode(reference(tokenizer.encode("The cat sat", true, false), 20).generated()), text);
+            ApiRequest asked = ApiRequest.completion(JSON.writeValueAsBytes(body.put("temperature", 0.9)), greedy.defaults());
+            assertEquals(0.9f, asked.params().sampling().temperature());
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.e8q.convert.fuzz;
 import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.e8q.llama.fuzz.FuzzSupport;
+import dev.e8q.llama.generate.GenerationDefaults;
 import dev.e8q.serve.ApiException;
 import dev.e8q.serve.ApiRequest;
 import dev.e8q.serve.GenerationParams;
@@ -15,6 +16,9 @@ import java.util.Arrays;
  * records' own range checks throw IllegalArgumentException, which would be a 500).
  */
 class ApiRequestFuzzTest {
+    /** Qwen2 Instruct's recommendation: every field a request leaves out must still come out in range. */
+    static final GenerationDefaults DEFAULTS = new GenerationDefaults(0.7f, 20, 0.8f, null, 1.05f, null);
+
     @FuzzTest(maxDuration = "10m")
     @DictionaryEntries({"\"messages\"", "\"role\"", "\"content\"", "\"user\"", "\"assistant\"", "\"system\"", "\"type\"", "\"text\"",
             "\"prompt\"", "\"max_tokens\"", "\"max_completion_tokens\"", "\"temperature\"", "\"top_p\"", "\"seed\"", "\"stop\"",
@@ -26,7 +30,7 @@ class ApiRequestFuzzTest {
         if (data.length == 0) return;
         boolean chat = (data[0] & 1) == 0;
         byte[] body = Arrays.copyOfRange(data, 1, data.length);
-        FuzzSupport.run(data.length, () -> check(chat ? ApiRequest.chat(body) : ApiRequest.completion(body), chat), null,
+        FuzzSupport.run(data.length, () -> check(chat ? ApiRequest.chat(body, DEFAULTS) : ApiRequest.completion(body, DEFAULTS), chat), null,
                 ApiException.class);
     }
 
