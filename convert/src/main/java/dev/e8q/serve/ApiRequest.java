@@ -104,21 +104,21 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
             throw unsupported("logprobs");
         if (root.hasNonNull("top_logprobs")) throw unsupported("top_logprobs");
         if (root.hasNonNull("logit_bias") && !root.get("logit_bias").isEmpty()) throw unsupported("logit_bias");
-        Double temperature = optionalNumber(root, "temperature", 0, 2);
-        Double topP = optionalNumber(root, "top_p", 0, 1);
+        Float temperature = optionalNumber(root, "temperature", 0, 2);
+        Float topP = optionalNumber(root, "top_p", 0, 1);
         if (topP != null && topP == 0) throw ApiException.invalid("'top_p' must be greater than 0", "top_p");
         Integer topK = optionalInt(root, "top_k", 0);
-        Double minP = optionalNumber(root, "min_p", 0, 1);
+        Float minP = optionalNumber(root, "min_p", 0, 1);
         if (minP != null && minP == 1) throw ApiException.invalid("'min_p' must be less than 1", "min_p");
-        Double repeat = optionalNumber(root, "repeat_penalty", 0, 10);
+        Float repeat = optionalNumber(root, "repeat_penalty", 0, 10);
         if (repeat != null && repeat == 0) throw ApiException.invalid("'repeat_penalty' must be greater than 0", "repeat_penalty");
-        Double presence = optionalNumber(root, "presence_penalty", -2, 2);
-        Double frequency = optionalNumber(root, "frequency_penalty", -2, 2);
+        Float presence = optionalNumber(root, "presence_penalty", -2, 2);
+        Float frequency = optionalNumber(root, "frequency_penalty", -2, 2);
         Integer lastN = optionalInt(root, "repeat_last_n", 1);
         // Left out: the model's recommendation, else OpenAI's defaults (temperature 1, top-p 1).
-        Sampler.Settings sampling = defaults.sampling(asFloat(temperature), topK, asFloat(topP), asFloat(minP), OPENAI_SAMPLING);
-        Penalties penalties = new Penalties(defaults.repeat(asFloat(repeat)), presence == null ? 0f : presence.floatValue(),
-                frequency == null ? 0f : frequency.floatValue(), lastN == null ? Penalties.DEFAULT_LAST_N : lastN);
+        Sampler.Settings sampling = defaults.sampling(temperature, topK, topP, minP, OPENAI_SAMPLING);
+        Penalties penalties = new Penalties(defaults.repeat(repeat), presence == null ? 0f : presence, frequency == null ? 0f : frequency,
+                lastN == null ? Penalties.DEFAULT_LAST_N : lastN);
         JsonNode seedNode = root.get("seed");
         Long seed = null;
         if (seedNode != null && !seedNode.isNull()) {
@@ -134,10 +134,6 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
             usage = bool(options, "include_usage");
         }
         return new GenerationParams(maxTokens, sampling, penalties, seed, stops(root.get("stop")), stream, usage);
-    }
-
-    private static Float asFloat(Double d) {
-        return d == null ? null : d.floatValue();
     }
 
     private static List<String> stops(JsonNode stop) {
@@ -162,12 +158,14 @@ public record ApiRequest(List<ChatMessage> messages, String prompt, GenerationPa
         return v.asInt();
     }
 
-    private static Double optionalNumber(JsonNode root, String field, double min, double max) {
+    /** Checked as the float it is used as: 1e-50 is a positive double but a float 0. */
+    private static Float optionalNumber(JsonNode root, String field, float min, float max) {
         JsonNode v = root.get(field);
         if (v == null || v.isNull()) return null;
-        if (!v.isNumber() || !(v.asDouble() >= min && v.asDouble() <= max))
+        float f = v.isNumber() ? (float) v.asDouble() : Float.NaN;
+        if (!(f >= min && f <= max))
             throw ApiException.invalid("'" + field + "' must be a number from " + min + " to " + max + ", got " + v, field);
-        return v.asDouble();
+        return f;
     }
 
     private static boolean bool(JsonNode root, String field) {

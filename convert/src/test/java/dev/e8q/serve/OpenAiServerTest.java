@@ -230,6 +230,11 @@ class OpenAiServerTest {
         assertEquals(plain, post("/v1/completions", k1).json().at("/choices/0/text").asText());
         assertError(post("/v1/completions", k1.put("min_p", 1)), 400, "min_p", "less than 1");
         assertError(post("/v1/completions", k1.put("min_p", 0).put("top_k", -1)), 400, "top_k", "at least 0");
+        // Fuzzing found these: positive, or below 1, as doubles, but 0 and 1 as the floats the sampler takes (a 500 before).
+        assertError(call(server, "POST", "/v1/completions", "{\"prompt\": \"x\", \"top_p\": 1e-50}"), 400, "top_p", "greater than 0");
+        assertError(call(server, "POST", "/v1/completions", "{\"prompt\": \"x\", \"min_p\": 0.99999999999}"), 400, "min_p", "less than 1");
+        assertError(call(server, "POST", "/v1/completions", "{\"prompt\": \"x\", \"repeat_penalty\": 1e-60}"), 400, "repeat_penalty",
+                "greater than 0");
     }
 
     @Test
