@@ -23,6 +23,7 @@ public final class Main implements Runnable {
         cl.addSubcommand("generate", new GenerateCommand());
         cl.addSubcommand("chat", new ChatCommand());
         cl.addSubcommand("serve", new ServeCommand());
+        cl.addSubcommand("bench", new BenchCommand());
         cl.addSubcommand("eval", new EvalCommand());
         cl.addSubcommand("export-hf", new ExportHfCommand());
         cl.addSubcommand("convert", new ConvertCommand());

@@ -84,4 +84,12 @@ class CliErrorsTest {
         assertOneLineError("serve", "broken.jinja", "serve", "--model", bin, "--tokenizer", tok, "--chat-template", broken.toString(),
                 "--port", "0");
     }
+
+    @Test
+    void benchLengthsBeyondTheContextOrOutOfRange() {
+        String bin = TestData.stories260K().toString(), tok = TestData.tok512().toString();
+        assertOneLineError("bench", "1024 tokens exceed the model's context of 512", "bench", "--model", bin, "--tokenizer", tok, "-p", "1024");
+        assertOneLineError("bench", "--repetitions must be at least 1, got 0", "bench", "--model", bin, "--tokenizer", tok, "-r", "0");
+        assertOneLineError("bench", "--gen-tokens must be 0 or more, got -5", "bench", "--model", bin, "--tokenizer", tok, "-n", "-5");
+    }
 }
