@@ -180,7 +180,7 @@ public final class DecoderBlock {
         if (hd > L) {
             for (int t = 0; t < n; t++) sc[scOff + t] = DenseLinear.dotF32(q, qOff, keys, kvOff + t * stride, hd) * scale;
         } else { // the whole head in one (masked) vector
-            VectorMask<Float> m = F.indexInRange(0, hd);
+            VectorMask<Float> m = VectorMask.fromLong(F, firstLanes(hd));
             FloatVector qv = FloatVector.fromArray(F, q, qOff, m).mul(scale);
             for (int t = 0; t < n; t++) {
                 sc[scOff + t] = Lanes.pairwise(qv.mul(FloatVector.fromArray(F, keys, kvOff + t * stride, m)));
@@ -188,13 +188,24 @@ public final class DecoderBlock {
         }
         Ops.softmax(sc, scOff, n);
         for (int i = 0; i < hd; i += L) { // one register accumulator per L-wide slice of the head
-            VectorMask<Float> m = F.indexInRange(i, hd);
+            VectorMask<Float> m = VectorMask.fromLong(F, firstLanes(hd - i));
             FloatVector acc = FloatVector.zero(F);
             for (int t = 0; t < n; t++) {
                 acc = FloatVector.fromArray(F, values, kvOff + t * stride + i, m).fma(FloatVector.broadcast(F, sc[scOff + t]), acc);
             }
             acc.intoArray(out, oOff + i, m);
         }
+    }
+
+    /**
+     * The mask bits of the first n lanes (all lanes from 64 on). {@code VectorMask.fromLong} builds the mask from the
+     * species alone, where {@code indexInRange} goes through calls on the {@code Vector} interface whose targets C2
+     * knows only from a type profile. Compiled before that profile existed, attendOne made those calls virtually, and
+     * every masked load in its loops fell back to boxing: generation ran 1.3–5× slower in such a JVM
+     * (docs/runtime.md, "A slow mode of generation").
+     */
+    static long firstLanes(int n) {
+        return n >= 64 ? -1L : (1L << n) - 1;
     }
 
     /**

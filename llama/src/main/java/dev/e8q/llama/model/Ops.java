@@ -33,7 +33,10 @@ public final class Ops {
     public static void softmax(float[] a, int off, int n) {
         int i = 0;
         FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (; i + L <= n; i += L) vmax = vmax.max(FloatVector.fromArray(F, a, off + i));
+        // The fresh vector is the receiver: its class is known from the species, where a loop-carried receiver's is
+        // only known from a type profile, which this loop may not have yet when C2 compiles it (then every
+        // iteration makes a virtual call and boxes; docs/runtime.md, "A slow mode of generation").
+        for (; i + L <= n; i += L) vmax = FloatVector.fromArray(F, a, off + i).max(vmax);
         float max = vmax.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) max = Math.max(max, a[off + i]);
         FloatVector vsum = FloatVector.zero(F);
@@ -41,7 +44,7 @@ public final class Ops {
         for (; i + L <= n; i += L) {
             FloatVector e = Exp.exp(FloatVector.fromArray(F, a, off + i).sub(max));
             e.intoArray(a, off + i);
-            vsum = vsum.add(e);
+            vsum = e.add(vsum);
         }
         float sum = Lanes.pairwise(vsum);
         for (; i < n; i++) {
