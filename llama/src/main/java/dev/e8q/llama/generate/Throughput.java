@@ -5,6 +5,7 @@ import dev.e8q.llama.model.LlamaModel;
 import dev.e8q.llama.model.ModelState;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.BiConsumer;
 
 /**
  * How fast a model reads a prompt and generates, as llama.cpp's llama-bench measures it: prompt processing ("pp N",
@@ -48,32 +49,30 @@ public final class Throughput {
 
     /** Prompt processing: {@code warmup} untimed, then {@code repetitions} timed prefills of {@code tokens} ids. */
     public static Runs prompt(LlamaModel model, KvCache.Precision kv, int tokens, int warmup, int repetitions, long seed) {
-        check(model, tokens, repetitions);
-        double[] tps = new double[repetitions];
-        for (int i = -warmup; i < repetitions; i++) {
-            int[] ids = randomTokens(model, tokens, seed + i);
-            ModelState s = model.newState(tokens, kv);
-            long t0 = System.nanoTime();
-            s.prefill(ids, 0);
-            long t1 = System.nanoTime();
-            if (i >= 0) tps[i] = tokens / ((t1 - t0) / 1e9);
-        }
-        return new Runs("pp" + tokens, tokens, tps);
+        return time("pp", model, kv, tokens, warmup, repetitions, seed, (s, ids) -> s.prefill(ids, 0));
     }
 
     /** Text generation: {@code tokens} forward passes, one position at a time, per repetition. */
     public static Runs generation(LlamaModel model, KvCache.Precision kv, int tokens, int warmup, int repetitions, long seed) {
+        return time("tg", model, kv, tokens, warmup, repetitions, seed, (s, ids) -> {
+            for (int pos = 0; pos < ids.length; pos++) s.forward(ids[pos], pos);
+        });
+    }
+
+    /** Runs {@code test} on fresh states and random ids, {@code warmup} times untimed, then {@code repetitions} timed. */
+    private static Runs time(String kind, LlamaModel model, KvCache.Precision kv, int tokens, int warmup, int repetitions, long seed,
+            BiConsumer<ModelState, int[]> test) {
         check(model, tokens, repetitions);
         double[] tps = new double[repetitions];
         for (int i = -warmup; i < repetitions; i++) {
             int[] ids = randomTokens(model, tokens, seed + i);
             ModelState s = model.newState(tokens, kv);
             long t0 = System.nanoTime();
-            for (int pos = 0; pos < tokens; pos++) s.forward(ids[pos], pos);
+            test.accept(s, ids);
             long t1 = System.nanoTime();
             if (i >= 0) tps[i] = tokens / ((t1 - t0) / 1e9);
         }
-        return new Runs("tg" + tokens, tokens, tps);
+        return new Runs(kind + tokens, tokens, tps);
     }
 
     private static void check(LlamaModel model, int tokens, int repetitions) {
