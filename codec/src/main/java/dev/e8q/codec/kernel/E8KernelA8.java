@@ -156,17 +156,17 @@ final class E8KernelA8 {
         }
         FloatVector sc = FloatVector.broadcast(F16, scale);
         if (add) {
-            a0 = a0.fma(sc, FloatVector.fromArray(F16, acc, 0));
-            a1 = a1.fma(sc, FloatVector.fromArray(F16, acc, 16));
-            a2 = a2.fma(sc, FloatVector.fromArray(F16, acc, 32));
-            a3 = a3.fma(sc, FloatVector.fromArray(F16, acc, 48));
-            b0 = b0.fma(sc, FloatVector.fromArray(F16, acc, 64));
-            b1 = b1.fma(sc, FloatVector.fromArray(F16, acc, 80));
-            b2 = b2.fma(sc, FloatVector.fromArray(F16, acc, 96));
-            b3 = b3.fma(sc, FloatVector.fromArray(F16, acc, 112));
+            a0 = sc.fma(a0, FloatVector.fromArray(F16, acc, 0));
+            a1 = sc.fma(a1, FloatVector.fromArray(F16, acc, 16));
+            a2 = sc.fma(a2, FloatVector.fromArray(F16, acc, 32));
+            a3 = sc.fma(a3, FloatVector.fromArray(F16, acc, 48));
+            b0 = sc.fma(b0, FloatVector.fromArray(F16, acc, 64));
+            b1 = sc.fma(b1, FloatVector.fromArray(F16, acc, 80));
+            b2 = sc.fma(b2, FloatVector.fromArray(F16, acc, 96));
+            b3 = sc.fma(b3, FloatVector.fromArray(F16, acc, 112));
         } else {
-            a0 = a0.mul(sc); a1 = a1.mul(sc); a2 = a2.mul(sc); a3 = a3.mul(sc);
-            b0 = b0.mul(sc); b1 = b1.mul(sc); b2 = b2.mul(sc); b3 = b3.mul(sc);
+            a0 = sc.mul(a0); a1 = sc.mul(a1); a2 = sc.mul(a2); a3 = sc.mul(a3);
+            b0 = sc.mul(b0); b1 = sc.mul(b1); b2 = sc.mul(b2); b3 = sc.mul(b3);
         }
         a0.intoArray(acc, 0); a1.intoArray(acc, 16); a2.intoArray(acc, 32); a3.intoArray(acc, 48);
         b0.intoArray(acc, 64); b1.intoArray(acc, 80); b2.intoArray(acc, 96); b3.intoArray(acc, 112);

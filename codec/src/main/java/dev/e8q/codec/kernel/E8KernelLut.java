@@ -38,6 +38,12 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>{@link #pairE8P} and {@link #pairE8PInt8} repeat the index-byte construction on purpose: it produces vectors,
  * and a helper that returns or takes vectors is not inlined into these loops by C2 (its vectors get boxed); the
  * same trade was measured for {@link E8KernelA8} (a shared decode helper cost 10–15 %).
+ *
+ * <p>Accumulators are written {@code a = x.add(a)}, never {@code a = a.add(x)}: a loop-carried receiver's class is
+ * known to C2 only from the JDK's type profile, and in some processes C2 compiled this loop before that profile
+ * existed, made those adds virtual calls, and boxed every lookup (generation about 2.7× slower for the whole process;
+ * docs/runtime.md, "A slow mode of generation"). The freshly looked-up vector's class follows from its species.
+ * Float addition is commutative, so the sums are the same bits.
  */
 final class E8KernelLut {
     private static final int GROUP = E8Kernel.GROUP;
@@ -207,8 +213,9 @@ final class E8KernelLut {
             VectorMask<Byte> hiA = xa.lt((byte) 0), hiC = xc.lt((byte) 0);
             ByteVector na = sa.lanewise(VectorOperators.BIT_COUNT).and((byte) 1), nc = sc.lanewise(VectorOperators.BIT_COUNT).and((byte) 1);
             // the shift bits of the span's blocks, first block highest, index the span's shift table
-            pa = pa.add(pa).or(na);
-            pc = pc.add(pc).or(nc);
+            // 2p + n with n in {0, 1} is (p << 1) | n; written with the fresh n as the receiver (see the class comment)
+            pa = na.add(pa).add(pa);
+            pc = nc.add(pc).add(pc);
             IntVector ya = sa.lanewise(VectorOperators.XOR, na).reinterpretAsInts(), yc = sc.lanewise(VectorOperators.XOR, nc).reinterpretAsInts();
             IntVector ta = xa.selectFrom(ByteVector.fromArray(B64, TA, 0), ByteVector.fromArray(B64, TA, 64))
                     .blend(xa.selectFrom(ByteVector.fromArray(B64, TA, 128), ByteVector.fromArray(B64, TA, 192)), hiA).reinterpretAsInts();
@@ -236,14 +243,14 @@ final class E8KernelLut {
                 }
                 int o = (b * 4 + q) * 32;
                 IntVector lo = IntVector.fromArray(I16, tab, o), hi = IntVector.fromArray(I16, tab, o + 16);
-                a0 = a0.add(va.selectFrom(lo, hi).reinterpretAsFloats());
-                a1 = a1.add(va.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats());
-                a2 = a2.add(va.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats());
-                a3 = a3.add(va.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats());
-                c0 = c0.add(vc.selectFrom(lo, hi).reinterpretAsFloats());
-                c1 = c1.add(vc.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats());
-                c2 = c2.add(vc.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats());
-                c3 = c3.add(vc.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats());
+                a0 = va.selectFrom(lo, hi).reinterpretAsFloats().add(a0);
+                a1 = va.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats().add(a1);
+                a2 = va.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats().add(a2);
+                a3 = va.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats().add(a3);
+                c0 = vc.selectFrom(lo, hi).reinterpretAsFloats().add(c0);
+                c1 = vc.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats().add(c1);
+                c2 = vc.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats().add(c2);
+                c3 = vc.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats().add(c3);
             }
             // one loop with a branch, not a loop over spans around a loop over blocks: C2 spilled the eight
             // accumulators to the stack around such an inner loop, and whether those 64-byte slots straddle cache
@@ -252,14 +259,14 @@ final class E8KernelLut {
             int o = span++ * 32;
             IntVector lo = IntVector.fromArray(I16, shiftTab, o), hi = IntVector.fromArray(I16, shiftTab, o + 16);
             IntVector va = pa.reinterpretAsInts(), vc = pc.reinterpretAsInts();
-            a0 = a0.add(va.selectFrom(lo, hi).reinterpretAsFloats());
-            a1 = a1.add(va.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats());
-            a2 = a2.add(va.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats());
-            a3 = a3.add(va.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats());
-            c0 = c0.add(vc.selectFrom(lo, hi).reinterpretAsFloats());
-            c1 = c1.add(vc.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats());
-            c2 = c2.add(vc.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats());
-            c3 = c3.add(vc.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats());
+            a0 = va.selectFrom(lo, hi).reinterpretAsFloats().add(a0);
+            a1 = va.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats().add(a1);
+            a2 = va.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats().add(a2);
+            a3 = va.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats().add(a3);
+            c0 = vc.selectFrom(lo, hi).reinterpretAsFloats().add(c0);
+            c1 = vc.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats().add(c1);
+            c2 = vc.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats().add(c2);
+            c3 = vc.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats().add(c3);
             pa = ByteVector.zero(B64);
             pc = ByteVector.zero(B64);
         }
@@ -318,14 +325,14 @@ final class E8KernelLut {
                 IntVector vc = xc.selectFrom(p0, p1).blend(xc.selectFrom(p2, p3), hiC).reinterpretAsInts();
                 int o = (b * 4 + q) * 32;
                 IntVector lo = IntVector.fromArray(I16, tab, o), hi = IntVector.fromArray(I16, tab, o + 16);
-                a0 = a0.add(va.selectFrom(lo, hi).reinterpretAsFloats());
-                a1 = a1.add(va.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats());
-                a2 = a2.add(va.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats());
-                a3 = a3.add(va.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats());
-                c0 = c0.add(vc.selectFrom(lo, hi).reinterpretAsFloats());
-                c1 = c1.add(vc.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats());
-                c2 = c2.add(vc.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats());
-                c3 = c3.add(vc.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats());
+                a0 = va.selectFrom(lo, hi).reinterpretAsFloats().add(a0);
+                a1 = va.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats().add(a1);
+                a2 = va.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats().add(a2);
+                a3 = va.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats().add(a3);
+                c0 = vc.selectFrom(lo, hi).reinterpretAsFloats().add(c0);
+                c1 = vc.lanewise(VectorOperators.LSHR, 8).selectFrom(lo, hi).reinterpretAsFloats().add(c1);
+                c2 = vc.lanewise(VectorOperators.LSHR, 16).selectFrom(lo, hi).reinterpretAsFloats().add(c2);
+                c3 = vc.lanewise(VectorOperators.LSHR, 24).selectFrom(lo, hi).reinterpretAsFloats().add(c3);
             }
         }
         a0.intoArray(tmp, 0); a1.intoArray(tmp, 16); a2.intoArray(tmp, 32); a3.intoArray(tmp, 48);
@@ -404,10 +411,10 @@ final class E8KernelLut {
                     IntVector wa = xa.selectFrom(p0, p1).blend(xa.selectFrom(p2, p3), hiA).reinterpretAsInts();
                     IntVector wc = xc.selectFrom(p0, p1).blend(xc.selectFrom(p2, p3), hiC).reinterpretAsInts();
                     ShortVector tv = ShortVector.fromArray(S32, tab, (b * 4 + p) * 32);
-                    ea = ea.add(wa.reinterpretAsShorts().selectFrom(tv));
-                    oa = oa.add(wa.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
-                    ec = ec.add(wc.reinterpretAsShorts().selectFrom(tv));
-                    oc = oc.add(wc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
+                    ea = wa.reinterpretAsShorts().selectFrom(tv).add(ea);
+                    oa = wa.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv).add(oa);
+                    ec = wc.reinterpretAsShorts().selectFrom(tv).add(ec);
+                    oc = wc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv).add(oc);
                 }
             }
             FloatVector dv = FloatVector.broadcast(F16, d[bp / SPAN]);
@@ -474,32 +481,32 @@ final class E8KernelLut {
                 IntVector va = pa.lanewise(VectorOperators.BITWISE_BLEND, ta.lanewise(VectorOperators.BITWISE_BLEND, ya, SIGNS), LOW5);
                 IntVector vc = pc.lanewise(VectorOperators.BITWISE_BLEND, tc.lanewise(VectorOperators.BITWISE_BLEND, yc, SIGNS), LOW5);
                 ShortVector lo = ShortVector.fromArray(S32, tab, o), hi = ShortVector.fromArray(S32, tab, o + 32);
-                ea = ea.add(va.reinterpretAsShorts().selectFrom(lo, hi));
-                oa = oa.add(va.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(lo, hi));
-                ec = ec.add(vc.reinterpretAsShorts().selectFrom(lo, hi));
-                oc = oc.add(vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(lo, hi));
+                ea = va.reinterpretAsShorts().selectFrom(lo, hi).add(ea);
+                oa = va.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(lo, hi).add(oa);
+                ec = vc.reinterpretAsShorts().selectFrom(lo, hi).add(ec);
+                oc = vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(lo, hi).add(oc);
                 // pairs 1..3: 32 entries, and vpermw reads the index's low 5 bits, so bits 5..7 need no clearing
                 ShortVector tv = ShortVector.fromArray(S32, tab, o + 64);
                 va = ta.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, ya.lanewise(VectorOperators.LSHR, 2), SIGNS);
                 vc = tc.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, yc.lanewise(VectorOperators.LSHR, 2), SIGNS);
-                ea = ea.add(va.reinterpretAsShorts().selectFrom(tv));
-                oa = oa.add(va.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
-                ec = ec.add(vc.reinterpretAsShorts().selectFrom(tv));
-                oc = oc.add(vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
+                ea = va.reinterpretAsShorts().selectFrom(tv).add(ea);
+                oa = va.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv).add(oa);
+                ec = vc.reinterpretAsShorts().selectFrom(tv).add(ec);
+                oc = vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv).add(oc);
                 tv = ShortVector.fromArray(S32, tab, o + 96);
                 va = ua.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, ya.lanewise(VectorOperators.LSHR, 4), SIGNS);
                 vc = uc.lanewise(VectorOperators.LSHR, 3).lanewise(VectorOperators.BITWISE_BLEND, yc.lanewise(VectorOperators.LSHR, 4), SIGNS);
-                ea = ea.add(va.reinterpretAsShorts().selectFrom(tv));
-                oa = oa.add(va.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
-                ec = ec.add(vc.reinterpretAsShorts().selectFrom(tv));
-                oc = oc.add(vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
+                ea = va.reinterpretAsShorts().selectFrom(tv).add(ea);
+                oa = va.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv).add(oa);
+                ec = vc.reinterpretAsShorts().selectFrom(tv).add(ec);
+                oc = vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv).add(oc);
                 tv = ShortVector.fromArray(S32, tab, o + 128);
                 va = ua.lanewise(VectorOperators.XOR, ya.lanewise(VectorOperators.LSHR, 6).and(SIGNS));
                 vc = uc.lanewise(VectorOperators.XOR, yc.lanewise(VectorOperators.LSHR, 6).and(SIGNS));
-                ea = ea.add(va.reinterpretAsShorts().selectFrom(tv));
-                oa = oa.add(va.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
-                ec = ec.add(vc.reinterpretAsShorts().selectFrom(tv));
-                oc = oc.add(vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv));
+                ea = va.reinterpretAsShorts().selectFrom(tv).add(ea);
+                oa = va.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv).add(oa);
+                ec = vc.reinterpretAsShorts().selectFrom(tv).add(ec);
+                oc = vc.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().selectFrom(tv).add(oc);
             }
             FloatVector dv = FloatVector.broadcast(F16, d[bp / SPAN]);
             // int lanes: the low word is row 4i (even sums) / 4i+1 (odd sums), the high word row 4i+2 / 4i+3
