@@ -200,9 +200,9 @@ public final class DecoderBlock {
     /**
      * The mask bits of the first n lanes (all lanes from 64 on). {@code VectorMask.fromLong} builds the mask from the
      * species alone, where {@code indexInRange} goes through calls on the {@code Vector} interface whose targets C2
-     * knows only from a type profile. Compiled before that profile existed, attendOne made those calls virtually, and
-     * every masked load in its loops fell back to boxing: generation ran 1.3–5× slower in such a JVM
-     * (docs/runtime.md, "A slow mode of generation").
+     * knows only from a type profile. Compiled before that profile existed, attendOne made those calls virtually and
+     * boxed its masks, in some of the processes that generated slowly (docs/runtime.md, "A slow mode of generation";
+     * the main cause there was the kernels' accumulators).
      */
     static long firstLanes(int n) {
         return n >= 64 ? -1L : (1L << n) - 1;
