@@ -55,7 +55,7 @@ final class E8KernelA8 {
             float m;
             if (full) {
                 FloatVector a = FloatVector.fromArray(QF, u, uOff + o).abs();
-                for (int h = QF.length(); h < QBLOCK; h += QF.length()) a = a.max(FloatVector.fromArray(QF, u, uOff + o + h).abs());
+                for (int h = QF.length(); h < QBLOCK; h += QF.length()) a = FloatVector.fromArray(QF, u, uOff + o + h).abs().max(a); // fresh receiver: see E8KernelLut
                 m = a.reduceLanes(VectorOperators.MAX);
             } else {
                 m = 0;
