@@ -40,8 +40,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", description = "untimed runs before each test (default: ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--kv-cache", defaultValue = "f32", description = "KV cache entries: f32 or f16 (default: ${DEFAULT-VALUE})")
-    String kvCache;
+    @Mixin
+    KvCacheOption kvCache = new KvCacheOption();
 
     @Option(names = "--json", description = "print the results as JSON instead of a table")
     boolean json;
@@ -52,7 +52,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (warmup < 0) throw new IllegalArgumentException("--warmup must be at least 0, got " + warmup);
         for (int n : promptTokens) if (n < 0) throw new IllegalArgumentException("--prompt-tokens must be 0 or more, got " + n);
         for (int n : genTokens) if (n < 0) throw new IllegalArgumentException("--gen-tokens must be 0 or more, got " + n);
-        KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
+        KvCache.Precision kv = kvCache.precision();
         LlamaModel m = run.load();
         int max = m.config().maxSeqLen();
         for (List<Integer> l : List.of(promptTokens, genTokens)) {
@@ -63,13 +63,13 @@ public final class BenchCommand implements Callable<Integer> {
         for (int n : promptTokens) if (n > 0) results.add(Throughput.prompt(m, kv, n, warmup, repetitions, seed));
         for (int n : genTokens) if (n > 0) results.add(Throughput.generation(m, kv, n, warmup, repetitions, seed));
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        String name = run.model.toAbsolutePath().normalize().getFileName().toString();
+        String name = run.modelName();
         double mb = m.weightBytes() / 1e6;
         String device = run.device + (run.int8Activations ? ", int8 activations" : "");
         if (json) {
             ObjectMapper mapper = new ObjectMapper();
             ObjectNode root = mapper.createObjectNode().put("model", name).put("weight_mb", mb).put("threads", Parallel.threads())
-                    .put("device", device).put("kv_cache", kvCache);
+                    .put("device", device).put("kv_cache", kvCache.text);
             ArrayNode tests = root.putArray("tests");
             for (Throughput.Runs r : results) {
                 ObjectNode t = tests.addObject().put("test", r.test()).put("tokens", r.tokens()).put("mean_tokens_per_second", r.mean())

@@ -51,8 +51,8 @@ public final class ChatCommand implements Callable<Integer> {
 
 
 
-    @Option(names = "--kv-cache", defaultValue = "f32", description = "KV cache entries: f32 or f16 (default: ${DEFAULT-VALUE})")
-    String kvCache;
+    @Mixin
+    KvCacheOption kvCache = new KvCacheOption();
 
     @Override
     public Integer call() throws Exception {
@@ -60,7 +60,7 @@ public final class ChatCommand implements Callable<Integer> {
         if (context < 2) throw new IllegalArgumentException("--context must be at least 2, got " + context);
         SamplingOptions.Resolved sampler = sampling.resolve(GenerationDefaults.read(run.configDir()), 0.7f);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
+        KvCache.Precision kv = kvCache.precision();
         LlamaModel m = run.load();
         Tokenizer tok = run.tokenizer(null);
         var template = chat.template(run);

@@ -44,15 +44,14 @@ public final class GenerateCommand implements Callable<Integer> {
 
 
 
-    @Option(names = "--kv-cache", defaultValue = "f32",
-            description = "KV cache entries: f32, or f16, which halves the cache and what attention reads per token (default: ${DEFAULT-VALUE})")
-    String kvCache;
+    @Mixin
+    KvCacheOption kvCache = new KvCacheOption();
 
     @Override
     public Integer call() throws Exception {
         SamplingOptions.Resolved sampler = sampling.resolve(GenerationDefaults.read(run.configDir()), 1.0f);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
+        KvCache.Precision kv = kvCache.precision();
         LlamaModel m = run.load();
         Tokenizer tok = run.tokenizer(null);
         int[] ids;

@@ -61,6 +61,11 @@ final class ModelOptions {
         return java.nio.file.Files.isDirectory(model) ? model : null;
     }
 
+    /** The model's file or directory name, as reports and the server call it. */
+    String modelName() {
+        return model.toAbsolutePath().normalize().getFileName().toString();
+    }
+
     /** The model's tokenizer; {@code fuseUnk} null keeps tokenizer.json's own setting. */
     Tokenizer tokenizer(Boolean fuseUnk) throws IOException {
         return ModelLoader.tokenizer(model, tokenizer, new HfTokenizer.Options(!noPrefixSpace, fuseUnk));

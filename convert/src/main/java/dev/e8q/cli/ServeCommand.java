@@ -39,8 +39,8 @@ public final class ServeCommand implements Callable<Integer> {
             description = "most tokens a prompt and its reply may hold, at most the model's context (default: ${DEFAULT-VALUE})")
     int context;
 
-    @Option(names = "--kv-cache", defaultValue = "f32", description = "KV cache entries: f32 or f16 (default: ${DEFAULT-VALUE})")
-    String kvCache;
+    @Mixin
+    KvCacheOption kvCache = new KvCacheOption();
 
     @Option(names = "--chat-template", description = "a Jinja chat template file to use instead of the model's own")
     Path chatTemplate;
@@ -59,7 +59,7 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) throw new IllegalArgumentException("--port must be 0..65535, got " + port);
         if (context < 2) throw new IllegalArgumentException("--context must be at least 2, got " + context);
-        KvCache.Precision kv = KvCache.Precision.parse(kvCache, "--kv-cache");
+        KvCache.Precision kv = kvCache.precision();
         Path dir = run.configDir();
         ChatTemplate template = chatTemplate != null ? ChatTemplateFiles.read(chatTemplate, dir)
                 : dir != null ? ChatTemplateFiles.find(dir).orElse(null) : null;
@@ -72,7 +72,7 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }
         LlamaModel m = run.load();
-        String id = modelName != null ? modelName : run.model.toAbsolutePath().normalize().getFileName().toString();
+        String id = modelName != null ? modelName : run.modelName();
         GenerationDefaults defaults = GenerationDefaults.read(dir);
         ServedModel served = new ServedModel(id, m, run.tokenizer(null), template, StopTokens.of(m.config(), dir), context, kv, defaults);
         String key = apiKey != null ? apiKey : System.getenv("E8Q_API_KEY");
