@@ -29,7 +29,7 @@ public record GenerationDefaults(Float temperature, Integer topK, Float topP, Fl
         Path f = dir.resolve("generation_config.json");
         if (!Files.isRegularFile(f)) return NONE;
         JsonNode root = HfConfig.readJson(f);
-        Float temperature = number(f, root, "temperature", 0, Float.MAX_VALUE, true);
+        Float temperature = number(f, root, "temperature", 0, Float.POSITIVE_INFINITY);
         JsonNode sample = root.get("do_sample");
         if (sample != null && sample.isBoolean() && !sample.asBoolean()) temperature = 0f;
         JsonNode k = root.get("top_k");
@@ -39,21 +39,23 @@ public record GenerationDefaults(Float temperature, Integer topK, Float topP, Fl
                 throw new CheckpointFormatException(f, "'top_k' " + k + " is not a count of tokens");
             topK = k.intValue();
         }
-        Float topP = number(f, root, "top_p", 0, 1, false);
+        Float topP = number(f, root, "top_p", 0, 1);
         if (topP != null && topP == 0) throw new CheckpointFormatException(f, "'top_p' must be greater than 0");
-        Float minP = number(f, root, "min_p", 0, 1, false);
+        Float minP = number(f, root, "min_p", 0, 1);
         if (minP != null && minP == 1) throw new CheckpointFormatException(f, "'min_p' must be less than 1");
-        Float repeat = number(f, root, "repetition_penalty", 0, Float.MAX_VALUE, false);
+        Float repeat = number(f, root, "repetition_penalty", 0, Float.POSITIVE_INFINITY);
         if (repeat != null && repeat == 0) throw new CheckpointFormatException(f, "'repetition_penalty' must be greater than 0");
         return new GenerationDefaults(temperature, topK, topP, minP, repeat, f);
     }
 
-    private static Float number(Path f, JsonNode root, String key, float min, float max, boolean any) throws CheckpointFormatException {
+    /** A finite number in [min, max], or null where the key is absent. */
+    private static Float number(Path f, JsonNode root, String key, float min, float max) throws CheckpointFormatException {
         JsonNode n = root.get(key);
         if (n == null || n.isNull()) return null;
-        if (!n.isNumber() || !(n.floatValue() >= min && n.floatValue() <= max) || Float.isInfinite(n.floatValue()))
-            throw new CheckpointFormatException(f, "'" + key + "' " + n + " is not a number in [" + min + ", " + (any ? "∞" : max) + "]");
-        return n.floatValue();
+        float v = n.isNumber() ? n.floatValue() : Float.NaN;
+        if (!(v >= min && v <= max) || Float.isInfinite(v))
+            throw new CheckpointFormatException(f, "'" + key + "' " + n + " is not a finite number in [" + min + ", " + max + "]");
+        return v;
     }
 
     /** Whether the file set anything. */
