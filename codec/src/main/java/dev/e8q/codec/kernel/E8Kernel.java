@@ -148,8 +148,15 @@ public final class E8Kernel {
     /** Per-row layout for the 256-bit / scalar paths: codes[stage][r·nb + b]. */
     private final short[][] flat;
     private final float[] stageScale;
+    /** Column panels of a wide matrix ({@link #panelBlocks}), each a kernel of its own; null for the others. */
+    private final E8Kernel[] panels;
 
     private E8Kernel(int bits, int rows, int cols, byte[][] abs, byte[][] sgn, short[][] flat, float[] stageScale) {
+        this(bits, rows, cols, abs, sgn, flat, stageScale, null);
+    }
+
+    private E8Kernel(int bits, int rows, int cols, byte[][] abs, byte[][] sgn, short[][] flat, float[] stageScale,
+                     E8Kernel[] panels) {
         this.bits = bits;
         this.rows = rows;
         this.cols = cols;
@@ -159,6 +166,46 @@ public final class E8Kernel {
         this.sgn = sgn;
         this.flat = flat;
         this.stageScale = stageScale;
+        this.panels = panels;
+    }
+
+    /**
+     * Widest panel, in blocks of 8 columns ({@code -De8q.kernel.panelBlocks}; 0 or less: no panels). The pair tables of
+     * u take 512 bytes per block (320 with int8 activations) and every pair of row groups reads all of them, so at
+     * 32768 columns they fill a 2 MiB L2 and the kernel runs about 10 % slower (4-bit 15.1 against 17.6 G weights/s
+     * for 4096×32768 against 32768×4096 on the Intel host, docs/kernels.md). A matrix wider than this is cut into
+     * equal column panels, each multiplied over all its rows before the next, and the panels' products are added.
+     * Carrying the kernels' accumulators across column tiles instead (the same bits) made C2 compile
+     * {@link E8KernelLut#pairE8P} into a 10× slower mode in most processes, so the kernels stay as they are.
+     */
+    private static volatile int panelBlocks = Integer.getInteger("e8q.kernel.panelBlocks", 2048);
+
+    /** For tests: the widest panel of kernels repacked from now on. */
+    static void panelBlocks(int blocks) { panelBlocks = blocks; }
+
+    /** A panel starts where an int8 scale block starts, so that the panels round u as the whole matrix would. */
+    private static final int PANEL_ALIGN = E8KernelA8.QBLOCK / 8;
+
+    /** Number of panels repack cuts nb blocks into (1: none) and their width in blocks (the last may be narrower). */
+    static int[] panelCut(int nb, int maxBlocks) {
+        int max = Math.max(PANEL_ALIGN, maxBlocks / PANEL_ALIGN * PANEL_ALIGN);
+        if (maxBlocks <= 0 || nb <= max) return new int[] {1, nb};
+        int n = (nb + max - 1) / max;
+        int width = ((nb + n - 1) / n + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
+        return new int[] {(nb + width - 1) / width, width};
+    }
+
+    private static E8Kernel panelled(int bits, int rows, int cols, int[][] codes, double residScale, int stages, int width) {
+        int nb = cols / 8, n = (nb + width - 1) / width;
+        E8Kernel[] panels = new E8Kernel[n];
+        for (int p = 0; p < n; p++) {
+            int b0 = p * width, w = Math.min(width, nb - b0);
+            int[][] part = new int[stages][Math.multiplyExact(rows, w)];
+            for (int s = 0; s < stages; s++)
+                for (int r = 0; r < rows; r++) System.arraycopy(codes[s], r * nb + b0, part[s], r * w, w);
+            panels[p] = repackWhole(bits, rows, 8 * w, part, residScale);
+        }
+        return new E8Kernel(bits, rows, cols, null, null, null, panels[0].stageScale, panels);
     }
 
     /**
@@ -179,6 +226,15 @@ public final class E8Kernel {
         long n = (long) rows * nb;
         for (int s = 0; s < stages; s++)
             if (codes[s].length < n) throw new IllegalArgumentException("stage " + s + " has " + codes[s].length + " codes, need " + n);
+        int[] cut = panelCut(nb, panelBlocks);
+        if (WIDE && cut[0] > 1) return panelled(bits, rows, cols, codes, residScale, stages, cut[1]);
+        return repackWhole(bits, rows, cols, codes, residScale);
+    }
+
+    /** {@link #repack} without panels, on validated arguments. */
+    private static E8Kernel repackWhole(int bits, int rows, int cols, int[][] codes, double residScale) {
+        int stages = bits == 2 ? 1 : 2, nb = cols / 8;
+        long n = (long) rows * nb;
         float[] scale = new float[stages];
         scale[0] = 0.25f;
         if (bits == 3) scale[1] = (float) (0.5 / residScale);
@@ -228,6 +284,11 @@ public final class E8Kernel {
 
     /** Bytes of code storage the kernel streams per product. */
     public long codeBytes() {
+        if (panels != null) {
+            long sum = 0;
+            for (E8Kernel k : panels) sum += k.codeBytes();
+            return sum;
+        }
         long n = (long) rows * nb;
         return bits == 2 ? 2 * n : bits == 3 ? 3 * n : 4 * n;
     }
@@ -255,6 +316,10 @@ public final class E8Kernel {
     /** As {@link #multiply} with the activations as they are, whatever the int8 switch says. */
     private void multiplyExact(float[] u, int uOff, float[] z, int zOff) {
         checkBounds(u, uOff, z, zOff);
+        if (panels != null) {
+            multiplyPanels(u, uOff, z, zOff, false);
+            return;
+        }
         if (WIDE && lut) {
             multiplyLut(u, uOff, z, zOff);
         } else if (WIDE) {
@@ -305,6 +370,19 @@ public final class E8Kernel {
         });
     }
 
+    /** z = Σ over the panels of panel · its columns of u, the panels in order. */
+    private void multiplyPanels(float[] u, int uOff, float[] z, int zOff, boolean int8) {
+        float[] part = new float[rows];
+        for (int p = 0, c0 = 0; p < panels.length; c0 += panels[p].cols, p++) {
+            E8Kernel k = panels[p];
+            float[] to = p == 0 ? z : part;
+            int toOff = p == 0 ? zOff : 0;
+            if (int8) k.multiplyInt8(u, uOff + c0, to, toOff);
+            else k.multiplyExact(u, uOff + c0, to, toOff);
+            if (p > 0) for (int r = 0; r < rows; r++) z[zOff + r] += part[r];
+        }
+    }
+
     private void checkBounds(float[] u, int uOff, float[] z, int zOff) {
         if (uOff < 0 || uOff + cols > u.length || zOff < 0 || zOff + rows > z.length)
             throw new IndexOutOfBoundsException("u[" + uOff + "+" + cols + "] of " + u.length + ", z[" + zOff + "+" + rows + "] of " + z.length);
@@ -318,6 +396,10 @@ public final class E8Kernel {
      */
     public void multiplyInt8(float[] u, int uOff, float[] z, int zOff) {
         checkBounds(u, uOff, z, zOff);
+        if (panels != null) {
+            multiplyPanels(u, uOff, z, zOff, true);
+            return;
+        }
         byte[] q = new byte[cols];
         float[] d = new float[(cols + E8KernelA8.QBLOCK - 1) / E8KernelA8.QBLOCK];
         E8KernelA8.quantize(u, uOff, cols, q, d);
@@ -396,6 +478,19 @@ public final class E8Kernel {
         // every column lies between the first and the last
         checkBounds(u, uOff, z, zOff);
         checkBounds(u, uOff + (batch - 1) * uStride, z, zOff + (batch - 1) * zStride);
+        if (panels != null) {
+            float[] part = new float[Math.multiplyExact(rows, batch)];
+            for (int p = 0, c0 = 0; p < panels.length; c0 += panels[p].cols, p++) {
+                if (p == 0) {
+                    panels[p].multiplyBatch(u, uOff + c0, uStride, z, zOff, zStride, batch, int8);
+                    continue;
+                }
+                panels[p].multiplyBatch(u, uOff + c0, uStride, part, 0, rows, batch, int8);
+                for (int j = 0; j < batch; j++)
+                    for (int r = 0; r < rows; r++) z[zOff + j * zStride + r] += part[j * rows + r];
+            }
+            return;
+        }
         if (batch < columnwiseBelow(int8)) {
             // few columns: the pair-table product per column is faster than decoding tiles that few columns share
             for (int j = 0; j < batch; j++) {
