@@ -83,7 +83,10 @@ public final class KernelReport {
         boolean quick = a.containsKey("quick");
         int all = Runtime.getRuntime().availableProcessors();
         Path out = Path.of(a.getOrDefault("out", "kernel-report"));
-        List<String> shapes = list(a.getOrDefault("shapes", quick ? "1024x1024,2048x4096" : "4096x4096,11008x4096,4096x11008,14336x4096,16384x16384"));
+        // 16384² is the shape past the last-level cache for FP32; 32768² keeps even the 4-bit codes (512 MiB)
+        // out of a 480 MiB L3 like the Intel host's
+        List<String> shapes = list(a.getOrDefault("shapes", quick ? "1024x1024,2048x4096"
+                : "4096x4096,11008x4096,4096x11008,14336x4096,16384x16384,32768x32768"));
         List<String> formats = list(a.getOrDefault("formats", String.join(",", Formats.ALL)));
         List<Integer> threads = list(a.getOrDefault("threads", all > 1 ? "1," + all : "1")).stream().map(Integer::parseInt).toList();
         List<Integer> batches = list(a.getOrDefault("batches", "4,16,64")).stream().map(Integer::parseInt).toList();
