@@ -317,7 +317,7 @@ public final class E8Kernel {
     private void multiplyExact(float[] u, int uOff, float[] z, int zOff) {
         checkBounds(u, uOff, z, zOff);
         if (panels != null) {
-            multiplyPanels(u, uOff, z, zOff, false);
+            multiplyPanels(u, uOff, cols, z, zOff, rows, 1, false);
             return;
         }
         if (WIDE && lut) {
@@ -370,16 +370,20 @@ public final class E8Kernel {
         });
     }
 
-    /** z = Σ over the panels of panel · its columns of u, the panels in order. */
-    private void multiplyPanels(float[] u, int uOff, float[] z, int zOff, boolean int8) {
-        float[] part = new float[rows];
+    /**
+     * Column j of z = Σ over the panels, in order, of panel · its columns of u's column j; batch 1 is a matrix-vector
+     * product (each panel's {@link #multiplyBatch} runs its matrix-vector kernel for so few columns).
+     */
+    private void multiplyPanels(float[] u, int uOff, int uStride, float[] z, int zOff, int zStride, int batch, boolean int8) {
+        float[] part = new float[Math.multiplyExact(rows, batch)];
         for (int p = 0, c0 = 0; p < panels.length; c0 += panels[p].cols, p++) {
-            E8Kernel k = panels[p];
-            float[] to = p == 0 ? z : part;
-            int toOff = p == 0 ? zOff : 0;
-            if (int8) k.multiplyInt8(u, uOff + c0, to, toOff);
-            else k.multiplyExact(u, uOff + c0, to, toOff);
-            if (p > 0) for (int r = 0; r < rows; r++) z[zOff + r] += part[r];
+            if (p == 0) {
+                panels[p].multiplyBatch(u, uOff + c0, uStride, z, zOff, zStride, batch, int8);
+                continue;
+            }
+            panels[p].multiplyBatch(u, uOff + c0, uStride, part, 0, rows, batch, int8);
+            for (int j = 0; j < batch; j++)
+                for (int r = 0; r < rows; r++) z[zOff + j * zStride + r] += part[j * rows + r];
         }
     }
 
@@ -397,7 +401,7 @@ public final class E8Kernel {
     public void multiplyInt8(float[] u, int uOff, float[] z, int zOff) {
         checkBounds(u, uOff, z, zOff);
         if (panels != null) {
-            multiplyPanels(u, uOff, z, zOff, true);
+            multiplyPanels(u, uOff, cols, z, zOff, rows, 1, true);
             return;
         }
         byte[] q = new byte[cols];
@@ -479,16 +483,7 @@ public final class E8Kernel {
         checkBounds(u, uOff, z, zOff);
         checkBounds(u, uOff + (batch - 1) * uStride, z, zOff + (batch - 1) * zStride);
         if (panels != null) {
-            float[] part = new float[Math.multiplyExact(rows, batch)];
-            for (int p = 0, c0 = 0; p < panels.length; c0 += panels[p].cols, p++) {
-                if (p == 0) {
-                    panels[p].multiplyBatch(u, uOff + c0, uStride, z, zOff, zStride, batch, int8);
-                    continue;
-                }
-                panels[p].multiplyBatch(u, uOff + c0, uStride, part, 0, rows, batch, int8);
-                for (int j = 0; j < batch; j++)
-                    for (int r = 0; r < rows; r++) z[zOff + j * zStride + r] += part[j * rows + r];
-            }
+            multiplyPanels(u, uOff, uStride, z, zOff, zStride, batch, int8);
             return;
         }
         if (batch < columnwiseBelow(int8)) {
