@@ -79,48 +79,24 @@ public final class Sampler implements TokenSampler {
         }
         for (int i = 0; i < n; i++) probs[i] /= sum;
         double r = random.nextDouble();
-        if (topK > 0 && topK < n || minP > 0) return filtered(n, r);
-        if (topP >= 1f) {
-            double c = 0;
-            for (int i = 0; i < n; i++) {
-                c += probs[i];
-                if (r < c) return i;
-            }
-            return lastNonZero(n);
+        if (topP < 1f || topK > 0 && topK < n || minP > 0) return filtered(n, r);
+        double c = 0;
+        for (int i = 0; i < n; i++) {
+            c += probs[i];
+            if (r < c) return i;
         }
-        // Nucleus: no token but the most likely can be in it below (1 - topP) / (n - 1) (as llama2.c), so skip sorting
-        // those. The most likely one is always in it, and can be below that bar when topP < 1 / n.
-        double pmax = 0;
-        for (int i = 0; i < n; i++) pmax = Math.max(pmax, probs[i]);
-        double cutoff = Math.min((1.0 - topP) / Math.max(1, n - 1), pmax);
-        int m = 0;
-        for (int i = 0; i < n; i++) if (probs[i] >= cutoff) order[m++] = i;
-        Integer[] boxed = new Integer[m];
-        for (int i = 0; i < m; i++) boxed[i] = order[i];
-        Arrays.sort(boxed, (a, b) -> Double.compare(probs[b], probs[a]));
-        double cum = 0;
-        int last = m - 1;
-        for (int i = 0; i < m; i++) {
-            cum += probs[boxed[i]];
-            if (cum >= topP) {
-                last = i;
-                break;
-            }
-        }
-        double target = r * cum, c = 0;
-        for (int i = 0; i <= last; i++) {
-            c += probs[boxed[i]];
-            if (target < c) return boxed[i];
-        }
-        return boxed[last];
+        return lastNonZero(n);
     }
 
-    /** Top-k, then top-p over what top-k kept, then min-p; draws with {@code r}. */
+    /** Top-k, then top-p over what top-k kept, then min-p; draws with {@code r}. Top-p alone is llama2.c's nucleus. */
     private int filtered(int n, double r) {
         int m;
         if (topK > 0 && topK < n) m = mostLikely(n, topK);
         else {
-            // Without top-k, min-p's bar (and top-p's, as in sample) can go first: nothing below it survives.
+            // Without top-k, min-p's bar and top-p's can go first: nothing below them survives. No token but the
+            // most likely can be in the nucleus below (1 - topP) / (n - 1) (as llama2.c), so those are not sorted; the
+            // most likely one is always in it, and can be below that bar when topP < 1 / n. With top-p alone this is
+            // llama2.c's sampler, draw for draw.
             double pmax = 0;
             for (int i = 0; i < n; i++) pmax = Math.max(pmax, probs[i]);
             double bar = Math.min(Math.max(minP * pmax, topP < 1f ? (1.0 - topP) / Math.max(1, n - 1) : 0), pmax);

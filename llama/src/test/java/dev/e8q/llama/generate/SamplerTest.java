@@ -75,6 +75,49 @@ class SamplerTest {
     }
 
     @Test
+    void topPAloneDrawsAsLlama2csNucleusSampler() {
+        qt().forAll(longs().all(), integers().between(2, 500), floats().between(0.05f, 0.99f)).checkAssert((seed, n, topP) -> {
+            float[] l = logits(seed, n);
+            Sampler s = new Sampler(1f, topP, seed);
+            SplittableRandom r = new SplittableRandom(seed);
+            for (int draw = 0; draw < 20; draw++) assertEquals(llama2cNucleus(l, n, 1f, topP, r.nextDouble()), s.sample(l, n));
+        });
+    }
+
+    /**
+     * llama2.c's top-p draw, written out: probabilities as the sampler computes them; candidates at or above
+     * (1 - topP) / (n - 1) (the most likely always one), sorted by probability; the shortest prefix whose mass reaches
+     * topP; r times that mass located in it.
+     */
+    private static int llama2cNucleus(float[] logits, int n, float temperature, float topP, double r) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, logits[i]);
+        double[] p = new double[n];
+        double sum = 0, pmax = 0;
+        for (int i = 0; i < n; i++) sum += p[i] = Math.exp((logits[i] - max) / (double) temperature);
+        for (int i = 0; i < n; i++) pmax = Math.max(pmax, p[i] /= sum);
+        double cutoff = Math.min((1.0 - topP) / (n - 1), pmax);
+        List<Integer> candidates = new ArrayList<>();
+        for (int i = 0; i < n; i++) if (p[i] >= cutoff) candidates.add(i);
+        candidates.sort((a, b) -> Double.compare(p[b], p[a]));
+        double cum = 0;
+        int last = candidates.size() - 1;
+        for (int i = 0; i < candidates.size(); i++) {
+            cum += p[candidates.get(i)];
+            if (cum >= topP) {
+                last = i;
+                break;
+            }
+        }
+        double target = r * cum, c = 0;
+        for (int i = 0; i <= last; i++) {
+            c += p[candidates.get(i)];
+            if (target < c) return candidates.get(i);
+        }
+        return candidates.get(last);
+    }
+
+    @Test
     void aNegligibleMinPDrawsExactlyAsTopPAlone() {
         qt().forAll(longs().all(), integers().between(2, 500), floats().between(0.05f, 0.99f)).checkAssert((seed, n, topP) -> {
             float[] l = logits(seed, n);
