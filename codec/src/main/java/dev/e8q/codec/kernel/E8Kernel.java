@@ -186,17 +186,16 @@ public final class E8Kernel {
     /** A panel starts where an int8 scale block starts, so that the panels round u as the whole matrix would. */
     private static final int PANEL_ALIGN = E8KernelA8.QBLOCK / 8;
 
-    /** Number of panels repack cuts nb blocks into (1: none) and their width in blocks (the last may be narrower). */
-    static int[] panelCut(int nb, int maxBlocks) {
+    /** Width in blocks of the panels repack cuts nb blocks into (nb: no panels; the last panel may be narrower). */
+    static int panelWidth(int nb, int maxBlocks) {
         int max = Math.max(PANEL_ALIGN, maxBlocks / PANEL_ALIGN * PANEL_ALIGN);
-        if (maxBlocks <= 0 || nb <= max) return new int[] {1, nb};
+        if (maxBlocks <= 0 || nb <= max) return nb;
         int n = (nb + max - 1) / max;
-        int width = ((nb + n - 1) / n + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
-        return new int[] {(nb + width - 1) / width, width};
+        return ((nb + n - 1) / n + PANEL_ALIGN - 1) / PANEL_ALIGN * PANEL_ALIGN;
     }
 
-    private static E8Kernel panelled(int bits, int rows, int cols, int[][] codes, double residScale, int stages, int width) {
-        int nb = cols / 8, n = (nb + width - 1) / width;
+    private static E8Kernel panelled(int bits, int rows, int cols, int[][] codes, double residScale, int width) {
+        int nb = cols / 8, n = (nb + width - 1) / width, stages = bits == 2 ? 1 : 2;
         E8Kernel[] panels = new E8Kernel[n];
         for (int p = 0; p < n; p++) {
             int b0 = p * width, w = Math.min(width, nb - b0);
@@ -226,8 +225,8 @@ public final class E8Kernel {
         long n = (long) rows * nb;
         for (int s = 0; s < stages; s++)
             if (codes[s].length < n) throw new IllegalArgumentException("stage " + s + " has " + codes[s].length + " codes, need " + n);
-        int[] cut = panelCut(nb, panelBlocks);
-        if (WIDE && cut[0] > 1) return panelled(bits, rows, cols, codes, residScale, stages, cut[1]);
+        int width = panelWidth(nb, panelBlocks);
+        if (WIDE && width < nb) return panelled(bits, rows, cols, codes, residScale, width);
         return repackWhole(bits, rows, cols, codes, residScale);
     }
 
